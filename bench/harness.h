@@ -1,0 +1,93 @@
+// The benchmark harness: spawn methods, the parent-state scenarios they run
+// in, and the summary rows (ratios with goals) printed after the run.
+//
+// A spawn method is "spawn the target program once and wait for it". Each
+// method registers itself from its own .cc file (AddSpawnMethod) and becomes
+// one Google Benchmark per scenario, named "spawn/<method>/<scenario>".
+// Summary rows name benchmarks by that name (or by any other benchmark's
+// name), so later benchmarks can add their own rows with AddSummaryRow.
+#ifndef CAPSPAWN_BENCH_HARNESS_H_
+#define CAPSPAWN_BENCH_HARNESS_H_
+
+#include <benchmark/benchmark.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace capspawn_bench {
+
+// What the parent holds while it spawns. Benchmarks run grouped by scenario,
+// in this order, so each scenario is set up once.
+enum class Scenario {
+  kBaseline,  // nothing special
+  kHeap2GiB,  // 2 GiB of touched anonymous memory in 4 KiB pages
+  kFds19k,    // 19,000 extra open fds (not close-on-exec)
+};
+inline constexpr Scenario kAllScenarios[] = {Scenario::kBaseline, Scenario::kHeap2GiB,
+                                             Scenario::kFds19k};
+const char* ScenarioName(Scenario scenario);
+
+// Puts this process into `scenario`, leaving the previous one. Every
+// benchmark calls it before timing (those that care about nothing else use
+// kBaseline). On failure it calls state.SkipWithError and returns false.
+bool EnterScenario(benchmark::State& state, Scenario scenario);
+// Releases whatever the current scenario holds (called once at exit).
+void LeaveScenario();
+
+// The programs being spawned.
+enum class Program {
+  kTinyStatic,  // static glibc `int main(void) { return 0; }` (the main target)
+  kTinyNolibc,  // -nostdlib: _start calls exit_group(0); no libc start-up
+};
+struct Target {
+  const char* path;
+  char* const* argv;  // {path, NULL}
+  char* const* envp;  // the benchmark's own environment
+};
+// Set once by main before any benchmark runs.
+void SetProgramPath(Program program, std::string path);
+const Target& GetTarget(Program program);
+
+struct SpawnMethod {
+  std::string name;  // row name in the summary, e.g. "capspawn"
+  int order = 0;     // row order in the summary (ascending)
+  Program program = Program::kTinyStatic;
+  std::vector<Scenario> scenarios = {std::begin(kAllScenarios), std::end(kAllScenarios)};
+  // Why the method cannot run on this host, or "" (asked once, lazily).
+  std::function<std::string()> unavailable;
+  // Spawns the target and waits for it. Returns "" when it exited with
+  // status 0, otherwise what failed (syscall and errno, or the exit status).
+  std::function<std::string(const Target&)> spawn_and_wait;
+};
+// Returns a dummy value so a .cc file can register from a static initializer.
+int AddSpawnMethod(SpawnMethod method);
+std::string SpawnBenchmarkName(std::string_view method, Scenario scenario);
+
+// Registers one benchmark per (scenario, method), scenario-major. Called by
+// main after the program paths are set.
+void RegisterSpawnBenchmarks();
+// The methods in summary order.
+std::vector<const SpawnMethod*> SpawnMethods();
+
+// A summary row: median(numerator) / median(denominator), with a goal that
+// is printed (met or missed) but never asserted.
+struct Goal {
+  enum Kind { kNone, kAtMost, kAtLeast };
+  Kind kind = kNone;
+  double value = 0;
+};
+struct SummaryRow {
+  std::string label;
+  std::string numerator;    // benchmark name, e.g. SpawnBenchmarkName("capspawn", ...)
+  std::string denominator;  // benchmark name; empty: the row is numerator's median in µs
+  Goal goal;
+  int order = 0;  // ascending
+};
+int AddSummaryRow(SummaryRow row);
+std::vector<SummaryRow> SummaryRows();
+
+}  // namespace capspawn_bench
+
+#endif  // CAPSPAWN_BENCH_HARNESS_H_

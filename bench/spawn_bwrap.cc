@@ -1,0 +1,39 @@
+// BM_bwrap: the tiny program through bubblewrap with /usr bound read-only,
+// the reference for a sandboxing spawner. Skips (with bwrap's own message)
+// where bwrap cannot create its namespaces.
+#include <benchmark/benchmark.h>
+
+#include "bwrap.h"
+#include "harness.h"
+
+namespace capspawn_bench {
+namespace {
+
+void BM_bwrap(benchmark::State& state) {
+  // Built and checked on first use: the program path is set by main, after
+  // static registration.
+  static const BwrapCommand command({"/usr"}, GetTarget(Program::kTinyStatic).path);
+  static const std::string unavailable = command.Unavailable();
+  if (!unavailable.empty()) {
+    state.SkipWithError(unavailable.c_str());
+    return;
+  }
+  if (!EnterScenario(state, Scenario::kBaseline)) return;
+  for (auto _ : state) {
+    std::string error = command.SpawnAndWait();
+    if (!error.empty()) {
+      state.SkipWithError(error.c_str());
+      break;
+    }
+  }
+}
+BENCHMARK(BM_bwrap)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+const int kRegistered = [] {
+  AddSummaryRow({"BM_bwrap / capspawn", "BM_bwrap",
+                 SpawnBenchmarkName("capspawn", Scenario::kBaseline), Goal{}, 300});
+  return 0;
+}();
+
+}  // namespace
+}  // namespace capspawn_bench

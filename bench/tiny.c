@@ -1,0 +1,3 @@
+/* The program every spawn benchmark starts: as little as a libc program can
+   do, linked statically so no dynamic loader takes part. */
+int main(void) { return 0; }

@@ -1,0 +1,166 @@
+// Waiting on and killing a process through its pidfd.
+#include <capspawn/process.h>
+#include <capspawn/spawn.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "base/pidfd_info.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace capspawn {
+namespace {
+
+int64_t DecodeWaitStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -static_cast<int64_t>(WTERMSIG(status));
+  return -1;
+}
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+enum class Probe { kExited, kRunning, kUnknownExit };
+
+// One non-blocking look. The parent reaps through waitid(P_PIDFD); any other
+// holder (or the parent after reaping) reads the exit status the kernel keeps
+// with the pidfd.
+Result<Probe> ProbeExit(int pidfd, int64_t* code) {
+  siginfo_t info;
+  std::memset(&info, 0, sizeof info);
+  if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG) ==
+      0) {
+    if (info.si_pid == 0) return Probe::kRunning;
+    *code = info.si_code == CLD_EXITED ? info.si_status : -static_cast<int64_t>(info.si_status);
+    return Probe::kExited;
+  }
+  int err = errno;
+  if (err == EBADF || err == EINVAL) {
+    return Error(CAPSPAWN_ERR_BAD_HANDLE,
+                 "fd " + std::to_string(pidfd) + " is not a process (pidfd): " + strerror(err));
+  }
+  if (err != ECHILD) return Error::FromErrno(err, "waitid(P_PIDFD " + std::to_string(pidfd) + ")");
+  pidfd::Info pi;
+  std::memset(&pi, 0, sizeof pi);
+  pi.mask = pidfd::kInfoExit;
+  if (ioctl(pidfd, pidfd::kGetInfo, &pi) == 0) {
+    if (pi.mask & pidfd::kInfoExit) {
+      *code = DecodeWaitStatus(pi.exit_code);
+      return Probe::kExited;
+    }
+    return Probe::kRunning;
+  }
+  err = errno;
+  if (err == ESRCH) return Probe::kUnknownExit;  // gone, and its status was not kept
+  if (err == ENOTTY || err == EINVAL) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 "reading the exit status of a process that is not our child needs "
+                 "PIDFD_GET_INFO/PIDFD_INFO_EXIT (Linux 6.15)");
+  }
+  return Error::FromErrno(err, "ioctl(PIDFD_GET_INFO)");
+}
+
+}  // namespace
+
+Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
+  if (pidfd < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, "process handle is -1");
+  const int64_t deadline = timeout_ns < 0 ? -1 : NowNs() + timeout_ns;
+  // A non-parent may see the process exit before its parent reaps it; the exit
+  // status is then not yet recorded, so poll again with a short back-off.
+  int64_t backoff_ns = 0;
+  for (;;) {
+    int64_t code = 0;
+    Result<Probe> probe = ProbeExit(pidfd, &code);
+    if (!probe.ok()) return probe.error();
+    if (*probe == Probe::kExited) return code;
+    if (*probe == Probe::kUnknownExit) {
+      return Error(CAPSPAWN_ERR_BAD_STATE, "process exited and its status is no longer available");
+    }
+    int64_t remaining = deadline < 0 ? -1 : deadline - NowNs();
+    if (deadline >= 0 && remaining <= 0) {
+      return Error(CAPSPAWN_ERR_TIMED_OUT, "process still running after the timeout");
+    }
+    pollfd p{pidfd, POLLIN, 0};
+    timespec ts, *tsp = nullptr;
+    int64_t wait_ns = remaining;
+    if (backoff_ns > 0 && (wait_ns < 0 || wait_ns > backoff_ns)) wait_ns = backoff_ns;
+    if (wait_ns >= 0) {
+      ts.tv_sec = wait_ns / 1000000000;
+      ts.tv_nsec = wait_ns % 1000000000;
+      tsp = &ts;
+    }
+    int r = backoff_ns > 0 ? ppoll(nullptr, 0, tsp, nullptr) : ppoll(&p, 1, tsp, nullptr);
+    if (r < 0 && errno != EINTR) return Error::FromErrno(errno, "poll(pidfd)");
+    if (r > 0 && (p.revents & POLLNVAL)) {
+      return Error(CAPSPAWN_ERR_BAD_HANDLE, "fd " + std::to_string(pidfd) + " is not open");
+    }
+    // Readable but no status yet: exited, not yet reaped by its parent.
+    if (r > 0) backoff_ns = backoff_ns == 0 ? 1000000 : std::min<int64_t>(backoff_ns * 2, 50000000);
+  }
+}
+
+Status KillPidfd(int pidfd, int signo) {
+  if (pidfd < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, "process handle is -1");
+  if (syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0) == 0) return {};
+  int err = errno;
+  if (err == ESRCH) return {};  // already exited: nothing left to kill
+  if (err == EBADF || err == EINVAL) {
+    return Error(CAPSPAWN_ERR_BAD_HANDLE, "fd " + std::to_string(pidfd) + " is not a process");
+  }
+  return Error::FromErrno(err, "pidfd_send_signal");
+}
+
+pid_t Process::pid() const {
+  pidfd::Info pi;
+  std::memset(&pi, 0, sizeof pi);
+  pi.mask = pidfd::kInfoPid;
+  if (ioctl(pidfd_.get(), pidfd::kGetInfo, &pi) == 0 && (pi.mask & pidfd::kInfoPid)) {
+    return static_cast<pid_t>(pi.pid);
+  }
+  // Older kernels: the "Pid:" line of fdinfo.
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd_.get());
+  FILE* f = std::fopen(path, "re");
+  if (!f) return -1;
+  char line[256];
+  pid_t pid = -1;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "Pid:\t%d", &pid) == 1) break;
+  }
+  std::fclose(f);
+  return pid;
+}
+
+Result<int64_t> Process::Wait(int64_t timeout_ns) const { return WaitPidfd(pidfd_.get(), timeout_ns); }
+Status Process::Kill() const { return KillPidfd(pidfd_.get(), SIGKILL); }
+Status Process::Signal(int signo) const { return KillPidfd(pidfd_.get(), signo); }
+
+}  // namespace capspawn
+
+extern "C" capspawn_status_t capspawn_process_wait(int process, int64_t timeout_ns,
+                                                   int64_t* return_code) {
+  capspawn::Result<int64_t> r = capspawn::WaitPidfd(process, timeout_ns);
+  if (!r.ok()) return r.status();
+  if (return_code) *return_code = *r;
+  return CAPSPAWN_OK;
+}
+
+extern "C" capspawn_status_t capspawn_process_kill(int process) {
+  return capspawn::KillPidfd(process, SIGKILL).status();
+}

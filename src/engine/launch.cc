@@ -1,0 +1,410 @@
+// The launch engine. The parent plans everything; the child, which shares the
+// parent's memory (CLONE_VM) and, at first, its fd table (CLONE_FILES), only
+// runs the plan's syscalls in order and reports a failed step through memory.
+#include "engine/launch.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/clone_trampoline.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace capspawn::engine {
+namespace {
+
+constexpr size_t kStackSize = 256 * 1024;
+constexpr size_t kGuardSize = 4096;
+// An executable fd this far above the child's other fds is reopened through
+// /proc rather than copied, so the cost does not follow the parent's fd count.
+constexpr int kExecFdSlack = 64;
+
+std::atomic<bool> g_force_legacy{false};
+std::atomic<bool> g_clone3_unavailable{false};
+std::atomic<bool> g_proc_reopen_unusable{false};
+
+struct ChildArgs {
+  const LaunchPlan* plan = nullptr;
+  ChildError error;
+  unsigned keep_below = 3;  // fds below this survive the unshare
+  int max_target = 2;
+  int exec_fd = -1;                        // valid in the child, unless reopened
+  const char* exec_proc_path = nullptr;    // /proc/<pid>/task/<tid>/fd/<n>
+  int* moved = nullptr;                    // scratch, one per fd assignment
+  const std::pair<int, int>* gaps = nullptr;  // [lo, hi] ranges to close
+  size_t gap_count = 0;
+  unsigned dev_null_mask = 0;  // bit t: std fd t gets /dev/null
+  bool legacy = false;         // clone() fallback: no CLONE_INTO_CGROUP/CLEAR_SIGHAND
+  bool set_stack_limit = false;
+  rlimit stack_limit{};
+};
+
+CAPSPAWN_CHILD_CODE long Sys(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
+  long r = syscall(nr, a, b, c, d, e);
+  return r < 0 ? -errno : r;
+}
+
+CAPSPAWN_CHILD_CODE int CloseRange(unsigned lo, unsigned hi) {
+  if (lo > hi) return 0;
+  return static_cast<int>(Sys(SYS_close_range, lo, hi, 0));
+}
+
+CAPSPAWN_CHILD_CODE void FormatPid(char* out, long pid) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + pid % 10);
+    pid /= 10;
+  } while (pid > 0);
+  while (n > 0) *out++ = digits[--n];
+  *out = '\0';
+}
+
+// Each step names itself in the error; nothing here allocates.
+CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
+  const LaunchPlan& p = *a->plan;
+  ChildError* e = &a->error;
+  long r;
+
+  // 1. A private fd table with only the fds below keep_below: the parent's
+  //    other fds are never copied, so this costs the same with 20,000 of them.
+  r = Sys(SYS_close_range, a->keep_below, ~0U, CLOSE_RANGE_UNSHARE);
+  if (r < 0) return ChildFail(e, "close_range(CLOSE_RANGE_UNSHARE)", static_cast<int>(-r));
+
+  if (a->legacy) {
+    // No CLONE_CLEAR_SIGHAND: reset the handlers copied from the parent.
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig == SIGKILL || sig == SIGSTOP) continue;
+      struct sigaction old;
+      if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler != SIG_IGN &&
+          old.sa_handler != SIG_DFL) {
+        struct sigaction dfl;
+        std::memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(sig, &dfl, nullptr);
+      }
+    }
+    // No CLONE_INTO_CGROUP: join the job before running anything of the program.
+    if (p.cgroup_fd >= 0) {
+      r = Sys(SYS_openat, p.cgroup_fd, reinterpret_cast<long>("cgroup.procs"), O_WRONLY | O_CLOEXEC);
+      if (r < 0) return ChildFail(e, "join job: open cgroup.procs", static_cast<int>(-r));
+      int procs = static_cast<int>(r);
+      r = Sys(SYS_write, procs, reinterpret_cast<long>("0"), 1);
+      Sys(SYS_close, procs);
+      if (r < 0) return ChildFail(e, "join job: write cgroup.procs", static_cast<int>(-r));
+    }
+  }
+
+  // 2. The executable, kept out of the way of the targets.
+  int exec_fd = a->exec_fd;
+  if (a->exec_proc_path) {
+    r = Sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>(a->exec_proc_path), O_PATH | O_CLOEXEC);
+    if (r < 0) return ChildFail(e, "reopen the executable through /proc", static_cast<int>(-r));
+    exec_fd = static_cast<int>(r);
+  }
+  if (exec_fd <= a->max_target) {
+    r = Sys(SYS_fcntl, exec_fd, F_DUPFD_CLOEXEC, a->keep_below);
+    if (r < 0) return ChildFail(e, "move the executable fd", static_cast<int>(-r));
+    exec_fd = static_cast<int>(r);
+  }
+
+  // 3. Sources above the highest target, then each target placed.
+  const size_t n = p.fds.size();
+  for (size_t i = 0; i < n; ++i) {
+    r = Sys(SYS_fcntl, p.fds[i].source, F_DUPFD_CLOEXEC, a->keep_below);
+    if (r < 0) return ChildFail(e, "move fd", static_cast<int>(-r), 0, static_cast<long>(i));
+    a->moved[i] = static_cast<int>(r);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    r = Sys(SYS_dup3, a->moved[i], p.fds[i].target, 0);
+    if (r < 0) return ChildFail(e, "place fd", static_cast<int>(-r), 0, static_cast<long>(i));
+  }
+
+  // 4. Everything else closed; missing stdio on /dev/null (open takes the
+  //    lowest free fd, which is exactly the next missing one).
+  for (size_t g = 0; g < a->gap_count; ++g) {
+    r = CloseRange(static_cast<unsigned>(a->gaps[g].first), static_cast<unsigned>(a->gaps[g].second));
+    if (r < 0) return ChildFail(e, "close unassigned fds", static_cast<int>(-r));
+  }
+  for (int t = 0; t < 3; ++t) {
+    if (!(a->dev_null_mask & (1u << t))) continue;
+    r = Sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/dev/null"), O_RDWR);
+    if (r < 0) return ChildFail(e, "open /dev/null for stdio", static_cast<int>(-r));
+    if (r != t) {
+      long d = Sys(SYS_dup3, r, t, 0);
+      Sys(SYS_close, r);
+      if (d < 0) return ChildFail(e, "place /dev/null for stdio", static_cast<int>(-d));
+    }
+  }
+  CloseRange(static_cast<unsigned>(a->max_target + 1), static_cast<unsigned>(exec_fd - 1));
+  CloseRange(static_cast<unsigned>(exec_fd + 1), ~0U);
+
+  // 5. The plan's own steps (namespaces, mounts...).
+  for (size_t h = 0; h < p.hooks.size(); ++h) {
+    if (p.hooks[h].fn(p.hooks[h].arg, e) < 0) {
+      if (e->step == nullptr) ChildFail(e, "setup step", EINVAL);
+      return -1;
+    }
+  }
+
+  if (a->set_stack_limit) {
+    r = Sys(SYS_prlimit64, 0, RLIMIT_STACK, reinterpret_cast<long>(&a->stack_limit), 0);
+    if (r < 0) return ChildFail(e, "setrlimit(RLIMIT_STACK)", static_cast<int>(-r));
+  }
+  if (p.listen_pid_env) FormatPid(p.listen_pid_env + sizeof("LISTEN_PID=") - 1, Sys(SYS_getpid));
+
+  // 6. Last, the sandbox filter: nothing after it may need what it forbids.
+  if (p.seccomp_filter) {
+    r = Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (r < 0) return ChildFail(e, "prctl(PR_SET_NO_NEW_PRIVS)", static_cast<int>(-r));
+    r = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, reinterpret_cast<long>(p.seccomp_filter));
+    if (r < 0) return ChildFail(e, "seccomp(SECCOMP_SET_MODE_FILTER)", static_cast<int>(-r));
+  }
+
+  // The program starts with no signal blocked.
+  uint64_t empty_mask = 0;
+  Sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&empty_mask), 0, sizeof empty_mask);
+  r = Sys(SYS_execveat, exec_fd, reinterpret_cast<long>(""), reinterpret_cast<long>(p.argv),
+          reinterpret_cast<long>(p.envp), AT_EMPTY_PATH);
+  return ChildFail(e, "execveat", static_cast<int>(-r));
+}
+
+CAPSPAWN_CHILD_CODE int ChildMain(void* raw) {
+  ChildSetup(static_cast<ChildArgs*>(raw));
+  return 127;
+}
+
+// One child stack per thread, reused: mmap+munmap per spawn costs more than
+// the rest of the parent's work.
+class ChildStack {
+ public:
+  ~ChildStack() {
+    if (base_) munmap(base_, kStackSize + kGuardSize);
+  }
+  void* Acquire() {
+    if (in_use_) return nullptr;
+    if (!base_) {
+      void* m = mmap(nullptr, kStackSize + kGuardSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+      if (m == MAP_FAILED) return nullptr;
+      mprotect(m, kGuardSize, PROT_NONE);
+      base_ = m;
+    }
+    in_use_ = true;
+    return base_;
+  }
+  void Release() { in_use_ = false; }
+
+ private:
+  void* base_ = nullptr;
+  bool in_use_ = false;
+};
+thread_local ChildStack t_stack;
+
+// A stack for one spawn: the thread's cached one, or (re-entrant spawn from a
+// signal handler) a fresh mapping.
+class StackLease {
+ public:
+  StackLease() {
+    base_ = t_stack.Acquire();
+    if (base_) return;
+    owned_ = true;
+    void* m = mmap(nullptr, kStackSize + kGuardSize, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    base_ = m == MAP_FAILED ? nullptr : m;
+  }
+  ~StackLease() {
+    if (owned_ && base_) munmap(base_, kStackSize + kGuardSize);
+    if (!owned_ && base_) t_stack.Release();
+  }
+  void* base() const { return base_; }
+  // Lowest usable address (above the guard page) and the size above it.
+  void* bottom() const { return static_cast<char*>(base_) + kGuardSize; }
+
+ private:
+  void* base_ = nullptr;
+  bool owned_ = false;
+};
+
+struct Attempt {
+  long ret;
+  int pidfd;
+};
+
+Attempt CloneChild(ChildArgs* a, void* stack_bottom, uint64_t extra_flags, int cgroup_fd,
+                   bool legacy) {
+  int pidfd = -1;
+  if (!legacy) {
+    clone_args args;
+    std::memset(&args, 0, sizeof args);
+    args.flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | CLONE_CLEAR_SIGHAND | extra_flags;
+    args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+    args.exit_signal = SIGCHLD;
+    args.stack = reinterpret_cast<uint64_t>(stack_bottom);
+    args.stack_size = kStackSize;
+    if (cgroup_fd >= 0) {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    }
+    return {capspawn_clone3(&args, sizeof args, ChildMain, a), pidfd};
+  }
+  char* top = static_cast<char*>(stack_bottom) + kStackSize;
+  int flags = static_cast<int>(CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | extra_flags) | SIGCHLD;
+  long r = clone(ChildMain, top, flags, a, &pidfd);
+  return {r < 0 ? -errno : r, pidfd};
+}
+
+std::string DescribeChildError(const LaunchPlan& plan, const ChildError& e) {
+  std::string what = e.step ? e.step : "child setup";
+  if (e.detail >= 0 && static_cast<size_t>(e.detail) < plan.fds.size() &&
+      (std::strcmp(what.c_str(), "move fd") == 0 || std::strcmp(what.c_str(), "place fd") == 0)) {
+    const FdAssignment& f = plan.fds[static_cast<size_t>(e.detail)];
+    what += " " + std::to_string(f.source) + " -> " + std::to_string(f.target);
+  }
+  return what;
+}
+
+}  // namespace
+
+void SetForceLegacyCloneForTesting(bool force) { g_force_legacy = force; }
+
+Result<Process> Launch(const LaunchPlan& plan) {
+  if (plan.exec_fd < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, "launch: no executable fd");
+  if (!plan.argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "launch: no argv");
+
+  // The child's fd layout, planned here.
+  ChildArgs a;
+  a.plan = &plan;
+  uint64_t targets_seen[1024 / 64] = {};
+  int max_target = 2;
+  int keep_below = 3;
+  for (const FdAssignment& f : plan.fds) {
+    if (f.target < 0 || f.target >= 1024) {
+      return Error(CAPSPAWN_ERR_OUT_OF_RANGE, "launch: fd target " + std::to_string(f.target));
+    }
+    uint64_t bit = uint64_t{1} << (f.target % 64);
+    if (targets_seen[f.target / 64] & bit) {
+      return Error(CAPSPAWN_ERR_ALREADY_EXISTS, "launch: fd target " + std::to_string(f.target) + " twice");
+    }
+    targets_seen[f.target / 64] |= bit;
+    max_target = std::max(max_target, f.target);
+    keep_below = std::max(keep_below, f.source + 1);
+  }
+  keep_below = std::max(keep_below, max_target + 1);
+  for (int t = 0; t < 3; ++t) {
+    if (!(targets_seen[0] & (uint64_t{1} << t))) a.dev_null_mask |= 1u << t;
+  }
+  std::vector<std::pair<int, int>> gaps;
+  for (int fd = 0; fd <= max_target;) {
+    if (targets_seen[fd / 64] & (uint64_t{1} << (fd % 64))) {
+      ++fd;
+      continue;
+    }
+    int lo = fd;
+    while (fd <= max_target && !(targets_seen[fd / 64] & (uint64_t{1} << (fd % 64)))) ++fd;
+    gaps.emplace_back(lo, fd - 1);
+  }
+  a.gaps = gaps.data();
+  a.gap_count = gaps.size();
+  a.max_target = max_target;
+  std::vector<int> moved(plan.fds.size());
+  a.moved = moved.data();
+
+  bool legacy = g_force_legacy || g_clone3_unavailable;
+  if (legacy && plan.cgroup_fd >= 0) keep_below = std::max(keep_below, plan.cgroup_fd + 1);
+
+  char exec_proc_path[96];
+  bool via_proc = false;
+  if (plan.exec_fd < keep_below + kExecFdSlack || g_proc_reopen_unusable) {
+    keep_below = std::max(keep_below, plan.exec_fd + 1);
+  } else {
+    std::snprintf(exec_proc_path, sizeof exec_proc_path, "/proc/%d/task/%d/fd/%d", getpid(),
+                  gettid(), plan.exec_fd);
+    via_proc = true;
+  }
+
+  if (plan.min_stack_size > 0) {
+    rlimit cur;
+    if (getrlimit(RLIMIT_STACK, &cur) != 0) return Error::FromErrno(errno, "getrlimit(RLIMIT_STACK)");
+    if (cur.rlim_cur == RLIM_INFINITY || cur.rlim_cur >= plan.min_stack_size) {
+      // Already enough.
+    } else if (cur.rlim_max != RLIM_INFINITY && cur.rlim_max < plan.min_stack_size) {
+      return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                   "minimum stack size " + std::to_string(plan.min_stack_size) +
+                       " exceeds the hard RLIMIT_STACK " + std::to_string(cur.rlim_max));
+    } else {
+      a.set_stack_limit = true;
+      a.stack_limit.rlim_cur = plan.min_stack_size;
+      a.stack_limit.rlim_max = cur.rlim_max;
+    }
+  }
+
+  StackLease stack;
+  if (!stack.base()) return Error::FromErrno(errno, "mmap child stack");
+
+  for (int attempt = 0;; ++attempt) {
+    a.error = ChildError{};
+    a.legacy = legacy;
+    a.keep_below = static_cast<unsigned>(keep_below);
+    a.exec_fd = via_proc ? -1 : plan.exec_fd;
+    a.exec_proc_path = via_proc ? exec_proc_path : nullptr;
+
+    // No signal handler may run in the child while it shares our memory.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    Attempt at = CloneChild(&a, stack.bottom(), plan.extra_clone_flags, plan.cgroup_fd, legacy);
+    int clone_err = at.ret < 0 ? static_cast<int>(-at.ret) : 0;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+
+    if (at.ret < 0) {
+      if (!legacy && (clone_err == ENOSYS || clone_err == EPERM) && attempt == 0) {
+        // clone3 missing, or refused by a container's seccomp profile.
+        if (clone_err == ENOSYS) g_clone3_unavailable = true;
+        legacy = true;
+        if (plan.cgroup_fd >= 0) keep_below = std::max(keep_below, plan.cgroup_fd + 1);
+        continue;
+      }
+      return Error::FromErrno(clone_err, legacy ? "clone" : "clone3");
+    }
+
+    UniqueFd pidfd(at.pidfd);
+    if (a.error.step == nullptr) return Process(std::move(pidfd));
+
+    // The child failed before exec and has exited: reap it, report its step.
+    siginfo_t info;
+    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED);
+    if (via_proc && std::strcmp(a.error.step, "reopen the executable through /proc") == 0) {
+      // /proc is not usable here (not mounted, or we are not dumpable): copy
+      // the fd table up to the executable instead, from now on.
+      g_proc_reopen_unusable = true;
+      via_proc = false;
+      keep_below = std::max(keep_below, plan.exec_fd + 1);
+      continue;
+    }
+    capspawn_status_t status = a.error.status != 0 ? a.error.status : capspawn_status_from_errno(a.error.err);
+    return Error(status, DescribeChildError(plan, a.error) + ": " + std::strerror(a.error.err));
+  }
+}
+
+}  // namespace capspawn::engine

@@ -1,0 +1,69 @@
+// The launch engine: one clone3 vfork-style spawn that follows a plan computed
+// in the parent. The child allocates nothing and calls only raw syscalls.
+#ifndef CAPSPAWN_SRC_ENGINE_LAUNCH_H_
+#define CAPSPAWN_SRC_ENGINE_LAUNCH_H_
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <capspawn/fd.h>
+#include <capspawn/process.h>
+#include <capspawn/result.h>
+
+#include "engine/child_error.h"
+
+namespace capspawn::engine {
+
+// A step the child runs after its fd table is final and before exec
+// (namespaces, mounts...). Returns 0, or -1 after ChildFail(). Must be
+// allocation-free and async-signal-safe: it runs on a small borrowed stack in
+// a child that shares the parent's memory.
+using ChildHook = int (*)(const void* arg, ChildError* error);
+
+struct FdAssignment {
+  int source;  // fd in the parent
+  int target;  // fd number in the child (0..1023)
+};
+
+struct LaunchPlan {
+  // The program: executed with execveat(exec_fd, "", AT_EMPTY_PATH).
+  int exec_fd = -1;
+  // NULL-terminated argv / envp, owned by the caller for the duration of Launch().
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  // Exactly the child's fds: every other fd is closed. Targets must be unique.
+  std::vector<FdAssignment> fds;
+  // Targets among 0..2 without an assignment are opened on /dev/null.
+  // Typed startup handles: when set, the child writes its pid into this
+  // "LISTEN_PID=" + 11 spare bytes buffer (which envp points at) before exec.
+  char* listen_pid_env = nullptr;
+  // Job: a cgroup2 directory fd (-1: stay in the caller's cgroup).
+  int cgroup_fd = -1;
+  // Extra clone flags (CLONE_NEWUSER, CLONE_NEWNS...) requested by hooks.
+  uint64_t extra_clone_flags = 0;
+  // Steps run in the child, in order, after the fd table and before the
+  // seccomp filter and exec.
+  struct Hook {
+    ChildHook fn;
+    const void* arg;
+  };
+  std::vector<Hook> hooks;
+  // Seccomp filter installed last (with no_new_privs), or null.
+  const sock_fprog* seccomp_filter = nullptr;
+  // Minimum main-thread stack (RLIMIT_STACK soft floor); 0 leaves it alone.
+  uint64_t min_stack_size = 0;
+};
+
+// Test hook: use the legacy clone() path as when clone3 is unavailable.
+void SetForceLegacyCloneForTesting(bool force);
+
+// Creates the process. On failure nothing survives: the child, if it existed,
+// has been reaped. The message names the step and errno.
+Result<Process> Launch(const LaunchPlan& plan);
+
+}  // namespace capspawn::engine
+
+#endif  // CAPSPAWN_SRC_ENGINE_LAUNCH_H_

@@ -1,0 +1,138 @@
+#include "job/spawn_hooks.h"
+
+#include <fcntl.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <sched.h>
+
+#include "job/cgroup_fs.h"
+#include "job/job_meta.h"
+
+namespace capspawn::job_internal {
+
+Result<SpawnTarget> PrepareSpawn(int job_fd) {
+  if (Status s = CheckCgroupDir(job_fd); !s) return s.error();
+  Result<std::optional<JobMeta>> meta = ReadMeta(job_fd);
+  if (!meta) return meta.error();
+  SpawnTarget target;
+  if (!meta->has_value()) {
+    // A plain cgroup (the default job, or one made by hand): processes go right into it.
+    target.cgroup_fd.reset(fcntl(job_fd, F_DUPFD_CLOEXEC, 3));
+    if (!target.cgroup_fd) return CgroupError(errno, "dup job fd of", FdPath(job_fd));
+    return target;
+  }
+  if ((*meta)->killed) {
+    return Error(CAPSPAWN_ERR_BAD_STATE, "job " + FdPath(job_fd) + " was killed");
+  }
+  target.cgroup_fd.reset(openat(job_fd, kLeafName, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!target.cgroup_fd) {
+    if (errno == ENOENT) {
+      return Error(CAPSPAWN_ERR_BAD_STATE,
+                   "job " + FdPath(job_fd) + " was killed or destroyed (no " + kLeafName + "/)");
+    }
+    return CgroupError(errno, "open", FdPath(job_fd) + "/" + kLeafName);
+  }
+  target.deny_new_process = (*meta)->new_process == NewProcessPolicy::kDeny;
+  return target;
+}
+
+namespace {
+
+struct CtxDeleter {
+  void operator()(void* ctx) const { seccomp_release(static_cast<scmp_filter_ctx>(ctx)); }
+};
+
+Result<sock_fprog> BuildDenyFilter() {
+  std::unique_ptr<void, CtxDeleter> holder(seccomp_init(SCMP_ACT_ALLOW));
+  scmp_filter_ctx ctx = holder.get();
+  if (ctx == nullptr) return Error(CAPSPAWN_ERR_NO_MEMORY, "seccomp_init failed");
+  // Compat ABIs get the same rules: otherwise their syscalls would hit libseccomp's
+  // "bad arch" action and kill 32-bit programs run under DENY.
+#if defined(__x86_64__)
+  seccomp_arch_add(ctx, SCMP_ARCH_X86);
+  seccomp_arch_add(ctx, SCMP_ARCH_X32);
+#elif defined(__aarch64__)
+  seccomp_arch_add(ctx, SCMP_ARCH_ARM);
+#endif
+#if defined(__s390__) || defined(__s390x__)
+  constexpr unsigned kCloneFlagsArg = 1;  // s390 swaps clone's first two arguments
+#else
+  constexpr unsigned kCloneFlagsArg = 0;
+#endif
+  int rc;
+  const char* step = nullptr;
+  // Syscalls an ABI lacks (fork/vfork on arm64) resolve to pseudo numbers that
+  // libseccomp skips, so a "not on this arch" answer is fine.
+  auto deny = [&](int nr, uint32_t action, const char* name, unsigned argc,
+                  const scmp_arg_cmp* cmp) {
+    if (step != nullptr) return;
+    rc = seccomp_rule_add_array(ctx, action, nr, argc, cmp);
+    if (rc != 0 && rc != -EDOM) step = name;
+  };
+  deny(SCMP_SYS(fork), SCMP_ACT_ERRNO(EPERM), "fork", 0, nullptr);
+  deny(SCMP_SYS(vfork), SCMP_ACT_ERRNO(EPERM), "vfork", 0, nullptr);
+  const scmp_arg_cmp no_thread = SCMP_CMP(kCloneFlagsArg, SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0);
+  deny(SCMP_SYS(clone), SCMP_ACT_ERRNO(EPERM), "clone", 1, &no_thread);
+  deny(SCMP_SYS(clone3), SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, nullptr);
+  if (step != nullptr) {
+    return Error(CAPSPAWN_ERR_INTERNAL,
+                 std::string("seccomp_rule_add(") + step + "): " + strerror(-rc));
+  }
+  UniqueFd mem(memfd_create("capspawn-deny-filter", MFD_CLOEXEC));
+  if (!mem) return Error(CAPSPAWN_ERR_NO_RESOURCES, std::string("memfd_create: ") + strerror(errno));
+  rc = seccomp_export_bpf(ctx, mem.get());
+  if (rc != 0) return Error(CAPSPAWN_ERR_INTERNAL, std::string("seccomp_export_bpf: ") + strerror(-rc));
+  struct stat st;
+  if (fstat(mem.get(), &st) != 0) {
+    return Error(CAPSPAWN_ERR_IO, std::string("fstat filter memfd: ") + strerror(errno));
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0 || size % sizeof(sock_filter) != 0 || size / sizeof(sock_filter) > BPF_MAXINSNS) {
+    return Error(CAPSPAWN_ERR_INTERNAL,
+                 "seccomp_export_bpf wrote " + std::to_string(size) + " bytes, not a BPF program");
+  }
+  // Kept for the life of the process: the spawn path hands the pointer to children.
+  auto* insns = new sock_filter[size / sizeof(sock_filter)];
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = pread(mem.get(), reinterpret_cast<char*>(insns) + done, size - done,
+                      static_cast<off_t>(done));
+    if (n <= 0) {
+      delete[] insns;
+      return Error(CAPSPAWN_ERR_IO, std::string("read filter memfd: ") + strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  sock_fprog prog;
+  prog.len = static_cast<unsigned short>(size / sizeof(sock_filter));
+  prog.filter = insns;
+  return prog;
+}
+
+}  // namespace
+
+Result<const sock_fprog*> DenyNewProcessFilter() {
+  // Built once; a failure is remembered too (libseccomp will not fix itself).
+  static std::once_flag once;
+  static sock_fprog prog;
+  static std::optional<Error> failure;
+  std::call_once(once, [] {
+    Result<sock_fprog> built = BuildDenyFilter();
+    if (built) {
+      prog = *built;
+    } else {
+      failure = built.error();
+    }
+  });
+  if (failure) return *failure;
+  return static_cast<const sock_fprog*>(&prog);
+}
+
+}  // namespace capspawn::job_internal

@@ -1,0 +1,171 @@
+#include "spawn/actions.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace capspawn::spawn {
+namespace {
+
+bool IsOpen(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
+
+std::string ActionName(size_t i) { return "action " + std::to_string(i); }
+
+// Handles of these types describe the process itself; Linux gives a process
+// those by other means, and only the spawner may set them on Fuchsia.
+bool IsKernelOwnedType(uint32_t type) {
+  switch (type) {
+    case CAPSPAWN_PA_PROC_SELF:
+    case CAPSPAWN_PA_THREAD_SELF:
+    case CAPSPAWN_PA_VMAR_ROOT:
+    case CAPSPAWN_PA_VMAR_LOADED:
+    case CAPSPAWN_PA_VMO_VDSO:
+    case CAPSPAWN_PA_VMO_STACK:
+    case CAPSPAWN_PA_VMO_EXECUTABLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+int* ConsumedFd(const capspawn_action_t& a) {
+  switch (a.action) {
+    case CAPSPAWN_ACTION_TRANSFER_FD:
+      return const_cast<int*>(&a.fd.local_fd);
+    case CAPSPAWN_ACTION_ADD_HANDLE:
+      return const_cast<int*>(&a.h.handle);
+    case CAPSPAWN_ACTION_ADD_NS_ENTRY:
+      return const_cast<int*>(&a.ns.handle);
+    default:
+      return nullptr;
+  }
+}
+
+// Owns each consumed fd once; a fd named twice is owned by its first action.
+std::vector<UniqueFd> TakeConsumed(size_t count, const capspawn_action_t* actions) {
+  std::vector<UniqueFd> owned;
+  std::unordered_set<int> seen;
+  for (size_t i = 0; actions && i < count; ++i) {
+    int* fd = ConsumedFd(actions[i]);
+    if (fd && IsOpen(*fd) && seen.insert(*fd).second) owned.emplace_back(*fd);
+  }
+  return owned;
+}
+
+}  // namespace
+
+void ConsumeActionHandles(size_t action_count, const capspawn_action_t* actions) {
+  TakeConsumed(action_count, actions);  // closed on return
+}
+
+Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
+                                   const capspawn_action_t* actions) {
+  SpawnConfig cfg;
+  cfg.owned = TakeConsumed(action_count, actions);
+  if (action_count > 0 && !actions) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, "action_count is " + std::to_string(action_count) +
+                                                " but actions is NULL");
+  }
+  std::unordered_set<int> consumed_once;
+  bool targets[1024] = {};
+  std::unordered_set<uint32_t> typed_ids;
+
+  auto add_fd = [&](size_t i, int source, int target) -> Status {
+    if (target < 0 || target >= 1024) {
+      return Error(CAPSPAWN_ERR_OUT_OF_RANGE, ActionName(i) + ": fd target " + std::to_string(target) +
+                                                  " is outside 0..1023");
+    }
+    if (targets[target]) {
+      return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
+                   ActionName(i) + ": fd target " + std::to_string(target) + " is already set");
+    }
+    targets[target] = true;
+    cfg.fds.push_back({source, target});
+    return {};
+  };
+  // A consumed fd must be open and named by one action only.
+  auto consumed = [&](size_t i, int fd, const char* what) -> Status {
+    if (!IsOpen(fd)) {
+      return Error(CAPSPAWN_ERR_BAD_HANDLE,
+                   ActionName(i) + ": " + what + " " + std::to_string(fd) + " is not an open fd");
+    }
+    if (!consumed_once.insert(fd).second) {
+      return Error(CAPSPAWN_ERR_BAD_HANDLE, ActionName(i) + ": " + what + " " + std::to_string(fd) +
+                                                " was already consumed by an earlier action");
+    }
+    return {};
+  };
+
+  for (size_t i = 0; i < action_count; ++i) {
+    const capspawn_action_t& a = actions[i];
+    Status st;
+    switch (a.action) {
+      case CAPSPAWN_ACTION_CLONE_FD:
+        if (!IsOpen(a.fd.local_fd)) {
+          return Error(CAPSPAWN_ERR_BAD_HANDLE, ActionName(i) + ": clone fd: local_fd " +
+                                                    std::to_string(a.fd.local_fd) + " is not an open fd");
+        }
+        st = add_fd(i, a.fd.local_fd, a.fd.target_fd);
+        break;
+      case CAPSPAWN_ACTION_TRANSFER_FD:
+        st = consumed(i, a.fd.local_fd, "transfer fd: local_fd");
+        if (st.ok()) st = add_fd(i, a.fd.local_fd, a.fd.target_fd);
+        break;
+      case CAPSPAWN_ACTION_ADD_NS_ENTRY:
+        st = consumed(i, a.ns.handle, "namespace entry: handle");
+        if (st.ok() && !a.ns.prefix) st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
+        if (st.ok()) cfg.ns_entries.push_back({a.ns.prefix, a.ns.handle, i});
+        break;
+      case CAPSPAWN_ACTION_CLONE_DIR:
+        if (!a.dir.prefix) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": clone dir: prefix is NULL");
+        } else {
+          cfg.clone_dirs.emplace_back(a.dir.prefix);
+        }
+        break;
+      case CAPSPAWN_ACTION_SET_NAME:
+        if (!a.name.data) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": set name: name is NULL");
+        } else {
+          cfg.name = a.name.data;  // the last one wins
+        }
+        break;
+      case CAPSPAWN_ACTION_ADD_HANDLE: {
+        const uint32_t id = a.h.id;
+        const uint32_t type = CAPSPAWN_PA_TYPE(id);
+        st = consumed(i, a.h.handle, "add handle: handle");
+        if (!st.ok()) break;
+        if (id & CAPSPAWN_PA_RESERVED_MASK) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": handle id has reserved bits set");
+        } else if (IsKernelOwnedType(type)) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     ActionName(i) + ": handle type " + std::to_string(type) +
+                         " describes the process itself and cannot be handed over");
+        } else if (type == CAPSPAWN_PA_FD) {
+          st = add_fd(i, a.h.handle, static_cast<int>(CAPSPAWN_PA_ARG(id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO));
+        } else if (type == CAPSPAWN_PA_CLOCK_UTC && (flags & CAPSPAWN_CLONE_UTC_CLOCK)) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     ActionName(i) + ": a PA_CLOCK_UTC handle together with CLONE_UTC_CLOCK");
+        } else if (type == CAPSPAWN_PA_LDSVC_LOADER || type == CAPSPAWN_PA_NS_DIR) {
+          st = Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                     ActionName(i) + ": loader and namespace-directory handles need private "
+                                     "namespaces, which are not built yet");
+        } else if (!typed_ids.insert(id).second) {
+          st = Error(CAPSPAWN_ERR_ALREADY_EXISTS, ActionName(i) + ": handle id " +
+                                                       std::to_string(id) + " is already set");
+        } else {
+          cfg.typed.push_back({id, a.h.handle});
+        }
+        break;
+      }
+      default:
+        st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                   ActionName(i) + ": unknown action " + std::to_string(a.action));
+    }
+    if (!st.ok()) return st.error();
+  }
+  return cfg;
+}
+
+}  // namespace capspawn::spawn

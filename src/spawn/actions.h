@@ -1,0 +1,53 @@
+// Turning fdio-style flags and actions into a launch plan's pieces.
+#ifndef CAPSPAWN_SRC_SPAWN_ACTIONS_H_
+#define CAPSPAWN_SRC_SPAWN_ACTIONS_H_
+
+#include <capspawn/spawn.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <capspawn/fd.h>
+#include <capspawn/result.h>
+
+#include "engine/launch.h"
+
+namespace capspawn::spawn {
+
+struct NsEntry {
+  std::string path;
+  int fd;  // owned by SpawnConfig::owned
+  size_t action_index;
+};
+
+struct TypedHandle {
+  uint32_t id;
+  int fd;
+};
+
+// Everything the actions and flags ask for, validated.
+struct SpawnConfig {
+  // Fds the spawn consumes (TRANSFER_FD, ADD_HANDLE, ADD_NS_ENTRY): closed when
+  // the config dies, whatever happens.
+  std::vector<UniqueFd> owned;
+  std::vector<engine::FdAssignment> fds;  // targets 0..1023, unique
+  std::vector<TypedHandle> typed;         // land at 3.. in this order
+  std::vector<NsEntry> ns_entries;
+  std::vector<std::string> clone_dirs;
+  std::optional<std::string> name;
+  int loader_fd = -1;
+};
+
+// Takes ownership of every consumed fd first (so they are closed on any
+// failure), then validates the actions in order. Messages name the action index.
+Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
+                                   const capspawn_action_t* actions);
+
+// Takes ownership of the fds the actions consume, without validating anything
+// else: for failures that happen before CollectActions runs.
+void ConsumeActionHandles(size_t action_count, const capspawn_action_t* actions);
+
+}  // namespace capspawn::spawn
+
+#endif  // CAPSPAWN_SRC_SPAWN_ACTIONS_H_

@@ -1,0 +1,247 @@
+// capspawn_spawn*: fdio's spawn API, in-process.
+#include <capspawn/spawn.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <capspawn/startup.h>
+
+#include "engine/launch.h"
+#include "job/spawn_hooks.h"
+#include "spawn/actions.h"
+#include "spawn/program.h"
+
+extern char** environ;
+
+namespace capspawn::spawn {
+namespace {
+
+constexpr uint32_t kKnownFlags = 0xFFFFu;
+constexpr int kFirstTypedFd = 3;  // SD_LISTEN_FDS_START
+
+bool IsOpen(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
+
+// A CLONE_DIR prefix: absolute, normalised, whole components, no trailing '/'.
+Status CheckDirPrefix(const std::string& p) {
+  if (p.empty() || p[0] != '/') {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, "clone dir '" + p + "' is not an absolute path");
+  }
+  if (p.size() > 1 && p.back() == '/') {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, "clone dir '" + p + "' ends with '/'");
+  }
+  for (size_t i = 1; i <= p.size(); ++i) {
+    if (p.size() == 1) break;
+    size_t end = p.find('/', i);
+    if (end == std::string::npos) end = p.size();
+    std::string_view comp(p.data() + i, end - i);
+    if (comp.empty() || comp == "." || comp == "..") {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, "clone dir '" + p + "' is not normalised");
+    }
+    i = end;
+  }
+  return {};
+}
+
+bool IsListenVar(const char* e) {
+  return std::strncmp(e, "LISTEN_FDS=", 11) == 0 || std::strncmp(e, "LISTEN_PID=", 11) == 0 ||
+         std::strncmp(e, "LISTEN_FDNAMES=", 15) == 0;
+}
+
+struct Environment {
+  std::vector<char*> ptrs;
+  std::string listen_fds, listen_names;
+  char listen_pid[32];
+};
+
+// Keeps the caller's array when nothing is added; otherwise copies pointers.
+char* const* BuildEnvironment(uint32_t flags, const char* const* explicit_env,
+                              const std::vector<TypedHandle>& typed, Environment* out) {
+  const char* const* base = explicit_env ? explicit_env
+                            : (flags & CAPSPAWN_CLONE_ENVIRON) ? environ
+                                                               : nullptr;
+  static char* const kEmpty[] = {nullptr};
+  if (typed.empty()) return base ? const_cast<char* const*>(base) : kEmpty;
+  for (size_t i = 0; base && base[i]; ++i) {
+    if (!IsListenVar(base[i])) out->ptrs.push_back(const_cast<char*>(base[i]));
+  }
+  out->listen_fds = "LISTEN_FDS=" + std::to_string(typed.size());
+  out->listen_names = "LISTEN_FDNAMES=";
+  for (size_t i = 0; i < typed.size(); ++i) {
+    char name[40];
+    capspawn_startup_handle_name(typed[i].id, name, sizeof name);
+    if (i) out->listen_names += ':';
+    out->listen_names += name;
+  }
+  std::snprintf(out->listen_pid, sizeof out->listen_pid, "LISTEN_PID=");  // pid: the child writes it
+  out->ptrs.push_back(out->listen_fds.data());
+  out->ptrs.push_back(out->listen_names.data());
+  out->ptrs.push_back(out->listen_pid);
+  out->ptrs.push_back(nullptr);
+  return out->ptrs.data();
+}
+
+Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd program_fd,
+                      const char* const* argv, const char* const* env, size_t action_count,
+                      const capspawn_action_t* actions) {
+  Result<SpawnConfig> collected = CollectActions(flags, action_count, actions);
+  if (!collected.ok()) return collected.error();
+  SpawnConfig& cfg = collected.value();
+
+  if (flags & ~kKnownFlags) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, "unknown flags 0x" + [&] {
+      char b[16];
+      std::snprintf(b, sizeof b, "%x", flags & ~kKnownFlags);
+      return std::string(b);
+    }());
+  }
+  if (!argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "argv is NULL");
+  if (!argv[0] && !cfg.name) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, "the process name is unset: argv is empty and no SET_NAME");
+  }
+
+  // The filesystem the child sees.
+  bool clone_ns = flags & CAPSPAWN_CLONE_NAMESPACE;
+  for (const std::string& d : cfg.clone_dirs) {
+    Status st = CheckDirPrefix(d);
+    if (!st.ok()) return st.error();
+    if (d == "/") clone_ns = true;
+  }
+  if (!cfg.ns_entries.empty()) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 "namespace entry '" + cfg.ns_entries[0].path + "' (action " +
+                     std::to_string(cfg.ns_entries[0].action_index) +
+                     "): private namespaces are not built yet");
+  }
+  if (!clone_ns) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 "a spawn without CLONE_NAMESPACE needs a private namespace, which is not built yet "
+                 "(the child would otherwise see the caller's filesystem)");
+  }
+
+  // The job.
+  engine::LaunchPlan plan;
+  job_internal::SpawnTarget target;
+  if (job != CAPSPAWN_INVALID_HANDLE) {
+    Result<job_internal::SpawnTarget> t = job_internal::PrepareSpawn(job);
+    if (!t.ok()) return t.error().Context("job " + std::to_string(job));
+    target = std::move(t.value());
+    plan.cgroup_fd = target.cgroup_fd.get();
+    if (target.deny_new_process) {
+      Result<const sock_fprog*> filter = job_internal::DenyNewProcessFilter();
+      if (!filter.ok()) return filter.error().Context("job " + std::to_string(job) + " policy");
+      plan.seccomp_filter = *filter;
+    }
+    if (flags & CAPSPAWN_CLONE_JOB) {
+      bool given = false;
+      for (const TypedHandle& h : cfg.typed) given |= CAPSPAWN_PA_TYPE(h.id) == CAPSPAWN_PA_JOB_DEFAULT;
+      if (!given) cfg.typed.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_JOB_DEFAULT, 0), job});
+    }
+  }
+
+  // The program.
+  if (path) {
+    Result<UniqueFd> fd = OpenProgramPath(path);
+    if (!fd.ok()) return fd.error();
+    program_fd = std::move(fd.value());
+  } else {
+    Status st = CheckProgramFd(program_fd.get());
+    if (!st.ok()) return st.error();
+  }
+  std::string script_path = path ? path : (argv[0] ? argv[0] : "");
+  Result<Program> program = ResolveProgram(std::move(program_fd), script_path, argv);
+  if (!program.ok()) return program.error();
+
+  // The fd table: actions, then stdio, then typed handles from fd 3.
+  bool set[3] = {};
+  for (const engine::FdAssignment& f : cfg.fds) {
+    if (f.target < 3) set[f.target] = true;
+    if (!cfg.typed.empty() && f.target >= kFirstTypedFd &&
+        f.target < kFirstTypedFd + static_cast<int>(cfg.typed.size())) {
+      return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
+                   "fd target " + std::to_string(f.target) +
+                       " is taken by a typed startup handle (typed handles occupy fds 3.." +
+                       std::to_string(kFirstTypedFd + cfg.typed.size() - 1) + ", as LISTEN_FDS)");
+    }
+  }
+  plan.fds = std::move(cfg.fds);
+  if (flags & CAPSPAWN_CLONE_STDIO) {
+    for (int t = 0; t < 3; ++t) {
+      if (!set[t] && IsOpen(t)) plan.fds.push_back({t, t});
+    }
+  }
+  for (size_t i = 0; i < cfg.typed.size(); ++i) {
+    plan.fds.push_back({cfg.typed[i].fd, kFirstTypedFd + static_cast<int>(i)});
+  }
+
+  Environment environment;
+  plan.envp = BuildEnvironment(flags, env, cfg.typed, &environment);
+  if (!cfg.typed.empty()) plan.listen_pid_env = environment.listen_pid;
+
+  std::vector<char*> argv_storage;
+  if (program->argv) {
+    for (std::string& s : *program->argv) argv_storage.push_back(s.data());
+    argv_storage.push_back(nullptr);
+    plan.argv = argv_storage.data();
+  } else {
+    plan.argv = const_cast<char* const*>(argv);
+  }
+  plan.exec_fd = program->fd.get();
+  return engine::Launch(plan);
+}
+
+capspawn_status_t Report(Result<Process> r, int* process_out, char* err_msg_out) {
+  if (r.ok()) {
+    if (process_out) {
+      *process_out = r->release();
+    }
+    return CAPSPAWN_OK;
+  }
+  if (err_msg_out) std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", r.error().message().c_str());
+  return r.status();
+}
+
+}  // namespace
+}  // namespace capspawn::spawn
+
+using capspawn::UniqueFd;
+using capspawn::spawn::Report;
+using capspawn::spawn::Spawn;
+
+extern "C" capspawn_status_t capspawn_spawn(int job, uint32_t flags, const char* path,
+                                            const char* const* argv, int* process_out) {
+  return capspawn_spawn_etc(job, flags, path, argv, nullptr, 0, nullptr, process_out, nullptr);
+}
+
+extern "C" capspawn_status_t capspawn_spawn_etc(int job, uint32_t flags, const char* path,
+                                                const char* const* argv, const char* const* environ,
+                                                size_t action_count, const capspawn_action_t* actions,
+                                                int* process_out, char* err_msg_out) {
+  if (!path) {
+    capspawn::spawn::ConsumeActionHandles(action_count, actions);
+    return Report(capspawn::Error(CAPSPAWN_ERR_INVALID_ARGS, "path is NULL"), process_out, err_msg_out);
+  }
+  return Report(Spawn(job, flags, path, UniqueFd(), argv, environ, action_count, actions),
+                process_out, err_msg_out);
+}
+
+extern "C" capspawn_status_t capspawn_spawn_vmo(int job, uint32_t flags, int executable_fd,
+                                                const char* const* argv, const char* const* environ,
+                                                size_t action_count, const capspawn_action_t* actions,
+                                                int* process_out, char* err_msg_out) {
+  // Always consumed; a fd that is not open is not ours to close.
+  UniqueFd program(executable_fd >= 0 && fcntl(executable_fd, F_GETFD) >= 0 ? executable_fd : -1);
+  if (!program) {
+    capspawn::spawn::ConsumeActionHandles(action_count, actions);
+    return Report(capspawn::Error(CAPSPAWN_ERR_BAD_HANDLE, "executable fd " + std::to_string(executable_fd) +
+                                                               " is not an open fd"),
+                  process_out, err_msg_out);
+  }
+  return Report(Spawn(job, flags, nullptr, std::move(program), argv, environ, action_count, actions),
+                process_out, err_msg_out);
+}

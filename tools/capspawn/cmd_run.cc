@@ -1,0 +1,438 @@
+// `capspawn run`: turns the parsed options into one capspawn_spawn_etc (or
+// capspawn_spawn_vmo) call through the public C API, then waits for the child
+// and exits with its return code.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <capspawn/spawn.h>
+#include <capspawn/status.h>
+
+#include "commands.h"
+#include "options.h"
+
+extern char** environ;
+
+namespace capspawn::cli {
+namespace {
+
+// A failure before or during the spawn: a status and a message naming what failed.
+struct Failure {
+  capspawn_status_t status = CAPSPAWN_OK;
+  std::string message;
+  explicit operator bool() const { return status != CAPSPAWN_OK; }
+};
+
+Failure ErrnoFailure(int err, const std::string& what) {
+  return {capspawn_status_from_errno(err), what + ": " + strerror(err)};
+}
+
+// "BAD_HANDLE" for CAPSPAWN_ERR_BAD_HANDLE.
+std::string StatusName(capspawn_status_t status) {
+  std::string name = capspawn_status_string(status);
+  for (const char* prefix : {"CAPSPAWN_ERR_", "CAPSPAWN_"}) {
+    if (name.rfind(prefix, 0) == 0) return name.substr(strlen(prefix));
+  }
+  return name + "(" + std::to_string(status) + ")";
+}
+
+// Fds capspawn opened for the child; closed unless handed to the spawn, which
+// consumes them whether it succeeds or not.
+class OwnedFds {
+ public:
+  OwnedFds() = default;
+  OwnedFds(const OwnedFds&) = delete;
+  OwnedFds& operator=(const OwnedFds&) = delete;
+  ~OwnedFds() {
+    for (int fd : fds_) close(fd);
+  }
+  int Add(int fd) {
+    fds_.push_back(fd);
+    return fd;
+  }
+  void HandedOver() { fds_.clear(); }
+
+ private:
+  std::vector<int> fds_;
+};
+
+// ---- environment -------------------------------------------------------
+
+void SetVar(std::vector<std::string>* env, const std::string& assignment) {
+  std::string prefix = assignment.substr(0, assignment.find('=') + 1);
+  for (std::string& entry : *env) {
+    if (entry.rfind(prefix, 0) == 0) {
+      entry = assignment;
+      return;
+    }
+  }
+  env->push_back(assignment);
+}
+
+void UnsetVar(std::vector<std::string>* env, const std::string& name) {
+  std::string prefix = name + "=";
+  std::erase_if(*env, [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+}
+
+Failure ReadEnvFile(const std::string& path, std::vector<std::string>* env) {
+  FILE* f = fopen(path.c_str(), "re");
+  if (f == nullptr) return ErrnoFailure(errno, "--env-file " + path);
+  Failure failure;
+  char* line = nullptr;
+  size_t capacity = 0;
+  ssize_t len;
+  for (int number = 1; (len = getline(&line, &capacity, f)) >= 0; ++number) {
+    std::string text(line, len);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    if (text.find_first_not_of(" \t\r") == std::string::npos || text[0] == '#') continue;
+    size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      failure = {CAPSPAWN_ERR_INVALID_ARGS,
+                 "--env-file " + path + ":" + std::to_string(number) + ": expected NAME=VALUE"};
+      break;
+    }
+    SetVar(env, text);
+  }
+  if (!failure && ferror(f)) failure = ErrnoFailure(errno, "--env-file " + path + ": read");
+  free(line);
+  fclose(f);
+  return failure;
+}
+
+// The explicit environment the options describe, or *explicit_env = false
+// when none of them was given (the flags then decide).
+Failure BuildEnvironment(const RunOptions& o, bool* explicit_env, std::vector<std::string>* env) {
+  *explicit_env = !o.env.empty();
+  if (o.env.empty()) return {};
+  if (o.flags & CAPSPAWN_CLONE_ENVIRON) {
+    for (char** e = environ; *e != nullptr; ++e) env->emplace_back(*e);
+  }
+  for (const EnvOption& op : o.env) {
+    switch (op.kind) {
+      case EnvOption::Kind::kSet:
+        SetVar(env, op.arg);
+        break;
+      case EnvOption::Kind::kUnset:
+        UnsetVar(env, op.arg);
+        break;
+      case EnvOption::Kind::kClear:
+        env->clear();
+        break;
+      case EnvOption::Kind::kFile:
+        if (Failure f = ReadEnvFile(op.arg, env)) return f;
+        break;
+    }
+  }
+  return {};
+}
+
+// ---- program and job ---------------------------------------------------
+
+// PROGRAM as given when it has a '/', else the first executable regular file
+// of that name in capspawn's PATH, as a shell finds it.
+Failure ResolveProgram(const std::string& program, std::string* path) {
+  if (program.find('/') != std::string::npos) {
+    *path = program;
+    return {};
+  }
+  const char* search = getenv("PATH");
+  if (search == nullptr || *search == '\0') search = "/usr/local/bin:/usr/bin:/bin";
+  std::string dirs = search;
+  bool found_not_executable = false;
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t colon = dirs.find(':', start);
+    if (colon == std::string::npos) colon = dirs.size();
+    std::string dir = dirs.substr(start, colon - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    struct stat st;
+    if (!program.empty() && stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (access(candidate.c_str(), X_OK) == 0) {
+        *path = candidate;
+        return {};
+      }
+      found_not_executable = true;
+    }
+    start = colon + 1;
+  }
+  if (found_not_executable) {
+    return {CAPSPAWN_ERR_ACCESS_DENIED, "'" + program + "': found in PATH but not executable"};
+  }
+  return {CAPSPAWN_ERR_NOT_FOUND, "'" + program + "': not found in PATH (" + dirs + ")"};
+}
+
+bool IsFdNumber(const std::string& s) {
+  return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// Fails unless fd is open in capspawn. Checked before capspawn opens anything
+// itself, so a closed SRC can never silently name one of capspawn's own fds.
+Failure CheckOpen(int fd, const std::string& option) {
+  if (fcntl(fd, F_GETFD) < 0) {
+    return {CAPSPAWN_ERR_BAD_HANDLE, option + ": fd " + std::to_string(fd) + " is not open"};
+  }
+  return {};
+}
+
+Failure CheckSourceFds(const RunOptions& o) {
+  for (const ActionOption& a : o.actions) {
+    if (a.source_fd < 0) continue;
+    if (Failure f = CheckOpen(a.source_fd, a.option)) return f;
+  }
+  if (IsFdNumber(o.job)) return CheckOpen(std::stoi(o.job), "--job " + o.job);
+  return {};
+}
+
+Failure OpenJob(const std::string& job, OwnedFds* owned, int* job_fd) {
+  *job_fd = -1;
+  if (job.empty()) return {};
+  if (IsFdNumber(job)) {
+    *job_fd = std::stoi(job);  // capspawn's own fd; the spawn does not take the job
+    return {};
+  }
+  int fd = open(job.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoFailure(errno, "--job " + job + ": open");
+  *job_fd = owned->Add(fd);
+  return {};
+}
+
+// ---- actions -----------------------------------------------------------
+
+Failure BuildActions(const RunOptions& o, OwnedFds* owned,
+                     std::vector<capspawn_action_t>* actions) {
+  for (const ActionOption& a : o.actions) {
+    capspawn_action_t act = {};
+    act.action = a.action;
+    switch (a.action) {
+      case CAPSPAWN_ACTION_CLONE_FD:
+      case CAPSPAWN_ACTION_TRANSFER_FD:
+        act.fd.local_fd = a.source_fd;
+        act.fd.target_fd = a.target_fd;
+        break;
+      case CAPSPAWN_ACTION_ADD_HANDLE: {
+        // ADD_HANDLE consumes its fd: hand a copy so capspawn's own stays valid.
+        int copy = fcntl(a.source_fd, F_DUPFD_CLOEXEC, 3);
+        if (copy < 0)
+          return ErrnoFailure(errno, a.option + ": dup fd " + std::to_string(a.source_fd));
+        act.h.id = a.id;
+        act.h.handle = owned->Add(copy);
+        break;
+      }
+      case CAPSPAWN_ACTION_SET_NAME:
+        act.name.data = a.path.c_str();
+        break;
+      case CAPSPAWN_ACTION_ADD_NS_ENTRY: {
+        int dir = open(a.dir.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC);
+        if (dir < 0) return ErrnoFailure(errno, a.option + ": open " + a.dir);
+        act.ns.prefix = a.path.c_str();
+        act.ns.handle = owned->Add(dir);
+        break;
+      }
+      case CAPSPAWN_ACTION_CLONE_DIR:
+        act.dir.prefix = a.path.c_str();
+        break;
+    }
+    actions->push_back(act);
+  }
+  return {};
+}
+
+// ---- waiting -----------------------------------------------------------
+
+// Signals sent to capspawn by another process reach the child too.
+constexpr int kForwardedSignals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+int g_signal_pipe = -1;  // write end, for the handler
+
+void OnSignal(int signo, siginfo_t* info, void*) {
+  // From the terminal (SI_KERNEL) the child, in our process group, has its
+  // own copy already; only a kill(2)-style sender (si_code <= 0) is relayed.
+  if (info->si_code > 0) return;
+  int saved = errno;
+  unsigned char byte = static_cast<unsigned char>(signo);
+  ssize_t ignored = write(g_signal_pipe, &byte, 1);  // full pipe: the signal is pending anyway
+  (void)ignored;
+  errno = saved;
+}
+
+Failure InstallSignalRelay(int pipe_fds[2]) {
+  if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) return ErrnoFailure(errno, "pipe2");
+  g_signal_pipe = pipe_fds[1];
+  struct sigaction sa = {};
+  sa.sa_sigaction = OnSignal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : kForwardedSignals) sigaction(sig, &sa, nullptr);
+  return {};
+}
+
+int PidOf(int pidfd) {
+  std::string path = "/proc/self/fdinfo/" + std::to_string(pidfd);
+  FILE* f = fopen(path.c_str(), "re");
+  if (f == nullptr) return -1;
+  int pid = -1;
+  char line[256];
+  while (fgets(line, sizeof(line), f) != nullptr) {
+    if (sscanf(line, "Pid: %d", &pid) == 1) break;
+  }
+  fclose(f);
+  return pid;
+}
+
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// Waits until the child exits, relaying signals, or until the deadline
+// (< 0: none). Returns false when the deadline passed first.
+bool WaitForExit(int pidfd, int signal_pipe, int64_t deadline_ns) {
+  while (true) {
+    pollfd fds[2] = {{pidfd, POLLIN, 0}, {signal_pipe, POLLIN, 0}};
+    timespec timeout;
+    timespec* timeout_ptr = nullptr;
+    if (deadline_ns >= 0) {
+      int64_t left = deadline_ns - MonotonicNs();
+      if (left <= 0) return false;
+      timeout = {static_cast<time_t>(left / 1000000000LL), static_cast<long>(left % 1000000000LL)};
+      timeout_ptr = &timeout;
+    }
+    if (ppoll(fds, 2, timeout_ptr, nullptr) < 0) continue;  // EINTR: a signal to relay
+    if (fds[1].revents & POLLIN) {
+      unsigned char signals[64];
+      ssize_t n = read(signal_pipe, signals, sizeof(signals));
+      for (ssize_t i = 0; i < n; ++i) {
+        syscall(SYS_pidfd_send_signal, pidfd, static_cast<int>(signals[i]), nullptr, 0);
+      }
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP)) return true;
+  }
+}
+
+// ---- the command -------------------------------------------------------
+
+class Run {
+ public:
+  explicit Run(RunOptions options) : o_(std::move(options)) {}
+
+  int Execute() {
+    if (!o_.unbuilt_option.empty()) {
+      return Fail({CAPSPAWN_ERR_NOT_SUPPORTED, o_.unbuilt_option + " is not built yet"});
+    }
+    if (Failure f = Spawn()) return Fail(f);
+    if (o_.print_pid) fprintf(stderr, "capspawn: pid %d\n", PidOf(process_));
+
+    int64_t deadline = o_.timeout_ns >= 0 ? MonotonicNs() + o_.timeout_ns : -1;
+    bool timed_out = !WaitForExit(process_, signal_pipe_[0], deadline);
+    if (timed_out) capspawn_process_kill(process_);
+    int64_t code = 0;
+    capspawn_status_t status = capspawn_process_wait(process_, -1, &code);
+    if (status != CAPSPAWN_OK) {
+      return Fail({status, "wait for pid " + std::to_string(PidOf(process_)) + " failed"});
+    }
+    if (timed_out) {
+      Report({CAPSPAWN_ERR_TIMED_OUT, o_.command[0] + " ran longer than --timeout; killed it"});
+      return kExitTimeout;
+    }
+    return code >= 0 ? static_cast<int>(code) : kExitSignalBase + static_cast<int>(-code);
+  }
+
+  ~Run() {
+    if (process_ >= 0) close(process_);
+    for (int fd : signal_pipe_) {
+      if (fd >= 0) close(fd);
+    }
+  }
+
+ private:
+  Failure Spawn() {
+    if (Failure f = CheckSourceFds(o_)) return f;
+    bool explicit_env = false;
+    std::vector<std::string> env;
+    if (Failure f = BuildEnvironment(o_, &explicit_env, &env)) return f;
+    std::string path;
+    if (Failure f = ResolveProgram(o_.command[0], &path)) return f;
+
+    OwnedFds job_owner;  // the spawn does not take the job: closed when done here
+    int job = -1;
+    if (Failure f = OpenJob(o_.job, &job_owner, &job)) return f;
+    int executable = -1;
+    if (o_.vmo) {
+      executable = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (executable < 0) return ErrnoFailure(errno, "--vmo: open " + path);
+    }
+    // From here on, capspawn_spawn_vmo consumes the executable.
+    OwnedFds owned_executable;
+    if (executable >= 0) owned_executable.Add(executable);
+    OwnedFds owned;
+    std::vector<capspawn_action_t> actions;
+    if (Failure f = BuildActions(o_, &owned, &actions)) return f;
+    if (Failure f = InstallSignalRelay(signal_pipe_)) return f;
+
+    std::vector<const char*> argv;
+    for (const std::string& a : o_.command) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    std::vector<const char*> envp;
+    for (const std::string& e : env) envp.push_back(e.c_str());
+    envp.push_back(nullptr);
+    const char* const* environ_arg = explicit_env ? envp.data() : nullptr;
+
+    char err_msg[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
+    capspawn_status_t status;
+    if (o_.vmo) {
+      owned_executable.HandedOver();
+      status = capspawn_spawn_vmo(job, o_.flags, executable, argv.data(), environ_arg,
+                                  actions.size(), actions.data(), &process_, err_msg);
+    } else {
+      status = capspawn_spawn_etc(job, o_.flags, path.c_str(), argv.data(), environ_arg,
+                                  actions.size(), actions.data(), &process_, err_msg);
+    }
+    owned.HandedOver();  // the actions' fds are consumed, success or not
+    if (status != CAPSPAWN_OK) {
+      process_ = -1;
+      return {status, err_msg[0] != '\0' ? err_msg : "spawn " + path + " failed"};
+    }
+    return {};
+  }
+
+  void Report(const Failure& f) const {
+    if (!o_.quiet)
+      fprintf(stderr, "capspawn: %s: %s\n", StatusName(f.status).c_str(), f.message.c_str());
+  }
+  int Fail(const Failure& f) const {
+    Report(f);
+    return kExitFailure;
+  }
+
+  RunOptions o_;
+  int process_ = -1;
+  int signal_pipe_[2] = {-1, -1};
+};
+
+}  // namespace
+}  // namespace capspawn::cli
+
+int CmdRun(int argc, char** argv) {
+  using capspawn::cli::ParseResult;
+  ParseResult parsed = capspawn::cli::ParseRunOptions(argc, argv);
+  switch (parsed.outcome) {
+    case ParseResult::Outcome::kHelp:
+      capspawn::cli::PrintRunHelp(stdout);
+      return 0;
+    case ParseResult::Outcome::kUsageError:
+      fprintf(stderr, "capspawn run: %s\n(see 'capspawn run --help')\n", parsed.error.c_str());
+      return capspawn::cli::kExitUsage;
+    case ParseResult::Outcome::kRun:
+      break;
+  }
+  return capspawn::cli::Run(std::move(parsed.options)).Execute();
+}

@@ -1,0 +1,18 @@
+// The subcommands of the `capspawn` tool. Each is called like a main():
+// argv[0] is the subcommand's name ("run"), the return value is the exit code,
+// and getopt's state is fresh (optind = 0) when it starts.
+#ifndef CAPSPAWN_TOOLS_CAPSPAWN_COMMANDS_H_
+#define CAPSPAWN_TOOLS_CAPSPAWN_COMMANDS_H_
+
+// capspawn run [OPTIONS] [--] PROGRAM [ARGS...]   (cmd_run.cc)
+int CmdRun(int argc, char** argv);
+
+// capspawn elf FILE   (cmd_elf.cc; compiled in only when that file exists:
+// CAPSPAWN_CLI_HAVE_ELF is then defined)
+int CmdElf(int argc, char** argv);
+
+// capspawn job create|list|ps|kill|freeze|thaw|limit|policy|destroy   (cmd_job.cc;
+// compiled in only when that file exists: CAPSPAWN_CLI_HAVE_JOB is then defined)
+int CmdJob(int argc, char** argv);
+
+#endif  // CAPSPAWN_TOOLS_CAPSPAWN_COMMANDS_H_

@@ -1,0 +1,85 @@
+// `capspawn run` command line: what the options mean, parsed into a plain
+// description (RunOptions) that cmd_run.cc turns into a capspawn_spawn_etc call.
+// Parsing opens nothing and touches no fd, so it can be tested on its own.
+#ifndef CAPSPAWN_TOOLS_CAPSPAWN_OPTIONS_H_
+#define CAPSPAWN_TOOLS_CAPSPAWN_OPTIONS_H_
+
+#include <getopt.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <capspawn/spawn.h>
+
+namespace capspawn::cli {
+
+// Exit codes of capspawn itself; every other code is the child's.
+inline constexpr int kExitUsage = 2;         // bad command line: nothing was spawned
+inline constexpr int kExitTimeout = 124;     // --timeout ran out; the child was killed
+inline constexpr int kExitFailure = 125;     // capspawn failed: "capspawn: STATUS: message"
+inline constexpr int kExitSignalBase = 128;  // child killed by signal N: 128 + N
+
+// One option that becomes a capspawn_action_t. Kept in command-line order, so
+// "action N" in the library's messages is the N-th (from 0) of these options.
+struct ActionOption {
+  uint32_t action = 0;  // CAPSPAWN_ACTION_*
+  int target_fd = -1;   // CLONE_FD, TRANSFER_FD: the fd number in the child
+  int source_fd = -1;   // CLONE_FD, TRANSFER_FD, ADD_HANDLE: capspawn's own fd
+  uint32_t id = 0;      // ADD_HANDLE: the typed id
+  std::string path;     // SET_NAME: the name; ADD_NS_ENTRY, CLONE_DIR: the path in the child
+  std::string dir;      // ADD_NS_ENTRY: the directory to open in capspawn's filesystem
+  std::string option;   // the option as typed ("--fd 5=3"), for messages
+};
+
+// --env, --env-file, --unset-env, --clear-env, applied in command-line order.
+struct EnvOption {
+  enum class Kind { kSet, kUnset, kClear, kFile };
+  Kind kind;
+  std::string arg;  // kSet: "NAME=VALUE"; kUnset: NAME; kFile: the file's path
+};
+
+struct RunOptions {
+  uint32_t flags = CAPSPAWN_CLONE_ALL;
+  std::vector<EnvOption> env;  // empty: no explicit environ
+  std::vector<ActionOption> actions;
+  std::string job;          // --job: an fd number or a cgroup directory; empty: own job
+  bool vmo = false;         // --vmo: open PROGRAM, use capspawn_spawn_vmo
+  int64_t timeout_ns = -1;  // --timeout; < 0: none
+  bool print_pid = false;
+  bool quiet = false;
+  std::string unbuilt_option;        // the first option given whose feature is not built yet
+  std::vector<std::string> command;  // PROGRAM ARGS...
+};
+
+struct ParseResult {
+  enum class Outcome { kRun, kHelp, kUsageError };
+  Outcome outcome = Outcome::kUsageError;
+  RunOptions options;
+  std::string error;  // kUsageError: what is wrong, naming the option
+};
+
+// Parses `capspawn run` arguments; argv[0] is "run". Resets getopt's state.
+ParseResult ParseRunOptions(int argc, char** argv);
+
+// getopt_long's table of every `capspawn run` option (ends with a null name).
+const option* RunLongOptions();
+
+// Parses a --clone/--no-clone list ("stdio,environ"). False on an unknown word,
+// which is then stored in *bad.
+bool ParseCloneList(const std::string& list, uint32_t* flags, std::string* bad);
+
+// Parses a --handle id: a number (decimal or 0x hex: the whole PA_HND value) or
+// TYPE[.ARG] with TYPE a startup handle type name ("user0") or number.
+bool ParseHandleId(const std::string& text, uint32_t* id);
+
+// The type names --handle accepts, in id order ("proc_self", ..., "user2").
+std::vector<std::string> HandleTypeNames();
+
+// `capspawn run --help`.
+void PrintRunHelp(FILE* out);
+
+}  // namespace capspawn::cli
+
+#endif  // CAPSPAWN_TOOLS_CAPSPAWN_OPTIONS_H_

@@ -1,0 +1,146 @@
+// `capspawn run --help`: every option, what it maps to in the C API, examples.
+#include <string>
+
+#include "options.h"
+
+namespace capspawn::cli {
+namespace {
+
+constexpr char kUsage[] = R"(Usage: capspawn run [OPTIONS] [--] PROGRAM [ARGS...]
+
+Spawn PROGRAM with ARGS through capspawn_spawn_etc(), wait for it, and exit with
+its return code. The child gets exactly what the options hand it; by default it
+shares everything with capspawn (--clone=all), like a plain fork and exec.
+PROGRAM without a '/' is looked up in capspawn's own PATH and opened in
+capspawn's filesystem. Options end at the first argument that is not one, or at
+"--"; what follows is PROGRAM and its arguments, untouched.
+
+What the child shares (the spawn flags):
+      --clone=LIST          share exactly LIST with the child. Default: all.
+                            Repeated --clone options add up.
+      --no-clone=LIST       share everything chosen so far except LIST.
+    LIST is a comma list of:
+      job         CAPSPAWN_CLONE_JOB: the child gets its job as handle job_default.0
+      ldsvc       CAPSPAWN_DEFAULT_LDSVC: the system's dynamic linker and libraries,
+                  read-only (needed by dynamic programs without 'namespace')
+      namespace   CAPSPAWN_CLONE_NAMESPACE: capspawn's whole filesystem; without it
+                  the child sees only its --ns and --dir entries
+      stdio       CAPSPAWN_CLONE_STDIO: capspawn's fds 0, 1 and 2; fds 0-2 that
+                  nothing hands over are opened on /dev/null
+      environ     CAPSPAWN_CLONE_ENVIRON: capspawn's environment
+      utc-clock   CAPSPAWN_CLONE_UTC_CLOCK: accepted; Linux has one system clock
+      all         every flag (CAPSPAWN_CLONE_ALL)
+      none        no flag
+
+Environment (in command-line order):
+  -e, --env NAME=VALUE      set NAME to VALUE
+      --env-file FILE       set NAME=VALUE from each line of FILE; empty lines and
+                            lines starting with '#' are skipped, values are taken
+                            as written (no quotes, no expansion)
+      --unset-env NAME      remove NAME
+      --clear-env           remove every variable set so far
+    Any of these gives the child an explicit environment: capspawn's own when
+    'environ' is shared, else an empty one, changed by these options in order.
+    Without them the child gets capspawn's environment when 'environ' is
+    shared, else no variable at all.
+
+File descriptors, handles, names and directories (the spawn actions, kept in
+command-line order: "action N" in an error message is the N-th of these, from 0):
+      --fd TARGET[=SRC]     CAPSPAWN_ACTION_CLONE_FD: a copy of capspawn's fd SRC
+                            lands at fd TARGET (0-1023) in the child; SRC defaults
+                            to TARGET
+      --transfer-fd TARGET=SRC
+                            CAPSPAWN_ACTION_TRANSFER_FD: capspawn's fd SRC moves to
+                            fd TARGET in the child (capspawn closes its own)
+      --handle ID=FD        CAPSPAWN_ACTION_ADD_HANDLE: a copy of capspawn's fd FD
+                            is handed with the typed id ID. A handle of type fd
+                            (fd.N) lands at fd N; the others land at fds from 3 that
+                            the child finds with capspawn_take_startup_handle(ID) or
+                            sd_listen_fds_with_names() (LISTEN_FDS, LISTEN_FDNAMES,
+                            LISTEN_PID; the names are TYPE.ARG, e.g. "user0.0")
+    ID is a number, decimal or 0x hex (the whole CAPSPAWN_PA_HND(type, arg)
+    value), or TYPE[.ARG] with ARG 0-65535 (default 0) and TYPE a number or one of:
+)";
+
+constexpr char kUsageAfterTypes[] =
+    R"(      --name NAME           CAPSPAWN_ACTION_SET_NAME: the child's name (the last one
+                            wins; /proc/PID/comm shows its first 15 bytes)
+      --ns PATH=DIR         CAPSPAWN_ACTION_ADD_NS_ENTRY: capspawn opens directory DIR
+                            (O_DIRECTORY|O_PATH) and the child sees it at PATH
+      --dir PREFIX          CAPSPAWN_ACTION_CLONE_DIR: the child sees capspawn's
+                            PREFIX at the same path ("/" is --clone=namespace)
+
+Job:
+      --job FD|PATH         spawn into this job: a cgroup v2 directory, given as an
+                            fd number capspawn already holds or as a path to open.
+                            Default: capspawn's own cgroup
+
+Program and run:
+      --vmo                 open PROGRAM and spawn the open file with
+                            capspawn_spawn_vmo() instead of capspawn_spawn_etc()
+      --timeout SECONDS     kill the child (SIGKILL) after SECONDS (decimals
+                            allowed; 0: no limit) and exit 124, as timeout(1)
+      --print-pid           print "capspawn: pid N" on stderr once the child exists
+  -q, --quiet               print none of capspawn's own messages about the run
+                            (failures and timeouts still set the exit status)
+  -h, --help                show this help and exit
+
+Not built yet (accepted, then capspawn fails with NOT_SUPPORTED and exit 125):
+      --ro-ns PATH=DIR      a read-only namespace entry
+      --ldsvc DIR           the library directory a dynamic program loads from
+      --dev-minimal         a /dev with only null, zero and urandom
+      --proc                a /proc for the child's namespace
+      --tmpfs PATH          an empty tmpfs at PATH
+      --suspended           create the process stopped before its first
+                            instruction and print its start data and pid
+      --launcher SOCKET     spawn through the capspawn-launcherd at SOCKET
+
+Signals: SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to capspawn
+with kill(2) are forwarded to the child, and capspawn keeps waiting for it. The
+same signals coming from the terminal reach the child directly (it is in
+capspawn's process group), so they are not sent twice.
+
+Exit status:
+  N        the child exited with status N
+  128+N    signal N killed the child (130 for SIGINT, 137 for SIGKILL), as a shell
+  2        the command line is wrong; nothing was spawned
+  124      --timeout ran out and the child was killed
+  125      capspawn failed; stderr says "capspawn: STATUS: message", with STATUS
+           the capspawn_status_t name (BAD_HANDLE, NOT_FOUND, ...)
+  capspawn itself never exits with 126 or 127: those always come from the child.
+
+Examples:
+  capspawn run -- /bin/true
+  capspawn run --no-clone=environ --env PATH=/usr/bin -- env
+  capspawn run --clear-env --env-file app.env --env DEBUG=1 -- ./server
+  capspawn run --unset-env HOME -- sh -c 'echo ${HOME-unset}'
+  capspawn run --fd 5=1 -- sh -c 'echo to-my-stdout >&5'
+  capspawn run --transfer-fd 3=7 -- sh -c 'cat <&3' 7<input.txt
+  capspawn run --handle user0=7 -- ./app 7<config.json
+  capspawn run --handle fd.4=1 --no-clone=stdio -- sh -c 'echo via-fd-4 >&4'
+  capspawn run --name worker-1 -- sleep 60
+  capspawn run --no-clone=namespace --clone=ldsvc --ns /data=/srv/data -- /usr/bin/ls /data
+  capspawn run --no-clone=namespace --dir /usr --dir /etc -- /usr/bin/id
+  capspawn run --job /sys/fs/cgroup/unified/build -- make -j2
+  capspawn run --timeout 2.5 --print-pid -- ./flaky-test
+  capspawn run --vmo -- ./a.out arg1 arg2
+)";
+
+}  // namespace
+
+void PrintRunHelp(FILE* out) {
+  fputs(kUsage, out);
+  // The type names come from the library, so they always match LISTEN_FDNAMES.
+  std::string line = "     ";
+  for (const std::string& name : HandleTypeNames()) {
+    if (line.size() + name.size() + 2 > 80) {
+      fprintf(out, "%s\n", line.c_str());
+      line = "     ";
+    }
+    line += " " + name;
+  }
+  fprintf(out, "%s\n", line.c_str());
+  fputs(kUsageAfterTypes, out);
+}
+
+}  // namespace capspawn::cli
