@@ -80,6 +80,21 @@ Result<Probe> ProbeExit(int pidfd, int64_t* code) {
 
 Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
   if (pidfd < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, "process handle is -1");
+  if (timeout_ns < 0) {
+    // The parent waiting forever: one blocking waitid, no poll round trip.
+    siginfo_t info;
+    std::memset(&info, 0, sizeof info);
+    int r;
+    do {
+      r = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {
+      return info.si_code == CLD_EXITED ? int64_t{info.si_status}
+                                        : -static_cast<int64_t>(info.si_status);
+    }
+    // ECHILD: not our child, or already reaped; the loop below reads the
+    // status kept with the pidfd. Other errors are reported by ProbeExit.
+  }
   const int64_t deadline = timeout_ns < 0 ? -1 : NowNs() + timeout_ns;
   // A non-parent may see the process exit before its parent reaps it; the exit
   // status is then not yet recorded, so poll again with a short back-off.

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The main job: builds capspawn and shows what a capspawn child receives, next
+# to what an ordinary Linux child inherits.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+"$src/scripts/build.sh" -DCAPSPAWN_BUILD_TESTS=OFF >/dev/null
+cs="$src/build/tools/capspawn/capspawn"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# The shell holds some stray fds (not close-on-exec) and a secret variable.
+exec 7</etc/hostname 8</etc/os-release 9>/dev/null
+export DEMO_SECRET=hunter2
+
+step "An ordinary child inherits every stray fd and the whole environment"
+sh -c 'ls /proc/self/fd | tr "\n" " "; echo; env | grep -c . | sed "s/^/env vars: /"'
+
+step "A capspawn child gets exactly what it is handed: fds 0-2, nothing else"
+"$cs" run --clear-env -- /bin/sh -c 'ls /proc/self/fd | tr "\n" " "; echo; env | grep -c . | sed "s/^/env vars: /"'
+
+step "An explicit environment and one fd moved to a chosen number"
+"$cs" run --clear-env --env GREETING=hello --fd 5=8 -- /bin/sh -c 'echo "$GREETING"; head -1 <&5'
+
+step "A typed handle, found by id (LISTEN_FDNAMES, readable by sd_listen_fds_with_names)"
+"$cs" run --clear-env --handle user0.1=7 --handle directory_request.0=9 -- /bin/sh -c \
+  'echo "LISTEN_FDS=$LISTEN_FDS LISTEN_FDNAMES=$LISTEN_FDNAMES"; ls -l /proc/self/fd/3 /proc/self/fd/4 | sed "s/.* \([0-9]\) -> /fd \1 -> /"'
+
+step "A #! script is followed by capspawn itself"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '#!/bin/sh -eu\necho "script argv: $0 $*"\n' >"$tmp/hello.sh"
+chmod +x "$tmp/hello.sh"
+"$cs" run -- "$tmp/hello.sh" one two
+
+step "Exit codes pass through; bad input gets a status and a message"
+"$cs" run -- /bin/sh -c 'exit 3' || echo "exit code: $?"
+"$cs" run --fd 3=1234 -- /bin/true || echo "exit code: $?"
+
+if "$cs" job --help >/dev/null 2>&1; then
+  step "A job: a cgroup v2 tree killed as a whole"
+  "$cs" job --help | head -3
+fi
