@@ -75,14 +75,15 @@ class Fds {
   std::string Acquire() {
     rlimit old{};
     if (getrlimit(RLIMIT_NOFILE, &old) != 0) return Errno("fds_19k: getrlimit(RLIMIT_NOFILE)");
-    // Room for the extra fds above whatever is open already.
-    const rlim_t need = static_cast<rlim_t>(kExtraFds) + 1024;
+    // Room for the extra fds above the few open already. Only the soft limit
+    // moves unless the hard one is too low (raising that needs CAP_SYS_RESOURCE).
+    const rlim_t need = static_cast<rlim_t>(kExtraFds) + 256;
     if (old.rlim_cur < need) {
       rlimit raised = old;
       raised.rlim_cur = need;
-      if (raised.rlim_max < need) raised.rlim_max = need;  // only root may do this
+      if (raised.rlim_max < need) raised.rlim_max = need;
       if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
-        return Errno(("fds_19k: setrlimit(RLIMIT_NOFILE, " + std::to_string(need) +
+        return Errno(("fds_19k: setrlimit(RLIMIT_NOFILE, " + std::to_string(raised.rlim_cur) +
                       ") (hard limit " + std::to_string(old.rlim_max) + ")")
                          .c_str());
       }

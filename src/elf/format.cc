@@ -9,7 +9,7 @@ namespace capspawn::elf::internal {
 
 std::string Hex(uint64_t value) {
   char buf[24];
-  std::snprintf(buf, sizeof(buf), "%#" PRIx64, value);
+  std::snprintf(buf, sizeof(buf), "0x%" PRIx64, value);
   return buf;
 }
 
