@@ -73,8 +73,7 @@ std::string BwrapCommand::Unavailable() const {
   std::string error = RunCapturingStderr(bwrap_, argv_.data(), &stderr_text);
   if (error.empty()) return "";
   while (!stderr_text.empty() && stderr_text.back() == '\n') stderr_text.pop_back();
-  return "bwrap cannot run here (" + error + ")" +
-         (stderr_text.empty() ? "" : ": " + stderr_text);
+  return "bwrap cannot run here (" + error + ")" + (stderr_text.empty() ? "" : ": " + stderr_text);
 }
 
 std::string BwrapCommand::SpawnAndWait() const {

@@ -18,8 +18,8 @@
 
 namespace capspawn_bench {
 
-// What the parent holds while it spawns. Benchmarks run grouped by scenario,
-// in this order, so each scenario is set up once.
+// What the parent holds while it spawns. Benchmarks run in one pass per
+// scenario, in this order, so each scenario is set up once.
 enum class Scenario {
   kBaseline,  // nothing special
   kHeap2GiB,  // 2 GiB of touched anonymous memory in 4 KiB pages
@@ -30,8 +30,9 @@ inline constexpr Scenario kAllScenarios[] = {Scenario::kBaseline, Scenario::kHea
 const char* ScenarioName(Scenario scenario);
 
 // Puts this process into `scenario`, leaving the previous one. Every
-// benchmark calls it before timing (those that care about nothing else use
-// kBaseline). On failure it calls state.SkipWithError and returns false.
+// benchmark calls it before timing; benchmarks registered with BENCHMARK()
+// run in the baseline pass and use kBaseline. On failure it calls
+// state.SkipWithError and returns false.
 bool EnterScenario(benchmark::State& state, Scenario scenario);
 // Releases whatever the current scenario holds (called once at exit).
 void LeaveScenario();
@@ -65,9 +66,10 @@ struct SpawnMethod {
 int AddSpawnMethod(SpawnMethod method);
 std::string SpawnBenchmarkName(std::string_view method, Scenario scenario);
 
-// Registers one benchmark per (scenario, method), scenario-major. Called by
-// main after the program paths are set.
-void RegisterSpawnBenchmarks();
+// Registers one benchmark per method that runs in `scenario`. main runs
+// the scenarios as separate passes, so setting one up happens once and the
+// repetitions inside a pass can be interleaved.
+void RegisterSpawnBenchmarks(Scenario scenario);
 // The methods in summary order.
 std::vector<const SpawnMethod*> SpawnMethods();
 

@@ -5,9 +5,12 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,31 +21,49 @@
 namespace capspawn_bench {
 namespace {
 
-// Defaults chosen for a noisy 2-core machine: many short repetitions, judged
-// by their median. Any of them given on the command line wins.
+// Defaults chosen for a noisy 2-core machine: many short repetitions,
+// interleaved at random within each scenario's pass so that a burst of load
+// hits every method alike, judged by their median. Any of them given on the
+// command line wins.
 constexpr const char* kDefaultFlags[] = {
-    "--benchmark_repetitions=12",
-    "--benchmark_min_time=0.2",
+    "--benchmark_repetitions=15",
+    "--benchmark_min_time=0.15",
+    "--benchmark_enable_random_interleaving=true",
     "--benchmark_display_aggregates_only=true",
 };
 
 constexpr std::string_view kTinyFlag = "--capspawn_bench_tiny=";
 constexpr std::string_view kTinyNolibcFlag = "--capspawn_bench_tiny_nolibc=";
+// Handled here rather than by the library, which would reopen (truncate)
+// the file for every scenario's pass.
+constexpr std::string_view kOutFlag = "--benchmark_out=";
+constexpr std::string_view kOutFormatFlag = "--benchmark_out_format=";
 
-bool HasFlag(const std::vector<char*>& args, std::string_view flag_with_eq) {
-  std::string_view name = flag_with_eq.substr(0, flag_with_eq.find('=') + 1);
+bool HasFlag(const std::vector<char*>& args, std::string_view flag) {
+  std::string_view name = flag.substr(0, flag.find('=') + 1);
   for (char* arg : args) {
     if (std::string_view(arg).starts_with(name)) return true;
   }
   return false;
 }
 
+// The last occurrence wins, as in the library's own parsing.
 std::string FlagValue(const std::vector<char*>& args, std::string_view name_with_eq) {
   std::string value;
   for (char* arg : args) {
     std::string_view a(arg);
     if (a.starts_with(name_with_eq)) value = a.substr(name_with_eq.size());
   }
+  return value;
+}
+
+// Removes `name_with_eq` flags from args and returns the last value (or
+// `fallback` when absent).
+std::string TakeFlag(std::vector<char*>* args, std::string_view name_with_eq,
+                     std::string fallback) {
+  if (!HasFlag(*args, name_with_eq)) return fallback;
+  std::string value = FlagValue(*args, name_with_eq);
+  std::erase_if(*args, [&](char* a) { return std::string_view(a).starts_with(name_with_eq); });
   return value;
 }
 
@@ -60,8 +81,7 @@ std::string BesideExecutable(const char* file, const char* fallback) {
   return fallback;
 }
 
-std::unique_ptr<benchmark::BenchmarkReporter> MakeInnerReporter(const std::string& format,
-                                                                const std::string& color) {
+std::unique_ptr<benchmark::BenchmarkReporter> MakeReporter(const std::string& format, bool color) {
   if (format == "json") return std::make_unique<benchmark::JSONReporter>();
   if (format == "csv") {
 #pragma GCC diagnostic push
@@ -69,24 +89,34 @@ std::unique_ptr<benchmark::BenchmarkReporter> MakeInnerReporter(const std::strin
     return std::make_unique<benchmark::CSVReporter>();
 #pragma GCC diagnostic pop
   }
-  const bool use_color = color == "true" || color == "yes" ||
-                         ((color.empty() || color == "auto") && isatty(STDOUT_FILENO));
   return std::make_unique<benchmark::ConsoleReporter>(
-      use_color ? benchmark::ConsoleReporter::OO_ColorTabular
-                : benchmark::ConsoleReporter::OO_Tabular);
+      color ? benchmark::ConsoleReporter::OO_ColorTabular : benchmark::ConsoleReporter::OO_Tabular);
+}
+
+void PrintHelp() {
+  std::printf(
+      "capspawn_bench: spawn+wait of a tiny static program through capspawn, a raw clone3\n"
+      "spawn, posix_spawn, fork+exec and vfork+exec, with a 2 GiB heap and with 19,000 fds,\n"
+      "then medians and ratios (docs/benchmarks.md).\n\n"
+      "  --capspawn_bench_tiny=PATH         the static target (default: next to this program)\n"
+      "  --capspawn_bench_tiny_nolibc=PATH  the no-libc target\n"
+      "  --benchmark_out=FILE               also write every pass to FILE\n"
+      "  --benchmark_out_format=json|csv|console\n\n"
+      "Defaults that the command line overrides:");
+  for (const char* flag : kDefaultFlags) std::printf(" %s", flag);
+  std::printf("\n\nGoogle Benchmark's flags:\n");
+  benchmark::PrintDefaultHelp();
 }
 
 int Main(int argc, char** argv) {
   std::vector<char*> args(argv, argv + argc);
-  std::string tiny = BesideExecutable("capspawn_bench_tiny", CAPSPAWN_BENCH_TINY);
-  std::string tiny_nolibc =
-      BesideExecutable("capspawn_bench_tiny_nolibc", CAPSPAWN_BENCH_TINY_NOLIBC);
-  if (HasFlag(args, kTinyFlag)) tiny = FlagValue(args, kTinyFlag);
-  if (HasFlag(args, kTinyNolibcFlag)) tiny_nolibc = FlagValue(args, kTinyNolibcFlag);
-  std::erase_if(args, [](char* a) {
-    std::string_view s(a);
-    return s.starts_with(kTinyFlag) || s.starts_with(kTinyNolibcFlag);
-  });
+  const std::string tiny =
+      TakeFlag(&args, kTinyFlag, BesideExecutable("capspawn_bench_tiny", CAPSPAWN_BENCH_TINY));
+  const std::string tiny_nolibc =
+      TakeFlag(&args, kTinyNolibcFlag,
+               BesideExecutable("capspawn_bench_tiny_nolibc", CAPSPAWN_BENCH_TINY_NOLIBC));
+  const std::string out_path = TakeFlag(&args, kOutFlag, "");
+  const std::string out_format = TakeFlag(&args, kOutFormatFlag, "json");
 
   std::vector<std::string> defaults;
   for (const char* flag : kDefaultFlags) {
@@ -99,21 +129,53 @@ int Main(int argc, char** argv) {
 
   int n = static_cast<int>(args.size());
   args.push_back(nullptr);
-  benchmark::Initialize(&n, args.data());
+  benchmark::Initialize(&n, args.data(), PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
+
+  std::vector<std::unique_ptr<benchmark::BenchmarkReporter>> sinks;
+  sinks.push_back(
+      MakeReporter(format, color == "true" || color == "yes" ||
+                               ((color.empty() || color == "auto") && isatty(STDOUT_FILENO))));
+  std::ofstream out_file;
+  if (!out_path.empty()) {
+    out_file.open(out_path, std::ios::out | std::ios::trunc);
+    if (!out_file) {
+      std::fprintf(stderr, "capspawn_bench: cannot open --benchmark_out=%s: %s\n", out_path.c_str(),
+                   std::strerror(errno));
+      return 1;
+    }
+    sinks.push_back(MakeReporter(out_format, false));
+    sinks.back()->SetOutputStream(&out_file);
+    sinks.back()->SetErrorStream(&out_file);
+  }
+  CollectingReporter reporter(std::move(sinks));
+  // A pass whose scenario the filter excludes would complain that nothing
+  // matched; the whole run is judged below instead.
+  std::ostream discard(nullptr);
+  reporter.SetErrorStream(&discard);
 
   SetProgramPath(Program::kTinyStatic, tiny);
   SetProgramPath(Program::kTinyNolibc, tiny_nolibc);
-  RegisterSpawnBenchmarks();
-
-  CollectingReporter reporter(MakeInnerReporter(format, color));
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  LeaveScenario();
+  size_t matched = 0;
+  for (Scenario scenario : kAllScenarios) {
+    // The baseline pass also runs every BENCHMARK() registered statically.
+    if (scenario != Scenario::kBaseline) benchmark::ClearRegisteredBenchmarks();
+    RegisterSpawnBenchmarks(scenario);
+    matched += benchmark::RunSpecifiedBenchmarks(&reporter);
+    LeaveScenario();
+  }
+  reporter.Close();
+  if (matched == 0) {
+    std::fprintf(stderr, "capspawn_bench: no benchmark matches --benchmark_filter=%s\n",
+                 benchmark::GetBenchmarkFilter().c_str());
+    benchmark::Shutdown();
+    return 1;
+  }
+  benchmark::Shutdown();
   if (!listing) {
     // Keep machine-readable output on stdout parseable.
     PrintSummary(format.empty() || format == "console" ? stdout : stderr, reporter);
   }
-  benchmark::Shutdown();
   return 0;
 }
 

@@ -35,8 +35,8 @@ constexpr bool kHaveTrampoline = true;
 
 // Returns what clone3 returned in the parent (pid or -errno). The child
 // never returns from here.
-long Clone3ExecTrampoline(clone_args* args, const char* path, char* const* argv,
-                          char* const* envp, const sigset_t* restore_mask) {
+long Clone3ExecTrampoline(clone_args* args, const char* path, char* const* argv, char* const* envp,
+                          const sigset_t* restore_mask) {
 #if defined(__x86_64__)
   register long nr asm("rax") = __NR_clone3;
   register clone_args* a0 asm("rdi") = args;
@@ -68,8 +68,8 @@ long Clone3ExecTrampoline(clone_args* args, const char* path, char* const* argv,
       "ud2\n\t"
       "1:\n\t"
       : "+r"(nr)
-      : "r"(a0), "r"(a1), "r"(r_path), "r"(r_argv), "r"(r_envp), "r"(r_mask),
-        [nr_mask] "i"(__NR_rt_sigprocmask), [how] "i"(SIG_SETMASK),
+      : "r"(a0), "r"(a1), "r"(r_path), "r"(r_argv), "r"(r_envp),
+        "r"(r_mask), [nr_mask] "i"(__NR_rt_sigprocmask), [how] "i"(SIG_SETMASK),
         [setsize] "i"(kKernelSigsetSize), [nr_execve] "i"(__NR_execve),
         [nr_exit] "i"(__NR_exit_group)
       // The syscall instruction clobbers rcx and r11; the kernel writes the
@@ -106,8 +106,8 @@ long Clone3ExecTrampoline(clone_args* args, const char* path, char* const* argv,
       "brk #0\n\t"
       "1:\n\t"
       : "+r"(x0)
-      : "r"(x8), "r"(x1), "r"(x19), "r"(x20), "r"(x21), "r"(x22),
-        [nr_mask] "i"(__NR_rt_sigprocmask), [how] "i"(SIG_SETMASK),
+      : "r"(x8), "r"(x1), "r"(x19), "r"(x20), "r"(x21),
+        "r"(x22), [nr_mask] "i"(__NR_rt_sigprocmask), [how] "i"(SIG_SETMASK),
         [setsize] "i"(kKernelSigsetSize), [nr_execve] "i"(__NR_execve),
         [nr_exit] "i"(__NR_exit_group)
       : "memory", "cc");
@@ -125,8 +125,8 @@ struct ChildStack {
   static constexpr size_t kSize = 64 * 1024;
   void* base = MAP_FAILED;
   ChildStack() {
-    base = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                -1, 0);
+    base = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1,
+                0);
   }
   ~ChildStack() {
     if (base != MAP_FAILED) munmap(base, kSize);
@@ -139,8 +139,7 @@ std::string Errno(const char* what, int err) { return std::string(what) + ": " +
 
 bool RawClone3Supported() { return kHaveTrampoline; }
 
-std::string RawClone3Exec(const char* path, char* const* argv, char* const* envp,
-                          int* pidfd_out) {
+std::string RawClone3Exec(const char* path, char* const* argv, char* const* envp, int* pidfd_out) {
 #if defined(__x86_64__) || defined(__aarch64__)
   static ChildStack stack;
   if (stack.base == MAP_FAILED) return Errno("mmap child stack", errno);

@@ -46,23 +46,35 @@ const int kRegistered = [] {
   const Scenario base = Scenario::kBaseline;
   const Scenario heap = Scenario::kHeap2GiB;
   const Scenario fds = Scenario::kFds19k;
-  AddSummaryRow({"capspawn / raw_clone3", Name("capspawn", base), Name("raw_clone3", base),
-                 {Goal::kAtMost, 1.10}, 100});
-  AddSummaryRow({"capspawn / posix_spawn", Name("capspawn", base), Name("posix_spawn", base),
-                 {Goal::kAtMost, 0.80}, 110});
-  AddSummaryRow({"capspawn / fork_exec", Name("capspawn", base), Name("fork_exec", base),
-                 kNoGoal, 120});
-  AddSummaryRow({"capspawn / vfork_exec", Name("capspawn", base), Name("vfork_exec", base),
-                 kNoGoal, 130});
-  AddSummaryRow({"capspawn heap_2GiB / capspawn baseline", Name("capspawn", heap),
-                 Name("capspawn", base), {Goal::kAtMost, 1.20}, 140});
-  AddSummaryRow({"capspawn fds_19k / capspawn baseline", Name("capspawn", fds),
-                 Name("capspawn", base), {Goal::kAtMost, 1.20}, 150});
+  AddSummaryRow({"capspawn / raw_clone3",
+                 Name("capspawn", base),
+                 Name("raw_clone3", base),
+                 {Goal::kAtMost, 1.10},
+                 100});
+  AddSummaryRow({"capspawn / posix_spawn",
+                 Name("capspawn", base),
+                 Name("posix_spawn", base),
+                 {Goal::kAtMost, 0.80},
+                 110});
+  AddSummaryRow(
+      {"capspawn / fork_exec", Name("capspawn", base), Name("fork_exec", base), kNoGoal, 120});
+  AddSummaryRow(
+      {"capspawn / vfork_exec", Name("capspawn", base), Name("vfork_exec", base), kNoGoal, 130});
+  AddSummaryRow({"capspawn heap_2GiB / capspawn baseline",
+                 Name("capspawn", heap),
+                 Name("capspawn", base),
+                 {Goal::kAtMost, 1.20},
+                 140});
+  AddSummaryRow({"capspawn fds_19k / capspawn baseline",
+                 Name("capspawn", fds),
+                 Name("capspawn", base),
+                 {Goal::kAtMost, 1.20},
+                 150});
   // Context for the goals: the same comparisons inside each scenario.
   AddSummaryRow({"capspawn / raw_clone3 (heap_2GiB)", Name("capspawn", heap),
                  Name("raw_clone3", heap), kNoGoal, 160});
-  AddSummaryRow({"capspawn / raw_clone3 (fds_19k)", Name("capspawn", fds),
-                 Name("raw_clone3", fds), kNoGoal, 170});
+  AddSummaryRow({"capspawn / raw_clone3 (fds_19k)", Name("capspawn", fds), Name("raw_clone3", fds),
+                 kNoGoal, 170});
   AddSummaryRow({"capspawn / posix_spawn (heap_2GiB)", Name("capspawn", heap),
                  Name("posix_spawn", heap), kNoGoal, 180});
   AddSummaryRow({"capspawn / posix_spawn (fds_19k)", Name("capspawn", fds),

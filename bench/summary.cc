@@ -132,11 +132,21 @@ void PrintSkips(std::FILE* out, const CollectingReporter& results) {
 
 }  // namespace
 
-CollectingReporter::CollectingReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner)
-    : inner_(std::move(inner)) {}
+CollectingReporter::CollectingReporter(
+    std::vector<std::unique_ptr<benchmark::BenchmarkReporter>> sinks)
+    : sinks_(std::move(sinks)) {}
 
 bool CollectingReporter::ReportContext(const Context& context) {
-  return inner_->ReportContext(context);
+  if (!context_reported_) {
+    for (auto& sink : sinks_) context_ok_ = sink->ReportContext(context) && context_ok_;
+    context_reported_ = true;
+  }
+  return context_ok_;
+}
+
+void CollectingReporter::Close() {
+  if (!context_reported_) return;
+  for (auto& sink : sinks_) sink->Finalize();
 }
 
 CollectingReporter::Result& CollectingReporter::At(const std::string& name) {
@@ -146,7 +156,7 @@ CollectingReporter::Result& CollectingReporter::At(const std::string& name) {
 }
 
 void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
-  inner_->ReportRuns(runs);
+  for (auto& sink : sinks_) sink->ReportRuns(runs);
   for (const Run& run : runs) {
     Result& result = At(BaseName(run));
     repetitions_ = std::max(repetitions_, run.repetitions);
@@ -162,8 +172,6 @@ void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
     }
   }
 }
-
-void CollectingReporter::Finalize() { inner_->Finalize(); }
 
 bool CollectingReporter::MedianMicros(const std::string& name, double* micros,
                                       std::string* why) const {

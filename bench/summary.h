@@ -14,16 +14,21 @@
 
 namespace capspawn_bench {
 
-// Forwards everything to `inner` (the reporter --benchmark_format asked
-// for) and keeps, per benchmark name, the per-repetition times, the median
-// aggregate, or the error it was skipped with.
+// Forwards everything to its sinks (the console or --benchmark_format
+// reporter, and the --benchmark_out file reporter) and keeps, per benchmark
+// name, the per-repetition times, the median aggregate, or the error it was
+// skipped with. main runs one pass per scenario through it: the sinks see
+// one context and one Finalize for the whole run.
 class CollectingReporter : public benchmark::BenchmarkReporter {
  public:
-  explicit CollectingReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner);
+  explicit CollectingReporter(std::vector<std::unique_ptr<benchmark::BenchmarkReporter>> sinks);
 
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& runs) override;
-  void Finalize() override;
+  // End of a pass: nothing to do.
+  void Finalize() override {}
+  // End of the run: finalizes the sinks.
+  void Close();
 
   // Median real time per iteration in µs; false when the benchmark did not
   // run or was skipped (then *why says so).
@@ -40,7 +45,9 @@ class CollectingReporter : public benchmark::BenchmarkReporter {
   };
   Result& At(const std::string& name);
 
-  std::unique_ptr<benchmark::BenchmarkReporter> inner_;
+  std::vector<std::unique_ptr<benchmark::BenchmarkReporter>> sinks_;
+  bool context_reported_ = false;
+  bool context_ok_ = true;
   std::map<std::string, Result> results_;
   std::vector<std::string> order_;
   int64_t repetitions_ = 0;

@@ -14,8 +14,8 @@ namespace capspawn_bench {
 
 std::string DescribeExit(bool exited, int code) {
   if (exited && code == 0) return "";
-  std::string what = exited ? "exit status " + std::to_string(code)
-                            : "killed by signal " + std::to_string(code);
+  std::string what =
+      exited ? "exit status " + std::to_string(code) : "killed by signal " + std::to_string(code);
   // 127 is what every spawner's child exits with when exec fails.
   if (exited && code == 127) what += " (exec failed in the child?)";
   return "the spawned program ended with " + what;

@@ -24,6 +24,11 @@ extern "C" {
 #define CAPSPAWN_JOB_LIMIT_CPU_MAX ((uint32_t)3u)     // thousandths of one CPU, >= 10 (cpu.max)
 #define CAPSPAWN_JOB_UNLIMITED ((int64_t)-1)
 
+// The same constant as in <capspawn/spawn.h>.
+#ifndef CAPSPAWN_ERR_MSG_MAX_LENGTH
+#define CAPSPAWN_ERR_MSG_MAX_LENGTH 1024
+#endif
+
 // Every function below takes `err_msg_out`: NULL, or a buffer of
 // CAPSPAWN_ERR_MSG_MAX_LENGTH (1024) bytes that receives a message naming what failed.
 // Timeouts are in nanoseconds; a negative timeout waits forever.

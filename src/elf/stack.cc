@@ -19,9 +19,11 @@ constexpr uint64_t kProcessargsHeaderBytes = 9 * sizeof(uint32_t);
 constexpr uint64_t kHandleInfoBytes = sizeof(uint32_t);
 constexpr uint64_t kHandleBytes = sizeof(uint32_t);
 
+// Saturates at the last page boundary: a PT_GNU_STACK may ask for any size.
 uint64_t PageRoundUp(uint64_t value) {
-  const uint64_t page = PageSize();
-  return (value + page - 1) & ~(page - 1);
+  const uint64_t mask = PageSize() - 1;
+  if (value > UINT64_MAX - mask) return UINT64_MAX & ~mask;
+  return (value + mask) & ~mask;
 }
 
 }  // namespace

@@ -115,7 +115,7 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
       case CAPSPAWN_ACTION_ADD_NS_ENTRY:
         st = consumed(i, a.ns.handle, "namespace entry: handle");
         if (st.ok() && !a.ns.prefix) st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
-        if (st.ok()) cfg.ns_entries.push_back({a.ns.prefix, a.ns.handle, i});
+        if (st.ok()) cfg.ns_entries.push_back({a.ns.prefix, a.ns.handle, i, false});
         break;
       case CAPSPAWN_ACTION_CLONE_DIR:
         if (!a.dir.prefix) {
@@ -147,10 +147,15 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         } else if (type == CAPSPAWN_PA_CLOCK_UTC && (flags & CAPSPAWN_CLONE_UTC_CLOCK)) {
           st = Error(CAPSPAWN_ERR_INVALID_ARGS,
                      ActionName(i) + ": a PA_CLOCK_UTC handle together with CLONE_UTC_CLOCK");
-        } else if (type == CAPSPAWN_PA_LDSVC_LOADER || type == CAPSPAWN_PA_NS_DIR) {
+        } else if (type == CAPSPAWN_PA_LDSVC_LOADER) {
+          if (cfg.loader_fd >= 0) {
+            st = Error(CAPSPAWN_ERR_ALREADY_EXISTS, ActionName(i) + ": a loader is already set");
+          } else {
+            cfg.loader_fd = a.h.handle;  // a library directory, used by the namespace
+          }
+        } else if (type == CAPSPAWN_PA_NS_DIR) {
           st = Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                     ActionName(i) + ": loader and namespace-directory handles need private "
-                                     "namespaces, which are not built yet");
+                     ActionName(i) + ": PA_NS_DIR handles carry no path here; use ADD_NS_ENTRY");
         } else if (!typed_ids.insert(id).second) {
           st = Error(CAPSPAWN_ERR_ALREADY_EXISTS, ActionName(i) + ": handle id " +
                                                        std::to_string(id) + " is already set");

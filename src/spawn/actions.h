@@ -19,6 +19,7 @@ struct NsEntry {
   std::string path;
   int fd;  // owned by SpawnConfig::owned
   size_t action_index;
+  bool read_only = false;
 };
 
 struct TypedHandle {

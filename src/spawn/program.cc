@@ -37,7 +37,11 @@ Status CheckStat(int fd, const std::string& what, capspawn_status_t not_regular)
 }  // namespace
 
 Result<UniqueFd> OpenProgramPath(const char* path) {
-  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd && errno == ENXIO) {
+    return Error(CAPSPAWN_ERR_BAD_HANDLE, std::string(path) + " is not a regular file");
+  }
   if (!fd && errno == EACCES) {
     // An execute-only file: exec it without reading it first.
     fd.reset(open(path, O_PATH | O_CLOEXEC));
@@ -79,7 +83,8 @@ Result<Program> ResolveProgram(UniqueFd fd, const std::string& script_path,
     Result<std::optional<Shebang>> sb = ParseShebang(bytes, static_cast<size_t>(n) < sizeof head);
     if (!sb.ok()) return sb.error().Context(current);
     if (!sb->has_value()) {
-      return Error(CAPSPAWN_ERR_NOT_SUPPORTED, current + ": not an ELF executable nor a #! script");
+      // Fuchsia reports an unloadable file as it reports a bad ELF.
+      return Error(elf::kBadFormatStatus, current + ": not an ELF executable nor a #! script");
     }
     const Shebang& s = **sb;
     if (s.resolve) {

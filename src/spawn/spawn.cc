@@ -14,6 +14,7 @@
 
 #include "engine/launch.h"
 #include "job/spawn_hooks.h"
+#include "namespace/namespace.h"
 #include "spawn/actions.h"
 #include "spawn/program.h"
 
@@ -112,17 +113,6 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
     if (!st.ok()) return st.error();
     if (d == "/") clone_ns = true;
   }
-  if (!cfg.ns_entries.empty()) {
-    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                 "namespace entry '" + cfg.ns_entries[0].path + "' (action " +
-                     std::to_string(cfg.ns_entries[0].action_index) +
-                     "): private namespaces are not built yet");
-  }
-  if (!clone_ns) {
-    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                 "a spawn without CLONE_NAMESPACE needs a private namespace, which is not built yet "
-                 "(the child would otherwise see the caller's filesystem)");
-  }
 
   // The job.
   engine::LaunchPlan plan;
@@ -144,6 +134,11 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
     }
   }
 
+  // Which of the caller's stdio fds exist, before opening anything can take
+  // a free low fd number.
+  bool stdio_open[3] = {};
+  for (int t = 0; t < 3; ++t) stdio_open[t] = (flags & CAPSPAWN_CLONE_STDIO) && IsOpen(t);
+
   // The program.
   if (path) {
     Result<UniqueFd> fd = OpenProgramPath(path);
@@ -156,6 +151,19 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
   std::string script_path = path ? path : (argv[0] ? argv[0] : "");
   Result<Program> program = ResolveProgram(std::move(program_fd), script_path, argv);
   if (!program.ok()) return program.error();
+
+  // The filesystem: the caller's, or a private namespace built in the child.
+  ns::Request nreq;
+  nreq.clone_namespace = clone_ns;
+  for (const NsEntry& e : cfg.ns_entries) {
+    nreq.entries.push_back({e.path, e.fd, e.read_only, e.action_index});
+  }
+  nreq.clone_dirs = cfg.clone_dirs;
+  nreq.loader_fd = cfg.loader_fd;
+  nreq.default_ldsvc = (flags & CAPSPAWN_DEFAULT_LDSVC) != 0;
+  nreq.headers = program->headers ? &*program->headers : nullptr;
+  Result<std::unique_ptr<ns::Plan>> nsplan = ns::PlanNamespace(nreq);
+  if (!nsplan.ok()) return nsplan.error();
 
   // The fd table: actions, then stdio, then typed handles from fd 3.
   bool set[3] = {};
@@ -172,7 +180,7 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
   plan.fds = std::move(cfg.fds);
   if (flags & CAPSPAWN_CLONE_STDIO) {
     for (int t = 0; t < 3; ++t) {
-      if (!set[t] && IsOpen(t)) plan.fds.push_back({t, t});
+      if (!set[t] && stdio_open[t]) plan.fds.push_back({t, t});
     }
   }
   for (size_t i = 0; i < cfg.typed.size(); ++i) {
@@ -192,6 +200,8 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
     plan.argv = const_cast<char* const*>(argv);
   }
   plan.exec_fd = program->fd.get();
+  // The namespace plan stays alive and in place until Launch returns.
+  if (nsplan.value()) ns::Apply(*nsplan.value(), &plan);
   return engine::Launch(plan);
 }
 

@@ -55,6 +55,24 @@ std::string TempDir::CopyFile(const std::string& from, const std::string& name, 
   return WriteFile(name, ReadFileBytes(from), mode);
 }
 
+FdSwap::FdSwap(int target, int replacement)
+    : target_(target), saved_(fcntl(target, F_DUPFD_CLOEXEC, 100)) {
+  if (replacement >= 0) {
+    dup2(replacement, target);
+  } else {
+    close(target);
+  }
+}
+
+FdSwap::~FdSwap() {
+  if (saved_ >= 0) {
+    dup2(saved_, target_);
+    close(saved_);
+  } else {
+    close(target_);
+  }
+}
+
 Pipe MakePipe(bool cloexec) {
   int p[2];
   if (pipe2(p, cloexec ? O_CLOEXEC : 0) != 0) {

@@ -47,6 +47,21 @@ class TempDir {
   std::string path_;
 };
 
+// Puts `replacement` at fd `target` (or closes target when replacement < 0)
+// until destroyed, then restores what was there. For stdio tests: nothing may
+// print between construction and destruction.
+class FdSwap {
+ public:
+  FdSwap(int target, int replacement);
+  ~FdSwap();
+  FdSwap(const FdSwap&) = delete;
+  FdSwap& operator=(const FdSwap&) = delete;
+
+ private:
+  int target_;
+  int saved_;  // a close-on-exec copy of the original, or -1 if target was closed
+};
+
 struct Pipe {
   UniqueFd read;
   UniqueFd write;

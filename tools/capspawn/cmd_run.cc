@@ -205,6 +205,19 @@ Failure OpenJob(const std::string& job, OwnedFds* owned, int* job_fd) {
   return {};
 }
 
+// capspawn started with fd 0, 1 or 2 closed would otherwise hand its own next
+// open (a namespace directory, a job, its signal pipe) to the child as stdio
+// under CLONE_STDIO. /dev/null there is what the child gets for a missing fd anyway.
+Failure FillStdio() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0) continue;
+    int null_fd = open("/dev/null", O_RDWR);  // the lowest free fd: this one
+    if (null_fd < 0)
+      return ErrnoFailure(errno, "open /dev/null for closed fd " + std::to_string(fd));
+  }
+  return {};
+}
+
 // ---- actions -----------------------------------------------------------
 
 Failure BuildActions(const RunOptions& o, OwnedFds* owned,
@@ -294,7 +307,8 @@ int64_t MonotonicNs() {
 }
 
 // Waits until the child exits, relaying signals, or until the deadline
-// (< 0: none). Returns false when the deadline passed first.
+// (< 0: none). Returns false when the deadline passed first, true otherwise
+// (the caller then collects the exit with capspawn_process_wait).
 bool WaitForExit(int pidfd, int signal_pipe, int64_t deadline_ns) {
   while (true) {
     pollfd fds[2] = {{pidfd, POLLIN, 0}, {signal_pipe, POLLIN, 0}};
@@ -306,7 +320,10 @@ bool WaitForExit(int pidfd, int signal_pipe, int64_t deadline_ns) {
       timeout = {static_cast<time_t>(left / 1000000000LL), static_cast<long>(left % 1000000000LL)};
       timeout_ptr = &timeout;
     }
-    if (ppoll(fds, 2, timeout_ptr, nullptr) < 0) continue;  // EINTR: a signal to relay
+    if (ppoll(fds, 2, timeout_ptr, nullptr) < 0) {
+      if (errno == EINTR) continue;  // a signal: its byte is in the pipe
+      return true;                   // cannot poll: capspawn_process_wait blocks instead
+    }
     if (fds[1].revents & POLLIN) {
       unsigned char signals[64];
       ssize_t n = read(signal_pipe, signals, sizeof(signals));
@@ -356,6 +373,7 @@ class Run {
  private:
   Failure Spawn() {
     if (Failure f = CheckSourceFds(o_)) return f;
+    if (Failure f = FillStdio()) return f;
     bool explicit_env = false;
     std::vector<std::string> env;
     if (Failure f = BuildEnvironment(o_, &explicit_env, &env)) return f;
@@ -370,7 +388,7 @@ class Run {
       executable = open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (executable < 0) return ErrnoFailure(errno, "--vmo: open " + path);
     }
-    // From here on, capspawn_spawn_vmo consumes the executable.
+    // Closed here unless handed to capspawn_spawn_vmo, which consumes it.
     OwnedFds owned_executable;
     if (executable >= 0) owned_executable.Add(executable);
     OwnedFds owned;

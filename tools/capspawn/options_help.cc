@@ -63,8 +63,9 @@ command-line order: "action N" in an error message is the N-th of these, from 0)
 )";
 
 constexpr char kUsageAfterTypes[] =
-    R"(      --name NAME           CAPSPAWN_ACTION_SET_NAME: the child's name (the last one
-                            wins; /proc/PID/comm shows its first 15 bytes)
+    R"(      --name NAME           CAPSPAWN_ACTION_SET_NAME: the child's process name (the
+                            last one wins; docs/spawn.md says how far Linux shows
+                            it in /proc/PID/comm)
       --ns PATH=DIR         CAPSPAWN_ACTION_ADD_NS_ENTRY: capspawn opens directory DIR
                             (O_DIRECTORY|O_PATH) and the child sees it at PATH
       --dir PREFIX          CAPSPAWN_ACTION_CLONE_DIR: the child sees capspawn's

@@ -1,0 +1,2 @@
+/* A static-PIE program: ET_DYN without PT_INTERP, relocated by its own startup code. */
+int main(void) { return 0; }

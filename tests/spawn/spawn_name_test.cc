@@ -1,0 +1,84 @@
+// SpawnActionsSetName: the process name /proc/PID/comm shows. Linux sets comm
+// at exec from the executable file's name (15 bytes); SET_NAME (the last one
+// wins) replaces it. Each expectation is its own TEST so that the documented
+// semantics (docs/spawn.md) can be followed one by one.
+#include <unistd.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace capspawn_test {
+namespace {
+
+struct Named {
+  capspawn_status_t status = CAPSPAWN_ERR_INTERNAL;
+  std::string err;
+  std::string comm_seen_by_parent;  // /proc/PID/comm while the child is alive
+  Report report;                    // comm_seen by the child itself
+};
+
+// Spawns `path`, reads /proc/PID/comm while the child waits on a gate, then
+// lets it report.
+Named SpawnAndLookAtName(const std::string& path, const Strings& argv,
+                         std::vector<capspawn_action_t> actions) {
+  Named n;
+  Pipe gate = MakePipe(), report = MakePipe();
+  Strings full = argv;
+  full.insert(full.end(), {"--wait-fd", "8"});
+  actions.push_back(TransferFd(gate.read.release(), 8));
+  actions.push_back(TransferFd(report.write.release(), 1));
+  Spawned s = Spawn(CAPSPAWN_CLONE_ALL, path, full, {}, actions);
+  n.status = s.status;
+  n.err = s.err;
+  if (s.status != CAPSPAWN_OK) return n;
+  n.comm_seen_by_parent = CommOf(PidOfPidfd(s.process.get()));
+  gate.write.reset();
+  n.report = ParseReport(ReadAll(report.read.get()));
+  EXPECT_EQ(Wait(s.process.get()), 0);
+  return n;
+}
+
+TEST(SpawnActionsSetName, DefaultNameIsTheExecutablesFileName) {
+  TempDir dir;
+  std::string path = dir.CopyFile(ChildPath(), "spawn_child_with_a_long_name");
+  Named n = SpawnAndLookAtName(path, {"argv0-is-not-the-name"}, {});
+  ASSERT_EQ(n.status, CAPSPAWN_OK) << n.err;
+  EXPECT_EQ(n.comm_seen_by_parent, "spawn_child_wit");
+  EXPECT_EQ(n.report.comm, "spawn_child_wit");
+}
+
+TEST(SpawnActionsSetName, LastNameWins) {
+  Named n = SpawnAndLookAtName(ChildPath(), {ChildPath()},
+                               {SetName("proc-name-0"), SetName("proc-name-1")});
+  ASSERT_EQ(n.status, CAPSPAWN_OK) << n.err;
+  EXPECT_EQ(n.comm_seen_by_parent, "proc-name-1");
+  EXPECT_EQ(n.report.comm, "proc-name-1");
+}
+
+TEST(SpawnActionsSetName, LongNameKeepsItsFirst15Bytes) {
+  Named n = SpawnAndLookAtName(ChildPath(), {ChildPath()}, {SetName("a-rather-long-process-name")});
+  ASSERT_EQ(n.status, CAPSPAWN_OK) << n.err;
+  EXPECT_EQ(n.comm_seen_by_parent, CommOfName("a-rather-long-process-name"));
+  EXPECT_EQ(n.report.comm, "a-rather-long-p");
+}
+
+TEST(SpawnActionsSetName, NameDoesNotChangeArgv) {
+  Named n = SpawnAndLookAtName(ChildPath(), {"my-argv0", "x"}, {SetName("other-name")});
+  ASSERT_EQ(n.status, CAPSPAWN_OK) << n.err;
+  ASSERT_TRUE(n.report.complete);
+  EXPECT_EQ(n.report.argv, (Strings{"my-argv0", "x", "--wait-fd", "8"}));
+}
+
+TEST(SpawnActionsSetName, NullNameIsInvalidArgs) {
+  Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
+                    {SetName("fine"), SetName(nullptr)});
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
+  EXPECT_EQ(s.raw_process_out, -1);
+  EXPECT_FALSE(HasWaitableChild());
+}
+
+}  // namespace
+}  // namespace capspawn_test

@@ -1,0 +1,484 @@
+// capspawn job: create, inspect and control jobs (cgroup v2 job trees) from the shell.
+// See docs/jobs.md; each subcommand has --help.
+#include <getopt.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <capspawn/job.h>
+
+#include "commands.h"
+#include "options.h"
+
+namespace {
+
+using capspawn::Error;
+using capspawn::Job;
+using capspawn::JobInfo;
+using capspawn::JobLimit;
+using capspawn::NewProcessPolicy;
+using capspawn::Result;
+using capspawn::Status;
+using capspawn::cli::kExitUsage;
+
+constexpr int kExitError = 1;
+
+constexpr char kJobHelp[] = R"(Usage: capspawn job COMMAND [OPTIONS] [JOB]
+
+Jobs are cgroup v2 directories: a job's processes live in its leaf "procs/",
+its child jobs beside it. JOB is a cgroup directory: an absolute path, a path
+starting with ./ or ../, or a path relative to the default job (the cgroup
+capspawn runs in). Without JOB, list and ps use the default job.
+
+Commands:
+  create [--deny-new-process] [LIMITS] JOB
+                  create JOB (its parent must exist) and print its path
+  list [-r] [JOB] list the child jobs (-r: the whole tree) with their state
+  ps [JOB]        list the processes of the job tree: PID and command name
+  kill [--timeout SECONDS] JOB
+                  kill every process of the tree and wait until it is empty;
+                  the job is then dead (no new processes or child jobs)
+  freeze [--timeout SECONDS] JOB
+                  stop every process of the tree and wait until all are stopped
+  thaw JOB        resume the tree (a job whose ancestor is frozen stays frozen)
+  limit JOB LIMITS
+                  set resource limits of the tree
+  policy JOB [allow|deny]
+                  print or set the new-process policy (it only gets stricter,
+                  and can only be set while the job has no process or child)
+  destroy [--timeout SECONDS] JOB
+                  kill the tree, then remove the job and its child jobs
+
+LIMITS: --memory BYTES (suffix K, M, G; or max), --pids N (or max),
+        --cpu CPUS (a fraction of CPUs such as 0.5 or 2; or max).
+        A limit needs its controller enabled in the parent's
+        cgroup.subtree_control; otherwise the command says which is missing.
+
+Exit status: 0 on success, 1 when the operation failed (the status and message
+are printed), 2 for a wrong command line.
+
+Examples:
+  capspawn job create --deny-new-process --pids 64 sandbox
+  capspawn run --job sandbox -- /bin/sh -c 'echo $$'
+  capspawn job ps sandbox
+  capspawn job destroy sandbox
+)";
+
+int Usage(const char* command, const std::string& message) {
+  const std::string name = command ? std::string("job ") + command : std::string("job");
+  fprintf(stderr, "capspawn %s: %s\n(see 'capspawn %s --help')\n", name.c_str(), message.c_str(),
+          name.c_str());
+  return kExitUsage;
+}
+
+int Fail(const char* command, const Error& e) {
+  fprintf(stderr, "capspawn job %s: %s: %s\n", command, capspawn_status_string(e.status()),
+          e.message().c_str());
+  return kExitError;
+}
+
+// The default job's path, or an error.
+Result<std::string> DefaultPath() {
+  Result<Job> def = Job::Default();
+  if (!def.ok()) return def.error();
+  return def->Path();
+}
+
+Result<std::string> ResolvePath(const std::string& arg) {
+  if (arg.empty()) return Error(CAPSPAWN_ERR_INVALID_ARGS, "empty JOB");
+  if (arg[0] == '/' || arg.rfind("./", 0) == 0 || arg.rfind("../", 0) == 0 || arg == "." ||
+      arg == "..") {
+    return arg;
+  }
+  Result<std::string> def = DefaultPath();
+  if (!def.ok()) return def.error();
+  return *def + "/" + arg;
+}
+
+Result<Job> OpenJob(const char* arg) {
+  if (arg == nullptr) return Job::Default();
+  Result<std::string> path = ResolvePath(arg);
+  if (!path.ok()) return path.error();
+  return Job::Open(*path);
+}
+
+bool ParseTimeout(const char* text, int64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  double s = strtod(text, &end);
+  if (errno != 0 || end == text || *end != '\0' || !(s >= 0) || s > 1e9) return false;
+  *out = static_cast<int64_t>(s * 1e9);
+  return true;
+}
+
+// "--memory 64M" -> bytes, "max" -> CAPSPAWN_JOB_UNLIMITED.
+bool ParseLimit(JobLimit limit, const char* text, int64_t* out) {
+  if (strcmp(text, "max") == 0) {
+    *out = CAPSPAWN_JOB_UNLIMITED;
+    return true;
+  }
+  char* end = nullptr;
+  errno = 0;
+  if (limit == JobLimit::kCpuMax) {
+    double cpus = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(cpus > 0) || cpus > 1000) return false;
+    *out = static_cast<int64_t>(std::llround(cpus * 1000));
+    return true;
+  }
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno != 0 || end == text || text[0] == '-') return false;
+  unsigned long long scale = 1;
+  if (limit == JobLimit::kMemoryMax && *end != '\0' && end[1] == '\0') {
+    switch (*end) {
+      case 'K':
+      case 'k':
+        scale = 1ULL << 10;
+        break;
+      case 'M':
+      case 'm':
+        scale = 1ULL << 20;
+        break;
+      case 'G':
+      case 'g':
+        scale = 1ULL << 30;
+        break;
+      default:
+        return false;
+    }
+    ++end;
+  }
+  if (*end != '\0' || v > (1ULL << 62) / scale) return false;
+  *out = static_cast<int64_t>(v * scale);
+  return true;
+}
+
+struct Limits {
+  std::vector<std::pair<JobLimit, int64_t>> items;
+};
+
+enum LongOnly { kMemory = 1000, kPids, kCpu, kDeny, kTimeout };
+
+// Parses the options every subcommand shares; returns -1 to go on, else an exit code.
+int ParseCommon(const char* command, int argc, char** argv, bool allow_limits, bool allow_deny,
+                bool allow_timeout, bool allow_recursive, const char* help, Limits* limits,
+                bool* deny, int64_t* timeout_ns, bool* recursive) {
+  std::vector<option> opts = {{"help", no_argument, nullptr, 'h'}};
+  if (allow_limits) {
+    opts.push_back({"memory", required_argument, nullptr, kMemory});
+    opts.push_back({"pids", required_argument, nullptr, kPids});
+    opts.push_back({"cpu", required_argument, nullptr, kCpu});
+  }
+  if (allow_deny) opts.push_back({"deny-new-process", no_argument, nullptr, kDeny});
+  if (allow_timeout) opts.push_back({"timeout", required_argument, nullptr, kTimeout});
+  if (allow_recursive) opts.push_back({"recursive", no_argument, nullptr, 'r'});
+  opts.push_back({nullptr, 0, nullptr, 0});
+  opterr = 0;
+  optind = 0;  // a full re-initialisation of getopt; options may follow JOB
+  int c;
+  while ((c = getopt_long(argc, argv, allow_recursive ? "hr" : "h", opts.data(), nullptr)) != -1) {
+    switch (c) {
+      case 'h':
+        fputs(help, stdout);
+        return 0;
+      case 'r':
+        *recursive = true;
+        break;
+      case kMemory:
+      case kPids:
+      case kCpu: {
+        JobLimit l = c == kMemory ? JobLimit::kMemoryMax
+                     : c == kPids ? JobLimit::kPidsMax
+                                  : JobLimit::kCpuMax;
+        int64_t v = 0;
+        if (!ParseLimit(l, optarg, &v)) {
+          return Usage(command, std::string("bad value '") + optarg + "' for " + argv[optind - 1]);
+        }
+        limits->items.push_back({l, v});
+        break;
+      }
+      case kDeny:
+        *deny = true;
+        break;
+      case kTimeout:
+        if (!ParseTimeout(optarg, timeout_ns)) {
+          return Usage(command, std::string("bad --timeout '") + optarg + "' (seconds)");
+        }
+        break;
+      default:
+        return Usage(command, std::string("unknown option '") + argv[optind - 1] + "'");
+    }
+  }
+  return -1;
+}
+
+std::string HelpFor(const char* usage, const char* what) {
+  return std::string("Usage: capspawn job ") + usage + "\n\n" + what +
+         "\nJOB: a cgroup directory (absolute, ./ or ../ relative, or relative to the default "
+         "job).\nExit status: 0 on success, 1 on failure, 2 for a wrong command line.\n";
+}
+
+Status ApplyLimits(const Job& job, const Limits& limits) {
+  for (auto [limit, value] : limits.items) {
+    if (Status s = job.SetLimit(limit, value); !s.ok()) return s;
+  }
+  return {};
+}
+
+int Create(int argc, char** argv) {
+  const std::string help = HelpFor(
+      "create [--deny-new-process] [--memory BYTES] [--pids N] [--cpu CPUS] JOB",
+      "Creates JOB as a child of its parent directory, which must be a cgroup, and prints\n"
+      "its path. The new job inherits its parent's new-process policy.\n\n"
+      "  --deny-new-process  its processes (and theirs) cannot fork: set before any process\n"
+      "  --memory BYTES      memory.max (K, M, G suffixes; max)\n"
+      "  --pids N            pids.max: processes and threads (max)\n"
+      "  --cpu CPUS          cpu.max as a number of CPUs, e.g. 0.5 (max)\n"
+      "If a step fails, the new job is removed again.\n");
+  Limits limits;
+  bool deny = false, recursive = false;
+  int64_t timeout = -1;
+  int rc = ParseCommon("create", argc, argv, true, true, false, false, help.c_str(), &limits, &deny,
+                       &timeout, &recursive);
+  if (rc >= 0) return rc;
+  if (optind + 1 != argc) return Usage("create", "expects exactly one JOB");
+  Result<std::string> path = ResolvePath(argv[optind]);
+  if (!path.ok()) return Fail("create", path.error());
+  std::string p = *path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  size_t slash = p.rfind('/');
+  std::string parent_path =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : p.substr(0, slash));
+  std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
+  Result<Job> parent = Job::Open(parent_path);
+  if (!parent.ok()) return Fail("create", parent.error());
+  Result<Job> job = parent->CreateChild(name);
+  if (!job.ok()) return Fail("create", job.error());
+  Status s = deny ? job->SetNewProcessPolicy(NewProcessPolicy::kDeny) : Status();
+  if (s.ok()) s = ApplyLimits(*job, limits);
+  if (!s.ok()) {
+    (void)job->Destroy(-1);
+    return Fail("create", s.error());
+  }
+  Result<std::string> made = job->Path();
+  printf("%s\n", made.ok() ? made->c_str() : p.c_str());
+  return 0;
+}
+
+void PrintTree(const Job& job, const std::string& prefix, bool recursive) {
+  Result<std::vector<std::string>> children = job.Children();
+  if (!children.ok()) {
+    fprintf(stderr, "capspawn job list: %s\n", children.error().message().c_str());
+    return;
+  }
+  for (const std::string& name : *children) {
+    Result<Job> child = job.OpenChild(name);
+    if (!child.ok()) continue;
+    Result<JobInfo> info = child->Info();
+    Result<std::vector<pid_t>> pids = child->Processes();
+    std::string state = "-";
+    if (info.ok()) {
+      state = info->killed      ? "killed"
+              : info->frozen    ? "frozen"
+              : info->populated ? "running"
+                                : "empty";
+    }
+    printf("%-40s %-8s %-6s %zu\n", (prefix + name).c_str(), state.c_str(),
+           info.ok() && info->new_process == NewProcessPolicy::kDeny ? "deny" : "allow",
+           pids.ok() ? pids->size() : 0);
+    if (recursive) PrintTree(*child, prefix + name + "/", true);
+  }
+}
+
+int List(int argc, char** argv) {
+  const std::string help =
+      HelpFor("list [-r|--recursive] [JOB]",
+              "Lists the child jobs of JOB (default: the default job): name, state (running,\n"
+              "empty, frozen, killed), new-process policy and number of processes of its tree.\n"
+              "  -r, --recursive  the whole tree, as paths relative to JOB\n");
+  Limits limits;
+  bool deny = false, recursive = false;
+  int64_t timeout = -1;
+  int rc = ParseCommon("list", argc, argv, false, false, false, true, help.c_str(), &limits, &deny,
+                       &timeout, &recursive);
+  if (rc >= 0) return rc;
+  if (optind + 1 < argc) return Usage("list", "expects at most one JOB");
+  Result<Job> job = OpenJob(optind < argc ? argv[optind] : nullptr);
+  if (!job.ok()) return Fail("list", job.error());
+  if (Result<std::vector<std::string>> c = job->Children(); !c.ok()) return Fail("list", c.error());
+  printf("%-40s %-8s %-6s %s\n", "JOB", "STATE", "POLICY", "PROCESSES");
+  PrintTree(*job, "", recursive);
+  return 0;
+}
+
+int Ps(int argc, char** argv) {
+  const std::string help = HelpFor(
+      "ps [JOB]", "Lists the processes of JOB's tree (default: the default job): PID and name.\n");
+  Limits limits;
+  bool deny = false, recursive = false;
+  int64_t timeout = -1;
+  int rc = ParseCommon("ps", argc, argv, false, false, false, false, help.c_str(), &limits, &deny,
+                       &timeout, &recursive);
+  if (rc >= 0) return rc;
+  if (optind + 1 < argc) return Usage("ps", "expects at most one JOB");
+  Result<Job> job = OpenJob(optind < argc ? argv[optind] : nullptr);
+  if (!job.ok()) return Fail("ps", job.error());
+  Result<std::vector<pid_t>> pids = job->Processes();
+  if (!pids.ok()) return Fail("ps", pids.error());
+  printf("%7s %s\n", "PID", "COMMAND");
+  for (pid_t pid : *pids) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (!std::getline(comm, name)) name = "?";
+    printf("%7d %s\n", pid, name.c_str());
+  }
+  return 0;
+}
+
+// kill, freeze, destroy: JOB with an optional --timeout.
+int WithTimeout(const char* command, int argc, char** argv, const char* what,
+                Status (Job::*op)(int64_t) const) {
+  const std::string help =
+      HelpFor((std::string(command) + " [--timeout SECONDS] JOB").c_str(), what);
+  Limits limits;
+  bool deny = false, recursive = false;
+  int64_t timeout = -1;
+  int rc = ParseCommon(command, argc, argv, false, false, true, false, help.c_str(), &limits, &deny,
+                       &timeout, &recursive);
+  if (rc >= 0) return rc;
+  if (optind + 1 != argc) return Usage(command, "expects exactly one JOB");
+  Result<Job> job = OpenJob(argv[optind]);
+  if (!job.ok()) return Fail(command, job.error());
+  Status s = ((*job).*op)(timeout);
+  return s.ok() ? 0 : Fail(command, s.error());
+}
+
+int Thaw(int argc, char** argv) {
+  const std::string help =
+      HelpFor("thaw JOB",
+              "Withdraws JOB's freeze: its processes run again, unless an ancestor "
+              "job is frozen too.\n");
+  Limits limits;
+  bool deny = false, recursive = false;
+  int64_t timeout = -1;
+  int rc = ParseCommon("thaw", argc, argv, false, false, false, false, help.c_str(), &limits, &deny,
+                       &timeout, &recursive);
+  if (rc >= 0) return rc;
+  if (optind + 1 != argc) return Usage("thaw", "expects exactly one JOB");
+  Result<Job> job = OpenJob(argv[optind]);
+  if (!job.ok()) return Fail("thaw", job.error());
+  Status s = job->Thaw();
+  return s.ok() ? 0 : Fail("thaw", s.error());
+}
+
+int Limit(int argc, char** argv) {
+  const std::string help =
+      HelpFor("limit JOB [--memory BYTES] [--pids N] [--cpu CPUS]",
+              "Sets resource limits of JOB's tree. Each needs its controller (memory, pids, cpu)\n"
+              "in the parent's cgroup.subtree_control: capspawn enables it in parents that are\n"
+              "capspawn jobs, and says NOT_SUPPORTED, naming the controller, elsewhere.\n"
+              "  --memory BYTES  memory.max (K, M, G suffixes; max)\n"
+              "  --pids N        pids.max: processes and threads (max)\n"
+              "  --cpu CPUS      cpu.max as a number of CPUs, e.g. 0.5 (max)\n");
+  Limits limits;
+  bool deny = false, recursive = false;
+  int64_t timeout = -1;
+  int rc = ParseCommon("limit", argc, argv, true, false, false, false, help.c_str(), &limits, &deny,
+                       &timeout, &recursive);
+  if (rc >= 0) return rc;
+  std::vector<const char*> rest(argv + optind, argv + argc);
+  if (rest.size() != 1) return Usage("limit", "expects exactly one JOB");
+  if (limits.items.empty()) return Usage("limit", "expects --memory, --pids or --cpu");
+  Result<Job> job = OpenJob(rest[0]);
+  if (!job.ok()) return Fail("limit", job.error());
+  Status s = ApplyLimits(*job, limits);
+  return s.ok() ? 0 : Fail("limit", s.error());
+}
+
+int Policy(int argc, char** argv) {
+  const std::string help =
+      HelpFor("policy JOB [allow|deny]",
+              "Prints JOB's new-process policy, or sets it. Under deny, processes started in the\n"
+              "job and their descendants cannot fork, vfork or clone (EPERM; clone3: ENOSYS);\n"
+              "threads still work. Child jobs inherit it; it only gets stricter (allow on a deny\n"
+              "job is ACCESS_DENIED) and can only change while the job has no process or child\n"
+              "job (BAD_STATE).\n");
+  Limits limits;
+  bool deny = false, recursive = false;
+  int64_t timeout = -1;
+  int rc = ParseCommon("policy", argc, argv, false, false, false, false, help.c_str(), &limits,
+                       &deny, &timeout, &recursive);
+  if (rc >= 0) return rc;
+  if (optind >= argc || optind + 2 < argc) return Usage("policy", "expects JOB [allow|deny]");
+  Result<Job> job = OpenJob(argv[optind]);
+  if (!job.ok()) return Fail("policy", job.error());
+  if (optind + 1 == argc) {
+    Result<NewProcessPolicy> p = job->GetNewProcessPolicy();
+    if (!p.ok()) return Fail("policy", p.error());
+    printf("new-process %s\n", *p == NewProcessPolicy::kDeny ? "deny" : "allow");
+    return 0;
+  }
+  const char* value = argv[optind + 1];
+  NewProcessPolicy p;
+  if (strcmp(value, "allow") == 0) {
+    p = NewProcessPolicy::kAllow;
+  } else if (strcmp(value, "deny") == 0) {
+    p = NewProcessPolicy::kDeny;
+  } else {
+    return Usage("policy", std::string("policy '") + value + "' is neither allow nor deny");
+  }
+  Status s = job->SetNewProcessPolicy(p);
+  return s.ok() ? 0 : Fail("policy", s.error());
+}
+
+}  // namespace
+
+int CmdJob(int argc, char** argv) {
+  if (argc < 2) {
+    fputs(kJobHelp, stderr);
+    return kExitUsage;
+  }
+  const std::string sub = argv[1];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    fputs(kJobHelp, stdout);
+    return 0;
+  }
+  // The subcommand sees itself as argv[0].
+  argc -= 1;
+  argv += 1;
+  if (sub == "create") return Create(argc, argv);
+  if (sub == "list") return List(argc, argv);
+  if (sub == "ps") return Ps(argc, argv);
+  if (sub == "kill") {
+    return WithTimeout("kill", argc, argv,
+                       "Kills every process of JOB's tree (cgroup.kill) and waits until it is\n"
+                       "empty. JOB and its child jobs are then dead: spawning into them or\n"
+                       "creating child jobs is BAD_STATE. Processes outside JOB are untouched.\n"
+                       "  --timeout SECONDS  give up waiting (TIMED_OUT) after this long\n",
+                       &Job::Kill);
+  }
+  if (sub == "freeze") {
+    return WithTimeout("freeze", argc, argv,
+                       "Freezes every process of JOB's tree (cgroup.freeze) and waits until\n"
+                       "all are frozen. 'capspawn job thaw' resumes them.\n"
+                       "  --timeout SECONDS  give up waiting (TIMED_OUT) after this long\n",
+                       &Job::Freeze);
+  }
+  if (sub == "destroy") {
+    return WithTimeout("destroy", argc, argv,
+                       "Kills JOB's tree, then removes JOB and its child jobs, bottom-up.\n"
+                       "Only jobs capspawn created can be destroyed (WRONG_TYPE otherwise).\n"
+                       "  --timeout SECONDS  give up waiting (TIMED_OUT) after this long\n",
+                       &Job::Destroy);
+  }
+  if (sub == "thaw") return Thaw(argc, argv);
+  if (sub == "limit") return Limit(argc, argv);
+  if (sub == "policy") return Policy(argc, argv);
+  return Usage(nullptr, "unknown command '" + sub + "'");
+}
