@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "engine/clone_trampoline.h"
+#include "engine/exec_stop.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -172,6 +174,12 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     if (r < 0) return ChildFail(e, "setrlimit(RLIMIT_STACK)", static_cast<int>(-r));
   }
   if (p.listen_pid_env) FormatPid(p.listen_pid_env + sizeof("LISTEN_PID=") - 1, Sys(SYS_getpid));
+
+  // Stop at exec so the parent can name the process (see exec_stop.h).
+  if (p.name) {
+    r = Sys(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+    if (r < 0) return ChildFail(e, "ptrace(PTRACE_TRACEME)", static_cast<int>(-r));
+  }
 
   // 6. Last, the sandbox filter: nothing after it may need what it forbids.
   if (p.seccomp_filter) {
@@ -389,7 +397,26 @@ Result<Process> Launch(const LaunchPlan& plan) {
     }
 
     UniqueFd pidfd(at.pidfd);
-    if (a.error.step == nullptr) return Process(std::move(pidfd));
+    if (a.error.step == nullptr) {
+      if (plan.name) {
+        const pid_t pid = static_cast<pid_t>(at.ret);
+        Status st = WaitExecStop(pid, pidfd.get());
+        if (st.ok()) {
+          Status named = SetNameInStoppedChild(pid, plan.name);
+          Status resumed = ResumeStoppedChild(pid);
+          if (!named.ok() || !resumed.ok()) {
+            // Nothing half-made survives: the caller gets no process.
+            KillPidfd(pidfd.get(), SIGKILL);
+            siginfo_t info;
+            waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED);
+            return named.ok() ? resumed.error() : named.error();
+          }
+        }
+        // A child that died before its first instruction is still a process
+        // that ran: its owner reads how it ended.
+      }
+      return Process(std::move(pidfd));
+    }
 
     // The child failed before exec and has exited: reap it, report its step.
     siginfo_t info;

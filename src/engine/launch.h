@@ -53,6 +53,10 @@ struct LaunchPlan {
   std::vector<Hook> hooks;
   // Seccomp filter installed last (with no_new_privs), or null.
   const sock_fprog* seccomp_filter = nullptr;
+  // The name /proc/PID/comm shows (SET_NAME), or null for the kernel's
+  // choice (the executable's file name). Set by stopping the child at exec
+  // and running prctl(PR_SET_NAME) in it before its first instruction.
+  const char* name = nullptr;
   // Minimum main-thread stack (RLIMIT_STACK soft floor); 0 leaves it alone.
   uint64_t min_stack_size = 0;
 };

@@ -19,21 +19,18 @@ std::string_view Trim(std::string_view s) {
 
 Result<std::optional<Shebang>> ParseShebang(std::span<const uint8_t> head, bool whole_file) {
   if (head.size() < 2 || head[0] != '#' || head[1] != '!') return std::optional<Shebang>();
-  const size_t scan = std::min(head.size(), kMaxShebangLine + 1);
+  // As fdio: the first line, newline included, must fit in kMaxShebangLine bytes.
+  const size_t scan = std::min(head.size(), kMaxShebangLine);
   const auto* begin = reinterpret_cast<const char*>(head.data());
   const void* nl = std::memchr(begin, '\n', scan);
   size_t len;
   if (nl) {
     len = static_cast<size_t>(static_cast<const char*>(nl) - begin);
-  } else if (whole_file && head.size() <= kMaxShebangLine) {
+  } else if (whole_file && head.size() < kMaxShebangLine) {
     len = head.size();
   } else {
-    return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
-                 "#! line is longer than " + std::to_string(kMaxShebangLine) + " bytes");
-  }
-  if (len > kMaxShebangLine) {
-    return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
-                 "#! line is longer than " + std::to_string(kMaxShebangLine) + " bytes");
+    return Error(CAPSPAWN_ERR_OUT_OF_RANGE, "#! line does not end within the first " +
+                                                std::to_string(kMaxShebangLine) + " bytes");
   }
   std::string_view line(begin + 2, len - 2);
   if (line.find('\0') != std::string_view::npos) {

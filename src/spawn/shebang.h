@@ -11,7 +11,7 @@
 
 namespace capspawn::spawn {
 
-// fdio's limit: a path (2048) plus "#!resolve " and slack.
+// fdio's limit on the first line, newline included: a path (2048) plus "#!resolve ".
 inline constexpr size_t kMaxShebangLine = 2058;
 // How many #! levels are followed before IO_INVALID.
 inline constexpr int kMaxShebangDepth = 255;
@@ -23,8 +23,8 @@ struct Shebang {
 };
 
 // `head` is the start of the file; `whole_file` says it holds all of it.
-// nullopt: not a script. Errors: OUT_OF_RANGE for a first line over
-// kMaxShebangLine bytes, INVALID_ARGS for a line naming nothing or holding NUL.
+// nullopt: not a script. Errors: OUT_OF_RANGE when no newline falls within the
+// first kMaxShebangLine bytes (a file shorter than that may end without one), INVALID_ARGS for a line naming nothing or holding NUL.
 Result<std::optional<Shebang>> ParseShebang(std::span<const uint8_t> head, bool whole_file);
 
 }  // namespace capspawn::spawn

@@ -200,6 +200,7 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
     plan.argv = const_cast<char* const*>(argv);
   }
   plan.exec_fd = program->fd.get();
+  if (cfg.name) plan.name = cfg.name->c_str();
   // The namespace plan stays alive and in place until Launch returns.
   if (nsplan.value()) ns::Apply(*nsplan.value(), &plan);
   return engine::Launch(plan);

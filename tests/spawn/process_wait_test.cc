@@ -56,13 +56,13 @@ int RecvFd(int sock) {
 }
 
 // Spawns spawn_child with no report and `extra` arguments; the pidfd or -1.
-UniqueFd SpawnQuiet(const Strings& extra, std::vector<capspawn_action_t> actions = {}) {
+ProcessFd SpawnQuiet(const Strings& extra, std::vector<capspawn_action_t> actions = {}) {
   Strings argv = {ChildPath(), "--report-fd", "-1"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), argv, {}, actions);
   if (s.status != CAPSPAWN_OK) {
     ADD_FAILURE() << capspawn_status_string(s.status) << ": " << s.err;
-    return UniqueFd();
+    return ProcessFd();
   }
   return std::move(s.process);
 }
@@ -76,7 +76,7 @@ int ReapForked(pid_t pid) {
 }
 
 TEST(ProcessWait, TimesOutWhileRunning) {
-  UniqueFd p = SpawnQuiet({"--sleep"});
+  ProcessFd p = SpawnQuiet({"--sleep"});
   ASSERT_TRUE(p);
   int64_t rc = 12345;
   EXPECT_EQ(capspawn_process_wait(p.get(), 0, &rc), CAPSPAWN_ERR_TIMED_OUT);
@@ -87,7 +87,7 @@ TEST(ProcessWait, TimesOutWhileRunning) {
 }
 
 TEST(ProcessWait, TimeoutLongerThanLifeReturnsCode) {
-  UniqueFd p = SpawnQuiet({"--exit", "3"});
+  ProcessFd p = SpawnQuiet({"--exit", "3"});
   ASSERT_TRUE(p);
   int64_t rc = 0;
   EXPECT_EQ(capspawn_process_wait(p.get(), 60'000'000'000, &rc), CAPSPAWN_OK);
@@ -95,7 +95,7 @@ TEST(ProcessWait, TimeoutLongerThanLifeReturnsCode) {
 }
 
 TEST(ProcessWait, WaitTwiceReturnsTheSameCode) {
-  UniqueFd p = SpawnQuiet({"--exit", "9"});
+  ProcessFd p = SpawnQuiet({"--exit", "9"});
   ASSERT_TRUE(p);
   EXPECT_EQ(Wait(p.get()), 9);
   int64_t rc = 0;
@@ -104,7 +104,7 @@ TEST(ProcessWait, WaitTwiceReturnsTheSameCode) {
 }
 
 TEST(ProcessWait, KillAfterExitBeforeReapIsOk) {
-  UniqueFd p = SpawnQuiet({"--exit", "5"});
+  ProcessFd p = SpawnQuiet({"--exit", "5"});
   ASSERT_TRUE(p);
   // A pidfd polls readable once the process has exited (not yet reaped).
   pollfd pfd{p.get(), POLLIN, 0};
@@ -137,7 +137,7 @@ TEST(ProcessWait, BadHandles) {
 // spawning test process stays the parent and reaps.
 TEST(ProcessWait, NonParentHolderGetsExitCode) {
   Pipe gate = MakePipe();
-  UniqueFd p = SpawnQuiet({"--wait-fd", "5", "--exit", "42"}, {TransferFd(gate.read.release(), 5)});
+  ProcessFd p = SpawnQuiet({"--wait-fd", "5", "--exit", "42"}, {TransferFd(gate.read.release(), 5)});
   ASSERT_TRUE(p);
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -205,7 +205,7 @@ TEST(ProcessWait, NonParentAfterTheParentDied) {
     }
     gate.read.reset();
     theirs.reset();
-    UniqueFd pidfd(RecvFd(ours.get()));
+    ProcessFd pidfd(RecvFd(ours.get()));
     ASSERT_TRUE(pidfd) << "the intermediate did not spawn";
     pid_t pid = PidOfPidfd(pidfd.get());
     EXPECT_GT(pid, 0);

@@ -120,7 +120,7 @@ TEST(SpawnInvalidArgs, NullErrMsgIsAllowed) {
   ASSERT_EQ(capspawn_spawn_etc(-1, CAPSPAWN_CLONE_ALL, ChildPath(), argv, nullptr, 0, nullptr,
                                &process, nullptr),
             CAPSPAWN_OK);
-  UniqueFd owner(process);
+  ProcessFd owner(process);
   EXPECT_EQ(Wait(process), 0);
 }
 

@@ -39,7 +39,7 @@ TEST(SpawnControl, PlainSpawnFunction) {
   const char* argv[] = {ChildPath(), "--report-fd", "-1", "--exit", "43", nullptr};
   int process = -1;
   ASSERT_EQ(capspawn_spawn(-1, CAPSPAWN_CLONE_ALL, ChildPath(), argv, &process), CAPSPAWN_OK);
-  UniqueFd owner(process);
+  ProcessFd owner(process);
   EXPECT_GE(process, 0);
   EXPECT_EQ(Wait(process), 43);
 }

@@ -60,7 +60,7 @@ void ExpectRejected(const std::string& name, const std::string& bytes,
 TEST(SpawnElfPreflight, BadMagic) {
   std::string elf = ChildBytes();
   elf[1] = 'X';
-  ExpectRejected("bad-magic", elf, CAPSPAWN_ERR_NOT_SUPPORTED);
+  ExpectRejected("bad-magic", elf, CAPSPAWN_ERR_NOT_FOUND);  // docs/spawn.md
 }
 
 TEST(SpawnElfPreflight, TruncatedHeader) {
@@ -168,7 +168,7 @@ TEST(SpawnCleanup, FailuresLeaveNoFdsAndNoChildren) {
     results.push_back(Spawn(CAPSPAWN_CLONE_ALL, text, {"x"}));
     results.push_back(Spawn(CAPSPAWN_CLONE_ALL, loop, {"x"}));
     results.push_back(Spawn(CAPSPAWN_CLONE_ALL, dir.path(), {"x"}));
-    results.push_back(Spawn(CAPSPAWN_CLONE_STDIO, ChildPath(), {"x"}));
+    results.push_back(Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {"x"}, {}, {SetName(nullptr)}));
     results.push_back(Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {"x"}, {}, {CloneFd(0, 2000)}));
     results.push_back(Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {"x"}, {}, {CloneFd(987, 5)}));
     results.push_back(Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {"x"}, {},

@@ -88,6 +88,7 @@ TEST(SpawnActionsFd, TransferConsumedWhateverFails) {
     bool null_argv;
     bool bad_action_first;
     bool bad_action_last;
+    bool unknown_action = false;
   };
   const Case cases[] = {
       {"later action fails", CAPSPAWN_CLONE_ALL, ChildPath(), false, false, true},
@@ -95,7 +96,7 @@ TEST(SpawnActionsFd, TransferConsumedWhateverFails) {
       {"path does not exist", CAPSPAWN_CLONE_ALL, "/bogus/path", false, false, false},
       {"argv is NULL", CAPSPAWN_CLONE_ALL, ChildPath(), true, false, false},
       {"flags invalid", 0x10000u | CAPSPAWN_CLONE_ALL, ChildPath(), false, false, false},
-      {"namespaces unsupported", CAPSPAWN_CLONE_STDIO, ChildPath(), false, false, false},
+      {"unknown action", CAPSPAWN_CLONE_ALL, ChildPath(), false, false, false, true},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -106,18 +107,35 @@ TEST(SpawnActionsFd, TransferConsumedWhateverFails) {
     actions.push_back(TransferFd(ta, 10));
     actions.push_back(TransferFd(tb, 11));
     if (c.bad_action_last) actions.push_back(CloneFd(987, 31));
+    if (c.unknown_action) {
+      capspawn_action_t bogus{};
+      bogus.action = 77;
+      actions.push_back(bogus);
+    }
     const char* argv[] = {"x", nullptr};
     int process = -1;
     char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
     capspawn_status_t st =
         capspawn_spawn_etc(-1, c.flags, c.path, c.null_argv ? nullptr : argv, nullptr,
                            actions.size(), actions.data(), &process, err);
+    ProcessFd owner(st == CAPSPAWN_OK ? process : -1);
     EXPECT_NE(st, CAPSPAWN_OK);
     EXPECT_EQ(process, -1);
     EXPECT_FALSE(FdIsOpen(ta)) << "transferred fd still open after: " << err;
     EXPECT_FALSE(FdIsOpen(tb)) << "transferred fd still open after: " << err;
     EXPECT_FALSE(HasWaitableChild());
   }
+}
+
+// docs/spawn.md: a fd consumed by two actions is BAD_HANDLE the second time.
+TEST(SpawnActionsFd, TransferringOneFdTwiceIsBadHandle) {
+  Pipe p = MakePipe();
+  int fd = p.write.release();
+  Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
+                    {TransferFd(fd, 10), TransferFd(fd, 11)});
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_BAD_HANDLE) << s.err;
+  EXPECT_FALSE(FdIsOpen(fd));
+  EXPECT_FALSE(HasWaitableChild());
 }
 
 TEST(SpawnActionsFd, TargetsOutsideTheTableAreOutOfRange) {

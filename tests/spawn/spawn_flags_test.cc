@@ -48,7 +48,8 @@ void ExpectSameFile(const Report& r, int child_fd, int parent_fd) {
 
 TEST(SpawnFlags, NamespaceOnlySharesNothingElse) {
   ::setenv("CAPSPAWN_TEST_MARKER", "1", 1);
-  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE, ChildPath(), {ChildPath()}, {}, {}, 7);
+  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE, ChildPath(), {ChildPath(), "--report-fd", "7"},
+                          {}, {}, 7);
   ::unsetenv("CAPSPAWN_TEST_MARKER");
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;
@@ -95,6 +96,7 @@ TEST(SpawnFlags, CloneStdioSkipsClosedFds) {
     FdSwap closed0(0, -1), closed2(2, -1);
     s = Spawn(kNsStdio, ChildPath(), {ChildPath(), "--report-fd", "5"}, {},
               {TransferFd(report.write.release(), 5)});
+    MoveAboveStdio(s.process);  // it may have taken the free 0 or 2
   }
   ASSERT_EQ(s.status, CAPSPAWN_OK) << s.err;
   Report r = ParseReport(ReadAll(report.read.get()));
@@ -152,13 +154,13 @@ TEST(SpawnFlags, DefaultLdsvcRunsDynamicChild) {
 TEST(SpawnFlags, CloneAllSharesStdioEnvironAndCgroup) {
   ::setenv("CAPSPAWN_TEST_MARKER", "all", 1);
   Strings parent = ParentEnviron();
-  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {}, {}, 9);
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--report-fd", "9"}, {}, {}, 9);
   ::unsetenv("CAPSPAWN_TEST_MARKER");
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
   EXPECT_EQ(run.report.env, parent);
   EXPECT_EQ(run.report.cgroup, ParentCgroup());
-  std::vector<int> want;
   for (int fd = 0; fd < 3; ++fd) {
     if (FdIsOpen(fd)) {
       ExpectSameFile(run.report, fd, fd);

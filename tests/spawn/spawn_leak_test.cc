@@ -71,7 +71,7 @@ TEST_F(SpawnLeaks, CloneAllChildSeesOnlyWhatItWasHanded) {
 }
 
 TEST_F(SpawnLeaks, NamespaceOnlyChildSeesOnlyWhatItWasHanded) {
-  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE, ChildPath(), {ChildPath()}, {},
+  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE, ChildPath(), {ChildPath(), "--report-fd", "4"}, {},
                           {CloneFd(kept_[3], 3)}, 4);
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;

@@ -89,7 +89,8 @@ TEST(SpawnVmo, ExecutableFdIsNotHandedToTheChild) {
   int fd = ExecMemfd(ReadFileBytes(ChildPath()), true);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(fcntl(fd, F_SETFD, 0), 0);  // even when inheritable
-  ChildRun run = RunChildVmo(CAPSPAWN_CLONE_NAMESPACE, fd, {"vmo-child"}, {}, {}, 4);
+  ChildRun run =
+      RunChildVmo(CAPSPAWN_CLONE_NAMESPACE, fd, {"vmo-child", "--report-fd", "4"}, {}, {}, 4);
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
   EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2, 4}));

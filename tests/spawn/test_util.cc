@@ -164,6 +164,22 @@ capspawn_action_t CloneDir(const char* prefix) {
   return a;
 }
 
+void ProcessFd::Cleanup() {
+  if (!fd_) return;
+  capspawn_process_kill(fd_.get());
+  int64_t rc;
+  capspawn_process_wait(fd_.get(), -1, &rc);
+  fd_.reset();
+}
+
+void MoveAboveStdio(ProcessFd& fd) {
+  if (fd && fd.get() < 3) {
+    int old = fd.release();
+    fd = ProcessFd(fcntl(old, F_DUPFD_CLOEXEC, 3));
+    close(old);
+  }
+}
+
 namespace {
 
 std::vector<const char*> CStrings(const Strings& v) {

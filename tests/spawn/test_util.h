@@ -81,10 +81,37 @@ capspawn_action_t SetName(const char* name);
 capspawn_action_t AddNsEntry(const char* prefix, int handle);
 capspawn_action_t CloneDir(const char* prefix);
 
+// A pidfd that, if still held at the end of a test (a spawn that should have
+// failed, a failed assertion), kills and reaps its process so that no test
+// leaves a child behind for the next.
+class ProcessFd {
+ public:
+  ProcessFd() = default;
+  explicit ProcessFd(int fd) : fd_(fd) {}
+  ProcessFd(ProcessFd&&) = default;
+  ProcessFd& operator=(ProcessFd&& other) noexcept {
+    Cleanup();
+    fd_ = std::move(other.fd_);
+    return *this;
+  }
+  ~ProcessFd() { Cleanup(); }
+  int get() const { return fd_.get(); }
+  explicit operator bool() const { return fd_.valid(); }
+  [[nodiscard]] int release() { return fd_.release(); }
+  void reset(int fd = -1) {
+    Cleanup();
+    fd_.reset(fd);
+  }
+
+ private:
+  void Cleanup();
+  UniqueFd fd_;
+};
+
 struct Spawned {
   capspawn_status_t status = CAPSPAWN_ERR_INTERNAL;
-  std::string err;          // err_msg as the call left it
-  UniqueFd process;         // the pidfd on success
+  std::string err;           // err_msg as the call left it
+  ProcessFd process;         // the pidfd on success
   int raw_process_out = -1;  // *process_out after the call (initialised to -1)
 };
 
@@ -114,6 +141,9 @@ ChildRun RunChildVmo(uint32_t flags, int executable_fd, const Strings& argv, con
 
 // capspawn_process_wait forever; INT64_MIN if the wait itself fails.
 int64_t Wait(int process);
+
+// If fd is 0, 1 or 2 (because the test closed stdio), moves it to >= 3.
+void MoveAboveStdio(ProcessFd& fd);
 
 bool FdIsOpen(int fd);
 int CountOpenFds();
