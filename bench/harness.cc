@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 
+#include "cpu_meter.h"
+
 namespace capspawn_bench {
 namespace {
 
@@ -17,6 +19,17 @@ namespace {
 std::vector<std::unique_ptr<SpawnMethod>>& MethodRegistry() {
   static std::vector<std::unique_ptr<SpawnMethod>> methods;
   return methods;
+}
+
+struct ExtraBenchmark {
+  std::string name;
+  std::function<void(benchmark::State&)> body;
+  Scenario scenario;
+};
+
+std::vector<std::unique_ptr<ExtraBenchmark>>& ExtraRegistry() {
+  static std::vector<std::unique_ptr<ExtraBenchmark>> extras;
+  return extras;
 }
 
 std::vector<SummaryRow>& RowRegistry() {
@@ -57,6 +70,7 @@ void RunSpawn(benchmark::State& state, const SpawnMethod& method, Scenario scena
     return;
   }
   if (!EnterScenario(state, scenario)) return;
+  CpuMeter cpu;
   for (auto _ : state) {
     std::string error = method.spawn_and_wait(target);
     if (!error.empty()) {
@@ -64,6 +78,7 @@ void RunSpawn(benchmark::State& state, const SpawnMethod& method, Scenario scena
       break;
     }
   }
+  cpu.Report(state);
 }
 
 }  // namespace
@@ -106,7 +121,13 @@ std::vector<const SpawnMethod*> SpawnMethods() {
   return methods;
 }
 
-void RegisterSpawnBenchmarks(Scenario scenario) {
+int AddBenchmark(std::string name, std::function<void(benchmark::State&)> body, Scenario scenario) {
+  ExtraRegistry().push_back(
+      std::make_unique<ExtraBenchmark>(ExtraBenchmark{std::move(name), std::move(body), scenario}));
+  return 0;
+}
+
+void RegisterPass(Scenario scenario) {
   for (const SpawnMethod* method : SpawnMethods()) {
     if (std::find(method->scenarios.begin(), method->scenarios.end(), scenario) ==
         method->scenarios.end()) {
@@ -116,6 +137,19 @@ void RegisterSpawnBenchmarks(Scenario scenario) {
         SpawnBenchmarkName(method->name, scenario).c_str(),
         [method, scenario](benchmark::State& state) { RunSpawn(state, *method, scenario); })
         // The work happens in the child and the kernel: only wall time means anything.
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (const auto& extra : ExtraRegistry()) {
+    if (extra->scenario != scenario) continue;
+    const ExtraBenchmark* e = extra.get();
+    benchmark::RegisterBenchmark(e->name.c_str(),
+                                 [e](benchmark::State& state) {
+                                   if (!EnterScenario(state, e->scenario)) return;
+                                   CpuMeter cpu;
+                                   e->body(state);
+                                   cpu.Report(state);
+                                 })
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
   }

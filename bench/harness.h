@@ -1,11 +1,17 @@
-// The benchmark harness: spawn methods, the parent-state scenarios they run
-// in, and the summary rows (ratios with goals) printed after the run.
+// The benchmark harness: spawn methods, other benchmarks, the parent-state
+// scenarios they run in, and the summary rows (ratios with goals) printed
+// after the run.
 //
-// A spawn method is "spawn the target program once and wait for it". Each
-// method registers itself from its own .cc file (AddSpawnMethod) and becomes
-// one Google Benchmark per scenario, named "spawn/<method>/<scenario>".
-// Summary rows name benchmarks by that name (or by any other benchmark's
-// name), so later benchmarks can add their own rows with AddSummaryRow.
+// A run is a few rounds; a round is one Google Benchmark pass per scenario.
+// A pass registers only its scenario's benchmarks, so the scenario is set up
+// once per pass and the library's random interleaving shuffles repetitions
+// among benchmarks of the same scenario; the rounds spread every scenario
+// over the whole run. Both keep a burst of load on a small shared machine
+// from landing on one benchmark only.
+//
+// A spawn method is "spawn the target program once and wait for it"; each
+// becomes the benchmark "spawn/<method>/<scenario>". Summary rows name
+// benchmarks by name, so later components add their own rows.
 #ifndef CAPSPAWN_BENCH_HARNESS_H_
 #define CAPSPAWN_BENCH_HARNESS_H_
 
@@ -18,8 +24,7 @@
 
 namespace capspawn_bench {
 
-// What the parent holds while it spawns. Benchmarks run in one pass per
-// scenario, in this order, so each scenario is set up once.
+// What the parent holds while it spawns, in pass order.
 enum class Scenario {
   kBaseline,  // nothing special
   kHeap2GiB,  // 2 GiB of touched anonymous memory in 4 KiB pages
@@ -29,12 +34,11 @@ inline constexpr Scenario kAllScenarios[] = {Scenario::kBaseline, Scenario::kHea
                                              Scenario::kFds19k};
 const char* ScenarioName(Scenario scenario);
 
-// Puts this process into `scenario`, leaving the previous one. Every
-// benchmark calls it before timing; benchmarks registered with BENCHMARK()
-// run in the baseline pass and use kBaseline. On failure it calls
+// Puts this process into `scenario`, leaving the previous one. The harness
+// calls it before every benchmark it registers. On failure it calls
 // state.SkipWithError and returns false.
 bool EnterScenario(benchmark::State& state, Scenario scenario);
-// Releases whatever the current scenario holds (called once at exit).
+// Releases whatever the current scenario holds (after each pass).
 void LeaveScenario();
 
 // The programs being spawned.
@@ -65,13 +69,17 @@ struct SpawnMethod {
 // Returns a dummy value so a .cc file can register from a static initializer.
 int AddSpawnMethod(SpawnMethod method);
 std::string SpawnBenchmarkName(std::string_view method, Scenario scenario);
-
-// Registers one benchmark per method that runs in `scenario`. main runs
-// the scenarios as separate passes, so setting one up happens once and the
-// repetitions inside a pass can be interleaved.
-void RegisterSpawnBenchmarks(Scenario scenario);
 // The methods in summary order.
 std::vector<const SpawnMethod*> SpawnMethods();
+
+// Any other benchmark, registered in every pass of `scenario` (wall time,
+// µs). The body runs after EnterScenario succeeded. Prefer this to
+// BENCHMARK(), which runs in the first pass only.
+int AddBenchmark(std::string name, std::function<void(benchmark::State&)> body,
+                 Scenario scenario = Scenario::kBaseline);
+
+// Registers the benchmarks of one pass.
+void RegisterPass(Scenario scenario);
 
 // A summary row: median(numerator) / median(denominator), with a goal that
 // is printed (met or missed) but never asserted.
@@ -84,6 +92,7 @@ struct SummaryRow {
   std::string label;
   std::string numerator;    // benchmark name, e.g. SpawnBenchmarkName("capspawn", ...)
   std::string denominator;  // benchmark name; empty: the row is numerator's median in µs
+                            // (say so in the label)
   Goal goal;
   int order = 0;  // ascending
 };

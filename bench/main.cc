@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collecting_reporter.h"
 #include "harness.h"
 #include "summary.h"
 
@@ -22,18 +24,21 @@ namespace capspawn_bench {
 namespace {
 
 // Defaults chosen for a noisy 2-core machine: many short repetitions,
-// interleaved at random within each scenario's pass so that a burst of load
-// hits every method alike, judged by their median. Any of them given on the
-// command line wins.
+// shuffled among the benchmarks of the same pass (random interleaving) and
+// spread over several rounds of passes, so that a burst of load elsewhere
+// hits every method and every scenario alike; judged by their median. Any
+// of them given on the command line wins. Repetitions are per pass: a run
+// has rounds × repetitions of each benchmark.
 constexpr const char* kDefaultFlags[] = {
-    "--benchmark_repetitions=15",
+    "--benchmark_repetitions=5",
     "--benchmark_min_time=0.15",
     "--benchmark_enable_random_interleaving=true",
-    "--benchmark_display_aggregates_only=true",
 };
+constexpr int kDefaultRounds = 3;
 
 constexpr std::string_view kTinyFlag = "--capspawn_bench_tiny=";
 constexpr std::string_view kTinyNolibcFlag = "--capspawn_bench_tiny_nolibc=";
+constexpr std::string_view kRoundsFlag = "--capspawn_bench_rounds=";
 // Handled here rather than by the library, which would reopen (truncate)
 // the file for every scenario's pass.
 constexpr std::string_view kOutFlag = "--benchmark_out=";
@@ -100,6 +105,7 @@ void PrintHelp() {
       "then medians and ratios (docs/benchmarks.md).\n\n"
       "  --capspawn_bench_tiny=PATH         the static target (default: next to this program)\n"
       "  --capspawn_bench_tiny_nolibc=PATH  the no-libc target\n"
+      "  --capspawn_bench_rounds=N          rounds of one pass per scenario (default 3)\n"
       "  --benchmark_out=FILE               also write every pass to FILE\n"
       "  --benchmark_out_format=json|csv|console\n\n"
       "Defaults that the command line overrides:");
@@ -117,6 +123,13 @@ int Main(int argc, char** argv) {
                BesideExecutable("capspawn_bench_tiny_nolibc", CAPSPAWN_BENCH_TINY_NOLIBC));
   const std::string out_path = TakeFlag(&args, kOutFlag, "");
   const std::string out_format = TakeFlag(&args, kOutFormatFlag, "json");
+  const std::string rounds_text = TakeFlag(&args, kRoundsFlag, std::to_string(kDefaultRounds));
+  int rounds = std::atoi(rounds_text.c_str());
+  if (rounds < 1) {
+    std::fprintf(stderr, "capspawn_bench: --capspawn_bench_rounds=%s: want a number >= 1\n",
+                 rounds_text.c_str());
+    return 1;
+  }
 
   std::vector<std::string> defaults;
   for (const char* flag : kDefaultFlags) {
@@ -132,10 +145,11 @@ int Main(int argc, char** argv) {
   benchmark::Initialize(&n, args.data(), PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
 
-  std::vector<std::unique_ptr<benchmark::BenchmarkReporter>> sinks;
-  sinks.push_back(
+  const bool console = format.empty() || format == "console";
+  std::unique_ptr<benchmark::BenchmarkReporter> display =
       MakeReporter(format, color == "true" || color == "yes" ||
-                               ((color.empty() || color == "auto") && isatty(STDOUT_FILENO))));
+                               ((color.empty() || color == "auto") && isatty(STDOUT_FILENO)));
+  std::unique_ptr<benchmark::BenchmarkReporter> file;
   std::ofstream out_file;
   if (!out_path.empty()) {
     out_file.open(out_path, std::ios::out | std::ios::trunc);
@@ -144,11 +158,11 @@ int Main(int argc, char** argv) {
                    std::strerror(errno));
       return 1;
     }
-    sinks.push_back(MakeReporter(out_format, false));
-    sinks.back()->SetOutputStream(&out_file);
-    sinks.back()->SetErrorStream(&out_file);
+    file = MakeReporter(out_format, false);
+    file->SetOutputStream(&out_file);
+    file->SetErrorStream(&out_file);
   }
-  CollectingReporter reporter(std::move(sinks));
+  CollectingReporter reporter(std::move(display), std::move(file), console);
   // A pass whose scenario the filter excludes would complain that nothing
   // matched; the whole run is judged below instead.
   std::ostream discard(nullptr);
@@ -156,13 +170,18 @@ int Main(int argc, char** argv) {
 
   SetProgramPath(Program::kTinyStatic, tiny);
   SetProgramPath(Program::kTinyNolibc, tiny_nolibc);
+  if (listing) rounds = 1;
   size_t matched = 0;
-  for (Scenario scenario : kAllScenarios) {
-    // The baseline pass also runs every BENCHMARK() registered statically.
-    if (scenario != Scenario::kBaseline) benchmark::ClearRegisteredBenchmarks();
-    RegisterSpawnBenchmarks(scenario);
-    matched += benchmark::RunSpecifiedBenchmarks(&reporter);
-    LeaveScenario();
+  for (int round = 1; round <= rounds; ++round) {
+    for (Scenario scenario : kAllScenarios) {
+      // The very first pass also runs whatever BENCHMARK() registered.
+      if (round > 1 || scenario != Scenario::kBaseline) benchmark::ClearRegisteredBenchmarks();
+      RegisterPass(scenario);
+      reporter.BeginPass("round " + std::to_string(round) + "/" + std::to_string(rounds) + ": " +
+                         ScenarioName(scenario));
+      matched += benchmark::RunSpecifiedBenchmarks(&reporter);
+      LeaveScenario();
+    }
   }
   reporter.Close();
   if (matched == 0) {
@@ -174,7 +193,7 @@ int Main(int argc, char** argv) {
   benchmark::Shutdown();
   if (!listing) {
     // Keep machine-readable output on stdout parseable.
-    PrintSummary(format.empty() || format == "console" ? stdout : stderr, reporter);
+    PrintSummary(console ? stdout : stderr, reporter, rounds);
   }
   return 0;
 }

@@ -87,8 +87,7 @@ capspawn_status_t capspawn_job_get_policy(int job, uint32_t condition, uint32_t*
 
 // Sets a resource limit of the whole job tree. NOT_SUPPORTED (naming the controller) when
 // the controller is not enabled in the parent's cgroup.subtree_control.
-capspawn_status_t capspawn_job_set_limit(int job, uint32_t limit, int64_t value,
-                                         char* err_msg_out);
+capspawn_status_t capspawn_job_set_limit(int job, uint32_t limit, int64_t value, char* err_msg_out);
 
 // Kills the tree, then removes the job and its child jobs (bottom-up). The fd stays open
 // (close it); operations on it then fail with BAD_STATE.
@@ -110,10 +109,10 @@ enum class NewProcessPolicy { kAllow = 0, kDeny = 1 };
 enum class JobLimit { kMemoryMax = 1, kPidsMax = 2, kCpuMax = 3 };
 
 struct JobInfo {
-  std::string path;             // the cgroup directory
+  std::string path;              // the cgroup directory
   bool is_capspawn_job = false;  // created by capspawn (false: a plain cgroup)
   bool killed = false;
-  bool populated = false;       // some process is in the tree
+  bool populated = false;  // some process is in the tree
   bool frozen = false;
   NewProcessPolicy new_process = NewProcessPolicy::kAllow;
 };
@@ -134,8 +133,8 @@ class Job {
   // An empty name picks a unique one.
   Result<Job> CreateChild(std::string_view name = {}) const;
   Result<Job> OpenChild(std::string_view name) const;
-  Result<std::vector<pid_t>> Processes() const;        // the whole tree
-  Result<std::vector<std::string>> Children() const;   // direct child jobs, sorted
+  Result<std::vector<pid_t>> Processes() const;       // the whole tree
+  Result<std::vector<std::string>> Children() const;  // direct child jobs, sorted
   Result<JobInfo> Info() const;
   Result<std::string> Path() const;
 

@@ -261,8 +261,8 @@ Status WriteControl(int dir, const char* name, std::string_view value) {
   do {
     n = write(fd.get(), value.data(), value.size());
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return CgroupError(errno, "write \"" + std::string(value) + "\" to",
-                                FdPath(dir) + "/" + name);
+  if (n < 0)
+    return CgroupError(errno, "write \"" + std::string(value) + "\" to", FdPath(dir) + "/" + name);
   return {};
 }
 
@@ -284,8 +284,7 @@ int EventValue(std::string_view events, std::string_view key) {
     size_t end = events.find('\n', pos);
     if (end == std::string_view::npos) end = events.size();
     std::string_view line = events.substr(pos, end - pos);
-    if (line.size() > key.size() && line.substr(0, key.size()) == key &&
-        line[key.size()] == ' ') {
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ') {
       return atoi(std::string(line.substr(key.size() + 1)).c_str());
     }
     pos = end + 1;

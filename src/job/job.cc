@@ -50,7 +50,10 @@ std::string Words(std::string_view text) {
     while (i < text.size() && isspace(static_cast<unsigned char>(text[i]))) ++i;
     size_t j = i;
     while (j < text.size() && !isspace(static_cast<unsigned char>(text[j]))) ++j;
-    if (j > i) out += (out.empty() ? "" : " ") + std::string(text.substr(i, j - i));
+    if (j > i) {
+      if (!out.empty()) out += ' ';
+      out.append(text.substr(i, j - i));
+    }
     i = j;
   }
   return out.empty() ? "none" : out;
@@ -91,8 +94,8 @@ Status EnableForChildren(int dir, const std::string& controller) {
   if (!meta->has_value()) {
     return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
                  "the " + controller + " controller is not enabled in " + path +
-                     "/cgroup.subtree_control (enabled there: " +
-                     Words(*subtree) + "); capspawn does not change cgroups it did not create: " +
+                     "/cgroup.subtree_control (enabled there: " + Words(*subtree) +
+                     "); capspawn does not change cgroups it did not create: " +
                      "whoever owns it runs `echo +" + controller + " > " + path +
                      "/cgroup.subtree_control`");
   }
@@ -262,7 +265,8 @@ Status Job::SetNewProcessPolicy(NewProcessPolicy policy) const {
   Result<JobMeta> meta = RequireJob(fd, "set the policy of");
   if (!meta) return meta.error();
   const std::string path = FdPath(fd);
-  if (meta->killed) return Error(CAPSPAWN_ERR_BAD_STATE, "set the policy of " + path + ": the job was killed");
+  if (meta->killed)
+    return Error(CAPSPAWN_ERR_BAD_STATE, "set the policy of " + path + ": the job was killed");
   if (meta->new_process == policy) return {};
   if (policy == NewProcessPolicy::kAllow) {
     return Error(CAPSPAWN_ERR_ACCESS_DENIED,
@@ -335,8 +339,8 @@ Status Job::SetLimit(JobLimit limit, int64_t value) const {
     Result<UniqueFd> parent = job_internal::OpenParent(fd);
     if (!parent) return parent.error();
     if (!parent->valid()) {
-      return Error(CAPSPAWN_ERR_NOT_SUPPORTED, "limit " + file + " of " + FdPath(fd) +
-                                                   ": the root cgroup cannot be limited");
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   "limit " + file + " of " + FdPath(fd) + ": the root cgroup cannot be limited");
     }
     if (Status s = EnableForChildren(parent->get(), controller); !s) {
       return s.error().Context("limit " + file + " of " + FdPath(fd));

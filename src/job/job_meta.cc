@@ -39,10 +39,9 @@ Result<std::optional<JobMeta>> ReadMeta(int dir) {
   }
   std::optional<JobMeta> meta = ParseMeta(std::string_view(buf, static_cast<size_t>(n)));
   if (!meta) {
-    return Error(CAPSPAWN_ERR_IO_DATA_INTEGRITY, std::string("attribute ") + kMetaXattr + " of " +
-                                                     FdPath(dir) + " is malformed: \"" +
-                                                     std::string(buf, static_cast<size_t>(n)) +
-                                                     "\"");
+    return Error(CAPSPAWN_ERR_IO_DATA_INTEGRITY,
+                 std::string("attribute ") + kMetaXattr + " of " + FdPath(dir) +
+                     " is malformed: \"" + std::string(buf, static_cast<size_t>(n)) + "\"");
   }
   return meta;
 }

@@ -103,7 +103,9 @@ Status RemoveLeaves(int top, int dir, int64_t deadline_ns) {
 
 }  // namespace
 
-Status RemoveLeavesTree(int dir, int64_t deadline_ns) { return RemoveLeaves(dir, dir, deadline_ns); }
+Status RemoveLeavesTree(int dir, int64_t deadline_ns) {
+  return RemoveLeaves(dir, dir, deadline_ns);
+}
 
 Status RemoveSubtree(int dir) {
   return ForEachSub(dir, [dir](const std::string& name, int sub) -> Status {

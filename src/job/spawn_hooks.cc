@@ -1,31 +1,55 @@
 #include "job/spawn_hooks.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
+#include <sched.h>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <mutex>
-#include <sched.h>
 
 #include "job/cgroup_fs.h"
 #include "job/job_meta.h"
 
 namespace capspawn::job_internal {
 
+namespace {
+
+Error NotADirectory(int job_fd) {
+  return Error(CAPSPAWN_ERR_WRONG_TYPE, "job fd " + std::to_string(job_fd) + " (" + FdPath(job_fd) +
+                                            ") is not a cgroup directory");
+}
+
+}  // namespace
+
 Result<SpawnTarget> PrepareSpawn(int job_fd) {
-  if (Status s = CheckCgroupDir(job_fd); !s) return s.error();
+  // Three syscalls on success: fstatfs (a cgroup2 fd?), fgetxattr (a capspawn job? its
+  // policy and state), openat (its leaf; O_DIRECTORY also proves job_fd is a directory).
+  struct statfs sfs;
+  if (job_fd < 0 || fstatfs(job_fd, &sfs) != 0) {
+    return Error(CAPSPAWN_ERR_BAD_HANDLE,
+                 "job fd " + std::to_string(job_fd) + " is not an open file descriptor");
+  }
+  if (sfs.f_type != CGROUP2_SUPER_MAGIC) {
+    return Error(CAPSPAWN_ERR_WRONG_TYPE, "job fd " + std::to_string(job_fd) + " (" +
+                                              FdPath(job_fd) + ") is not on a cgroup2 file system");
+  }
   Result<std::optional<JobMeta>> meta = ReadMeta(job_fd);
   if (!meta) return meta.error();
   SpawnTarget target;
   if (!meta->has_value()) {
     // A plain cgroup (the default job, or one made by hand): processes go right into it.
-    target.cgroup_fd.reset(fcntl(job_fd, F_DUPFD_CLOEXEC, 3));
-    if (!target.cgroup_fd) return CgroupError(errno, "dup job fd of", FdPath(job_fd));
+    target.cgroup_fd.reset(openat(job_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!target.cgroup_fd) {
+      if (errno == ENOTDIR) return NotADirectory(job_fd);
+      return CgroupError(errno, "open", FdPath(job_fd));
+    }
     return target;
   }
   if ((*meta)->killed) {
@@ -33,6 +57,7 @@ Result<SpawnTarget> PrepareSpawn(int job_fd) {
   }
   target.cgroup_fd.reset(openat(job_fd, kLeafName, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!target.cgroup_fd) {
+    if (errno == ENOTDIR) return NotADirectory(job_fd);
     if (errno == ENOENT) {
       return Error(CAPSPAWN_ERR_BAD_STATE,
                    "job " + FdPath(job_fd) + " was killed or destroyed (no " + kLeafName + "/)");
@@ -53,8 +78,8 @@ Result<sock_fprog> BuildDenyFilter() {
   std::unique_ptr<void, CtxDeleter> holder(seccomp_init(SCMP_ACT_ALLOW));
   scmp_filter_ctx ctx = holder.get();
   if (ctx == nullptr) return Error(CAPSPAWN_ERR_NO_MEMORY, "seccomp_init failed");
-  // Compat ABIs get the same rules: otherwise their syscalls would hit libseccomp's
-  // "bad arch" action and kill 32-bit programs run under DENY.
+    // Compat ABIs get the same rules: otherwise their syscalls would hit libseccomp's
+    // "bad arch" action and kill 32-bit programs run under DENY.
 #if defined(__x86_64__)
   seccomp_arch_add(ctx, SCMP_ARCH_X86);
   seccomp_arch_add(ctx, SCMP_ARCH_X32);
@@ -86,9 +111,11 @@ Result<sock_fprog> BuildDenyFilter() {
                  std::string("seccomp_rule_add(") + step + "): " + strerror(-rc));
   }
   UniqueFd mem(memfd_create("capspawn-deny-filter", MFD_CLOEXEC));
-  if (!mem) return Error(CAPSPAWN_ERR_NO_RESOURCES, std::string("memfd_create: ") + strerror(errno));
+  if (!mem)
+    return Error(CAPSPAWN_ERR_NO_RESOURCES, std::string("memfd_create: ") + strerror(errno));
   rc = seccomp_export_bpf(ctx, mem.get());
-  if (rc != 0) return Error(CAPSPAWN_ERR_INTERNAL, std::string("seccomp_export_bpf: ") + strerror(-rc));
+  if (rc != 0)
+    return Error(CAPSPAWN_ERR_INTERNAL, std::string("seccomp_export_bpf: ") + strerror(-rc));
   struct stat st;
   if (fstat(mem.get(), &st) != 0) {
     return Error(CAPSPAWN_ERR_IO, std::string("fstat filter memfd: ") + strerror(errno));

@@ -24,7 +24,7 @@ struct SpawnTarget {
 //   BAD_HANDLE  job_fd is not an open fd,
 //   WRONG_TYPE  it is not a directory on a cgroup2 file system,
 //   BAD_STATE   the job was killed or destroyed.
-// Costs fstatfs + fstat + fgetxattr + openat; reads no file.
+// Costs fstatfs + fgetxattr + openat; reads no file.
 // If clone3(CLONE_INTO_CGROUP) then fails with ENODEV, the job was killed in between
 // (Kill removes the leaf cgroups): report BAD_STATE.
 Result<SpawnTarget> PrepareSpawn(int job_fd);

@@ -367,6 +367,9 @@ TEST(CliRunJob, MissingOrClosedJob) {
   CliResult r = RunCli({"run", "--job", "/nonexistent/cgroup", "--", "/bin/true"});
   EXPECT_EQ(r.exit_code, 125);
   EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
+  r = RunCli({"run", "--job", "/proc", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_NE(r.err.find("WRONG_TYPE"), std::string::npos) << r.err;
   r = RunCli({"run", "--job", "987", "--", "/bin/true"});
   EXPECT_EQ(r.exit_code, 125);
   EXPECT_NE(r.err.find("BAD_HANDLE"), std::string::npos) << r.err;
@@ -405,6 +408,8 @@ TEST(CliRunJob, SpawnsIntoTheJob) {
   int dir = open(job.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   CliResult by_fd =
       RunCli({"run", "--job", "9", "--", "/bin/cat", "/proc/self/cgroup"}, {.fds = {{9, dir}}});
+  // A bare name is relative to the default job, as in `capspawn job`.
+  CliResult by_name = RunCli({"run", "--job", relative, "--", "/bin/cat", "/proc/self/cgroup"});
   close(dir);
   rmdir(job.c_str());
   EXPECT_EQ(by_path.exit_code, 0) << by_path.err;
@@ -412,6 +417,8 @@ TEST(CliRunJob, SpawnsIntoTheJob) {
   EXPECT_NE(by_path.out.find(relative + "\n"), std::string::npos) << by_path.out;
   EXPECT_EQ(by_fd.exit_code, 0) << by_fd.err;
   EXPECT_NE(by_fd.out.find(relative + "\n"), std::string::npos) << by_fd.out;
+  EXPECT_EQ(by_name.exit_code, 0) << by_name.err;
+  EXPECT_NE(by_name.out.find(relative + "\n"), std::string::npos) << by_name.out;
 }
 
 // ---- waiting: pid, timeout, signals ------------------------------------------------

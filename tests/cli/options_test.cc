@@ -1,6 +1,9 @@
 // The `capspawn run` option parser on its own, in-process.
 #include "options.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -77,6 +80,29 @@ TEST(CliOptions, EnvironmentOptionsKeepOrder) {
   EXPECT_EQ(r.options.env[2].arg, "f");
   EXPECT_EQ(r.options.env[3].kind, K::kUnset);
   EXPECT_EQ(r.options.env[4].arg, "C=");
+}
+
+TEST(CliOptions, EnvOptionsApplyInOrder) {
+  int file = memfd_create("env", MFD_CLOEXEC);
+  ASSERT_GE(file, 0);
+  const std::string content = "# comment\n \nB=file\nC=x=y\n";
+  ASSERT_EQ(write(file, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  std::string path = "/proc/self/fd/" + std::to_string(file);
+  using K = EnvOption::Kind;
+  std::vector<std::string> env = {"KEEP=1", "A=old", "B=old"};
+  std::string error;
+  ASSERT_EQ(
+      ApplyEnvOptions({{K::kSet, "A=new"}, {K::kFile, path}, {K::kUnset, "KEEP"}}, &env, &error),
+      CAPSPAWN_OK)
+      << error;
+  EXPECT_EQ(env, (std::vector<std::string>{"A=new", "B=file", "C=x=y"}));
+  ASSERT_EQ(ApplyEnvOptions({{K::kClear, ""}, {K::kSet, "Z="}}, &env, &error), CAPSPAWN_OK);
+  EXPECT_EQ(env, std::vector<std::string>{"Z="});
+  close(file);
+
+  EXPECT_EQ(ApplyEnvOptions({{K::kFile, "/nonexistent/env"}}, &env, &error),
+            CAPSPAWN_ERR_NOT_FOUND);
+  EXPECT_NE(error.find("/nonexistent/env"), std::string::npos) << error;
 }
 
 TEST(CliOptions, HandleIds) {

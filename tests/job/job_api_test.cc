@@ -59,8 +59,8 @@ TEST_F(JobTest, ChildJobsAreListedAndOpenable) {
   // The C view: NUL-separated names, whole names only.
   char names[64];
   size_t actual = 0, available = 0;
-  ASSERT_EQ(capspawn_job_get_children(root().fd().get(), names, sizeof names, &actual,
-                                      &available, nullptr),
+  ASSERT_EQ(capspawn_job_get_children(root().fd().get(), names, sizeof names, &actual, &available,
+                                      nullptr),
             CAPSPAWN_OK);
   EXPECT_EQ(available, 2u);
   EXPECT_EQ(actual, 2u);
@@ -89,14 +89,14 @@ TEST_F(JobTest, ProcessesCoexistWithChildJobs) {
   // cgroup v2's "no internal processes" rule never shows: a job with processes gets
   // child jobs, and a job with child jobs gets processes.
   Pipe report = MakePipe();
-  Result<Process> first = SpawnHelper(root().fd().get(), {"pause", "10"},
-                                      {{report.write.get(), 10}});
+  Result<Process> first =
+      SpawnHelper(root().fd().get(), {"pause", "10"}, {{report.write.get(), 10}});
   ASSERT_OK(first);
   ProcessGuard g1{std::move(*first)};
   Result<Job> child = root().CreateChild("child");
   ASSERT_OK(child);
-  Result<Process> second = SpawnHelper(child->fd().get(), {"pause", "10"},
-                                       {{report.write.get(), 10}});
+  Result<Process> second =
+      SpawnHelper(child->fd().get(), {"pause", "10"}, {{report.write.get(), 10}});
   ASSERT_OK(second);
   ProcessGuard g2{std::move(*second)};
   std::vector<pid_t> pids = ReadPids(report.read.get(), 2);

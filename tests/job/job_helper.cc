@@ -176,8 +176,8 @@ int Forks(int out, int n) {
 
 int Alloc(long mb) {
   size_t size = static_cast<size_t>(mb) << 20;
-  char* p = static_cast<char*>(mmap(nullptr, size, PROT_READ | PROT_WRITE,
-                                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  char* p = static_cast<char*>(
+      mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   if (p == MAP_FAILED) return 10;
   for (size_t i = 0; i < size; i += 4096) p[i] = 1;
   return 0;
@@ -186,8 +186,8 @@ int Alloc(long mb) {
 int SubJob(int out, int pids, const char* helper) {
   int job = capspawn_take_startup_handle(CAPSPAWN_PA_HND(CAPSPAWN_PA_JOB_DEFAULT, 0));
   int sub = -1;
-  capspawn_status_t create = job < 0 ? CAPSPAWN_ERR_NOT_FOUND
-                                     : capspawn_job_create(job, "sub", &sub, nullptr);
+  capspawn_status_t create =
+      job < 0 ? CAPSPAWN_ERR_NOT_FOUND : capspawn_job_create(job, "sub", &sub, nullptr);
   capspawn_status_t spawned = CAPSPAWN_ERR_BAD_STATE;
   if (create == CAPSPAWN_OK) {
     char out_text[16];

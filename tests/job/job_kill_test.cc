@@ -74,8 +74,8 @@ TEST_F(JobTest, KillNeverTouchesProcessesOutsideTheJob) {
   Outsider in_sibling{MakePipe(), MakePipe(), {}};
   Outsider in_default{MakePipe(), MakePipe(), {}};
   for (auto [o, job] : {std::pair{&in_sibling, sibling->fd().get()}, std::pair{&in_default, -1}}) {
-    Result<Process> p = SpawnHelper(job, {"echo", "10", "11"},
-                                    {{o->in.read.get(), 10}, {o->out.write.get(), 11}});
+    Result<Process> p =
+        SpawnHelper(job, {"echo", "10", "11"}, {{o->in.read.get(), 10}, {o->out.write.get(), 11}});
     ASSERT_OK(p);
     o->guard.process = std::move(*p);
     o->in.read.reset();

@@ -33,10 +33,10 @@ struct LimitCase {
 TEST_F(JobTest, LimitsApplyWhereTheControllerIsDelegated) {
   Result<Job> child = root().CreateChild("limited");
   ASSERT_OK(child);
-  for (const LimitCase& c : {LimitCase{JobLimit::kMemoryMax, "memory", "memory.max", 64 << 20,
-                                       "67108864\n"},
-                             LimitCase{JobLimit::kPidsMax, "pids", "pids.max", 3, "3\n"},
-                             LimitCase{JobLimit::kCpuMax, "cpu", "cpu.max", 500, "50000 100000\n"}}) {
+  for (const LimitCase& c :
+       {LimitCase{JobLimit::kMemoryMax, "memory", "memory.max", 64 << 20, "67108864\n"},
+        LimitCase{JobLimit::kPidsMax, "pids", "pids.max", 3, "3\n"},
+        LimitCase{JobLimit::kCpuMax, "cpu", "cpu.max", 500, "50000 100000\n"}}) {
     for (Job* j : {&root(), &*child}) {
       Status s = j->SetLimit(c.limit, c.value);
       if (ControllerReaches(root(), c.controller)) {
@@ -63,7 +63,8 @@ TEST_F(JobTest, PidsLimitStopsForks) {
   }
   ASSERT_OK(root().SetLimit(JobLimit::kPidsMax, 3));  // the helper and two children
   Pipe report = MakePipe();
-  Result<Process> p = SpawnHelper(root().fd().get(), {"forks", "10", "10"}, {{report.write.get(), 10}});
+  Result<Process> p =
+      SpawnHelper(root().fd().get(), {"forks", "10", "10"}, {{report.write.get(), 10}});
   ASSERT_OK(p);
   report.write.reset();
   EXPECT_EQ(ReadAll(report.read.get()), "forked=2\n");
@@ -72,8 +73,7 @@ TEST_F(JobTest, PidsLimitStopsForks) {
 
 TEST_F(JobTest, MemoryLimitStopsAHog) {
   if (!ControllerReaches(root(), "memory")) {
-    EXPECT_EQ(root().SetLimit(JobLimit::kMemoryMax, 1 << 24).status(),
-              CAPSPAWN_ERR_NOT_SUPPORTED);
+    EXPECT_EQ(root().SetLimit(JobLimit::kMemoryMax, 1 << 24).status(), CAPSPAWN_ERR_NOT_SUPPORTED);
     printf("[ note     ] the memory controller is not delegated to %s: NOT_SUPPORTED checked\n",
            root_path().c_str());
     return;

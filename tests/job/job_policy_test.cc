@@ -29,7 +29,9 @@ std::string PolicyReport(int job) {
 // Runs python3 forking in `job`; returns its exit code and stderr.
 std::pair<int64_t, std::string> PythonFork(int job) {
   Pipe err = MakePipe();
-  const char* argv[] = {"/usr/bin/python3", "-c", "import os\npid = os.fork()\nif pid == 0: os._exit(0)\nos.waitpid(pid, 0)", nullptr};
+  const char* argv[] = {"/usr/bin/python3", "-c",
+                        "import os\npid = os.fork()\nif pid == 0: os._exit(0)\nos.waitpid(pid, 0)",
+                        nullptr};
   capspawn_action_t a = {};
   a.action = CAPSPAWN_ACTION_CLONE_FD;
   a.fd.local_fd = err.write.get();
@@ -93,9 +95,9 @@ TEST_F(JobTest, ChildJobsInheritDenyAndCannotLoosenIt) {
   ASSERT_OK(grandchild);
   for (Job* j : {&*child, &*grandchild}) {
     uint32_t action = 99;
-    ASSERT_EQ(capspawn_job_get_policy(j->fd().get(), CAPSPAWN_JOB_POL_NEW_PROCESS, &action,
-                                      nullptr),
-              CAPSPAWN_OK);
+    ASSERT_EQ(
+        capspawn_job_get_policy(j->fd().get(), CAPSPAWN_JOB_POL_NEW_PROCESS, &action, nullptr),
+        CAPSPAWN_OK);
     EXPECT_EQ(action, CAPSPAWN_JOB_POL_ACTION_DENY);
     char msg[CAPSPAWN_ERR_MSG_MAX_LENGTH];
     EXPECT_EQ(capspawn_job_set_policy(j->fd().get(), CAPSPAWN_JOB_POL_NEW_PROCESS,

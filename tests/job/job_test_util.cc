@@ -105,7 +105,9 @@ std::string ReadAll(int fd) {
   }
 }
 
-UniqueFd OpenPidfd(pid_t pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
+UniqueFd OpenPidfd(pid_t pid) {
+  return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+}
 
 bool Exited(int pidfd, int timeout_ms) {
   struct pollfd p = {pidfd, POLLIN, 0};
@@ -133,8 +135,7 @@ void JobTest::SetUp() {
   Result<Job> def = Job::Default();
   ASSERT_OK(def);
   static std::atomic<int> counter{0};
-  std::string name =
-      "capspawn-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  std::string name = "capspawn-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   Result<Job> created = def->CreateChild(name);
   if (!created.ok() && created.status() == CAPSPAWN_ERR_ACCESS_DENIED && geteuid() != 0 &&
       !InDelegatedRun()) {

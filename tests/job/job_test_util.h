@@ -27,9 +27,9 @@ const char* HelperPath();
 bool InDelegatedRun();
 
 std::string Describe(const Error& e);
-#define ASSERT_OK(expr)                                              \
-  do {                                                               \
-    auto&& assert_ok_r = (expr);                                     \
+#define ASSERT_OK(expr)                                                              \
+  do {                                                                               \
+    auto&& assert_ok_r = (expr);                                                     \
     ASSERT_TRUE(assert_ok_r.ok()) << #expr << ": " << Describe(assert_ok_r.error()); \
   } while (0)
 

@@ -73,8 +73,8 @@ Report ParseReport(const std::string& text) {
       r.fds[f.fd] = f;
     } else if (k == "handle" && t.size() == 4) {
       uint32_t id = static_cast<uint32_t>(std::strtoul(t[1].c_str(), nullptr, 16));
-      r.handles[id] = HandleInfo{std::atoi(Field(t, "fd").c_str()),
-                                 std::atoi(Field(t, "again").c_str())};
+      r.handles[id] =
+          HandleInfo{std::atoi(Field(t, "fd").c_str()), std::atoi(Field(t, "again").c_str())};
     } else if (k == "sig") {
       r.sig_blocked = Field(t, "blk");
       r.sig_ignored = Field(t, "ign");

@@ -137,7 +137,8 @@ TEST(ProcessWait, BadHandles) {
 // spawning test process stays the parent and reaps.
 TEST(ProcessWait, NonParentHolderGetsExitCode) {
   Pipe gate = MakePipe();
-  ProcessFd p = SpawnQuiet({"--wait-fd", "5", "--exit", "42"}, {TransferFd(gate.read.release(), 5)});
+  ProcessFd p =
+      SpawnQuiet({"--wait-fd", "5", "--exit", "42"}, {TransferFd(gate.read.release(), 5)});
   ASSERT_TRUE(p);
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -186,8 +187,7 @@ TEST(ProcessWait, NonParentAfterTheParentDied) {
         Strings argv = {ChildPath(), "--report-fd", "-1", "--wait-fd", "5"};
         if (kill_it) argv.push_back("--sleep");
         argv.insert(argv.end(), {"--exit", "42"});
-        Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), argv, {},
-                          {CloneFd(gate.read.get(), 5)});
+        Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), argv, {}, {CloneFd(gate.read.get(), 5)});
         if (s.status != CAPSPAWN_OK || !SendFd(theirs.get(), s.process.get())) _exit(1);
         _exit(0);  // without waiting: the child outlives its parent
       }

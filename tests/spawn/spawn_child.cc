@@ -8,6 +8,8 @@
 // arguments); anything else is ignored and only reported:
 //   --report-fd N       write the report to fd N (default 1); -1: no report
 //   --handles ID,ID     take these typed startup ids (hex) and report their fds
+//   --ready-fd N        first write "R" to fd N and close it (the parent then
+//                       knows the exec is complete)
 //   --wait-fd N         before reporting, read fd N until EOF (lets the parent
 //                       look at the process while it is known to be alive)
 //   --write-fd N TEXT   write TEXT to fd N (after the report)
@@ -34,6 +36,13 @@
 #include <vector>
 
 extern char** environ;
+
+#ifdef __SANITIZE_ADDRESS__
+// Sanitizer builds make this helper dynamic and instrumented. It also runs in
+// private namespaces without /proc, where LeakSanitizer cannot work; leaks in
+// a helper that exits at once are not what these tests look for.
+extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
+#endif
 
 namespace {
 
@@ -167,6 +176,7 @@ struct Options {
   int signal = 0;
   bool sleep = false;
   int wait_fd = -1;
+  int ready_fd = -1;
   std::vector<uint32_t> handles;
   std::vector<std::pair<int, std::string>> writes;
   const char* spawn_path = nullptr;
@@ -199,6 +209,8 @@ Options ParseOptions(int argc, char** argv) {
       o.signal = std::atoi(argv[++i]);
     } else if (a == "--sleep") {
       o.sleep = true;
+    } else if (a == "--ready-fd" && has1) {
+      o.ready_fd = std::atoi(argv[++i]);
     } else if (a == "--wait-fd" && has1) {
       o.wait_fd = std::atoi(argv[++i]);
     } else if (a == "--handles" && has1) {
@@ -250,11 +262,11 @@ int NestedSpawn(const char* path, const char* code) {
   const char* argv[] = {path, "--report-fd", "-1", "--exit", code, nullptr};
   int process = -1;
   char err[CAPSPAWN_ERR_MSG_MAX_LENGTH];
-  capspawn_status_t st = capspawn_spawn_etc(-1, CAPSPAWN_CLONE_ALL, path, argv, nullptr, 0,
-                                            nullptr, &process, err);
+  capspawn_status_t st =
+      capspawn_spawn_etc(-1, CAPSPAWN_CLONE_ALL, path, argv, nullptr, 0, nullptr, &process, err);
   if (st != CAPSPAWN_OK) {
-    std::fprintf(stderr, "spawn_child: nested spawn failed: %s: %s\n",
-                 capspawn_status_string(st), err);
+    std::fprintf(stderr, "spawn_child: nested spawn failed: %s: %s\n", capspawn_status_string(st),
+                 err);
     return 200;
   }
   int64_t rc = 0;
@@ -269,6 +281,10 @@ int main(int argc, char** argv) {
   // First, before this program opens anything itself.
   std::string fds = DescribeFds();
   Options o = ParseOptions(argc, argv);
+  if (o.ready_fd >= 0) {
+    WriteAll(o.ready_fd, "R");
+    close(o.ready_fd);
+  }
   if (o.wait_fd >= 0) DrainUntilEof(o.wait_fd);
   if (o.report_fd >= 0) {
     if (!WriteAll(o.report_fd, BuildReport(argc, argv, fds, o))) return 120;

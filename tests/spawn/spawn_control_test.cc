@@ -16,8 +16,8 @@ namespace {
 TEST(SpawnControl, ExitCodesComeBack) {
   for (int code : {0, 1, 42, 255}) {
     SCOPED_TRACE("exit " + std::to_string(code));
-    ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(),
-                            {ChildPath(), "--exit", std::to_string(code)});
+    ChildRun run =
+        RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--exit", std::to_string(code)});
     ASSERT_EQ(run.status, CAPSPAWN_OK) << capspawn_status_string(run.status) << ": " << run.err;
     EXPECT_TRUE(run.report.complete) << run.output;
     EXPECT_EQ(run.return_code, code);
@@ -27,8 +27,8 @@ TEST(SpawnControl, ExitCodesComeBack) {
 TEST(SpawnControl, SignalDeathIsMinusSigno) {
   for (int sig : {SIGTERM, SIGUSR1, SIGKILL}) {
     SCOPED_TRACE("signal " + std::to_string(sig));
-    ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(),
-                            {ChildPath(), "--signal", std::to_string(sig)});
+    ChildRun run =
+        RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--signal", std::to_string(sig)});
     ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
     EXPECT_TRUE(run.report.complete);
     EXPECT_EQ(run.return_code, -sig);
@@ -45,8 +45,9 @@ TEST(SpawnControl, PlainSpawnFunction) {
 }
 
 TEST(SpawnControl, ArgvArrivesExactly) {
-  Strings argv = {"not-the-path", "", "two words", "line\nbreak", "tab\there", "h\xc3\xa9llo",
-                  "back\\slash", "--unknown-option"};
+  Strings argv = {
+      "not-the-path",    "", "two words", "line\nbreak", "tab\there", "h\xc3\xa9llo", "back\\slash",
+      "--unknown-option"};
   ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), argv);
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;
@@ -95,16 +96,15 @@ TEST(SpawnControl, KillRunningProcess) {
 
 // Fuchsia's SpawnNested: a spawned program spawns in turn.
 TEST(SpawnControl, NestedSpawn) {
-  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(),
-                          {ChildPath(), "--spawn", ChildPath(), "43"});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--spawn", ChildPath(), "43"});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   EXPECT_TRUE(run.report.complete);
   EXPECT_EQ(run.return_code, 43);
 }
 
 TEST(SpawnControl, DynamicChildRuns) {
-  ChildRun run =
-      RunChild(CAPSPAWN_CLONE_ALL, DynChildPath(), {DynChildPath(), "--exit", "7"});
+  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, DynChildPath(), {DynChildPath(), "--exit", "7"});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   EXPECT_TRUE(run.report.complete) << run.output;
   EXPECT_EQ(run.return_code, 7);

@@ -36,8 +36,8 @@ TEST_F(SpawnEnviron, EmptyExplicitBeatsCloneEnviron) {
 }
 
 TEST_F(SpawnEnviron, NoEnvironWithoutCloneEnviron) {
-  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_CLONE_STDIO, ChildPath(),
-                          {ChildPath()});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_CLONE_STDIO, ChildPath(), {ChildPath()});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
   EXPECT_TRUE(run.report.env.empty());
@@ -61,8 +61,12 @@ TEST_F(SpawnEnviron, InheritedWithCloneEnviron) {
 }
 
 TEST_F(SpawnEnviron, EntriesPassVerbatim) {
-  Strings env = {"NOEQUALS",      "=leading-equals", "EMPTY=",
-                 "NL=a\nb",       "UTF8=h\xc3\xa9llo", "SPACES= x y ",
+  Strings env = {"NOEQUALS",
+                 "=leading-equals",
+                 "EMPTY=",
+                 "NL=a\nb",
+                 "UTF8=h\xc3\xa9llo",
+                 "SPACES= x y ",
                  "BIG=" + std::string(64 * 1024, 'v')};
   ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, env);
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;

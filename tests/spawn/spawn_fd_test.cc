@@ -26,8 +26,8 @@ void ExpectSameFile(const Report& r, int child_fd, int parent_fd) {
 TEST(SpawnActionsFd, CloneFdKeepsTheCallersFd) {
   Pipe data = MakePipe();
   ChildRun run =
-      RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--write-fd", "21", "through-21"},
-               {}, {CloneFd(data.write.get(), 21)});
+      RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--write-fd", "21", "through-21"}, {},
+               {CloneFd(data.write.get(), 21)});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
   EXPECT_EQ(run.return_code, 0);
@@ -142,8 +142,8 @@ TEST(SpawnActionsFd, TargetsOutsideTheTableAreOutOfRange) {
   for (int target : {-1, -100, 1024, 4096, INT_MAX}) {
     SCOPED_TRACE(target);
     Pipe p = MakePipe();
-    Spawned clone = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
-                          {CloneFd(p.read.get(), target)});
+    Spawned clone =
+        Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {}, {CloneFd(p.read.get(), target)});
     EXPECT_EQ(clone.status, CAPSPAWN_ERR_OUT_OF_RANGE) << clone.err;
     EXPECT_TRUE(FdIsOpen(p.read.get()));
     int transferred = p.write.release();
@@ -248,9 +248,9 @@ TEST(SpawnActionsFd, SwappedSourcesAndTargets) {
   UniqueFd fb(fcntl(b.write.get(), F_DUPFD_CLOEXEC, 41));
   ASSERT_EQ(fa.get(), 40);
   ASSERT_EQ(fb.get(), 41);
-  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_CLONE_STDIO, ChildPath(),
-                          {ChildPath()}, {},
-                          {CloneFd(40, 41), CloneFd(41, 40), CloneFd(2, 9), CloneFd(40, 3)});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_CLONE_STDIO, ChildPath(), {ChildPath()}, {},
+               {CloneFd(40, 41), CloneFd(41, 40), CloneFd(2, 9), CloneFd(40, 3)});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
   EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2, 3, 9, 40, 41}));

@@ -48,8 +48,8 @@ void ExpectSameFile(const Report& r, int child_fd, int parent_fd) {
 
 TEST(SpawnFlags, NamespaceOnlySharesNothingElse) {
   ::setenv("CAPSPAWN_TEST_MARKER", "1", 1);
-  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE, ChildPath(), {ChildPath(), "--report-fd", "7"},
-                          {}, {}, 7);
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_NAMESPACE, ChildPath(), {ChildPath(), "--report-fd", "7"}, {}, {}, 7);
   ::unsetenv("CAPSPAWN_TEST_MARKER");
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;
@@ -110,8 +110,8 @@ TEST(SpawnFlags, CloneStdioSkipsClosedFds) {
 TEST(SpawnFlags, CloneEnviron) {
   ::setenv("CAPSPAWN_TEST_MARKER", "with spaces and = signs", 1);
   Strings parent = ParentEnviron();
-  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_CLONE_ENVIRON, ChildPath(),
-                          {ChildPath()});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_CLONE_ENVIRON, ChildPath(), {ChildPath()});
   ::unsetenv("CAPSPAWN_TEST_MARKER");
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
@@ -134,8 +134,8 @@ TEST(SpawnFlags, CloneJobWithDefaultJob) {
 
 // Linux has one system clock: the flag is accepted and hands nothing.
 TEST(SpawnFlags, CloneUtcClockHasNoEffect) {
-  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_CLONE_UTC_CLOCK, ChildPath(),
-                          {ChildPath()});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_CLONE_UTC_CLOCK, ChildPath(), {ChildPath()});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
   EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2}));
@@ -143,8 +143,8 @@ TEST(SpawnFlags, CloneUtcClockHasNoEffect) {
 }
 
 TEST(SpawnFlags, DefaultLdsvcRunsDynamicChild) {
-  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_DEFAULT_LDSVC, DynChildPath(),
-                          {DynChildPath()});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_NAMESPACE | CAPSPAWN_DEFAULT_LDSVC, DynChildPath(), {DynChildPath()});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;
   EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2}));
@@ -175,12 +175,53 @@ TEST(SpawnFlags, EachFlagWithNamespaceSucceeds) {
   for (uint32_t flag : {CAPSPAWN_CLONE_JOB, CAPSPAWN_DEFAULT_LDSVC, CAPSPAWN_CLONE_STDIO,
                         CAPSPAWN_CLONE_ENVIRON, CAPSPAWN_CLONE_UTC_CLOCK, CAPSPAWN_CLONE_ALL}) {
     SCOPED_TRACE(flag);
-    ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE | flag, ChildPath(),
-                            {ChildPath(), "--exit", "56"});
+    ChildRun run =
+        RunChild(CAPSPAWN_CLONE_NAMESPACE | flag, ChildPath(), {ChildPath(), "--exit", "56"});
     ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
     EXPECT_TRUE(run.report.complete);
     EXPECT_EQ(run.return_code, 56);
   }
+}
+
+// Without CLONE_NAMESPACE the child gets a private filesystem (what it
+// contains is tests/namespace's business); what it is handed is the same.
+// (An explicit environment: the caller's may carry sanitizer options that
+// cannot work without /proc.)
+TEST(SpawnFlags, WithoutNamespaceTheRestIsTheSame) {
+  Strings env = {"CAPSPAWN_TEST_MARKER=no-ns"};
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_STDIO | CAPSPAWN_CLONE_ENVIRON | CAPSPAWN_DEFAULT_LDSVC, ChildPath(),
+               {ChildPath(), "--report-fd", "5", "--exit", "51"}, env, {}, 5);
+  if (run.status == CAPSPAWN_ERR_NOT_SUPPORTED && geteuid() != 0) {
+    GTEST_SKIP() << "this host forbids unprivileged user namespaces: " << run.err;
+  }
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  ASSERT_TRUE(run.report.complete) << run.output;
+  EXPECT_EQ(run.return_code, 51);
+  EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2, 5}));
+  EXPECT_EQ(run.report.fds[5].type, "fifo");
+  EXPECT_EQ(run.report.env, env);
+}
+
+// fdio's "flags none" case: a dynamic program with neither the caller's
+// filesystem nor a loader cannot run, and says which interpreter it lacks.
+TEST(SpawnFlags, DynamicProgramWithoutNamespaceNeedsALoader) {
+  std::string elf = ReadFileBytes(DynChildPath());
+  const std::string interp = "/lib64/ld-linux-x86-64.so.2";
+  ASSERT_NE(elf.find(interp), std::string::npos);
+  Spawned s = Spawn(CAPSPAWN_CLONE_STDIO, DynChildPath(), {DynChildPath()});
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
+  EXPECT_NE(s.err.find(interp), std::string::npos) << s.err;
+  EXPECT_EQ(s.raw_process_out, -1);
+  EXPECT_FALSE(HasWaitableChild());
+
+  ChildRun run = RunChild(CAPSPAWN_DEFAULT_LDSVC, DynChildPath(), {DynChildPath(), "--exit", "51"});
+  if (run.status == CAPSPAWN_ERR_NOT_SUPPORTED && geteuid() != 0) {
+    GTEST_SKIP() << "this host forbids unprivileged user namespaces: " << run.err;
+  }
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  EXPECT_TRUE(run.report.complete) << run.output;
+  EXPECT_EQ(run.return_code, 51);
 }
 
 }  // namespace

@@ -85,8 +85,9 @@ TEST(SpawnActionAddHandle, PaFdLandsAtItsFd) {
 TEST(SpawnActionAddHandle, PaFdWithUseForStdioFlag) {
   Pipe data = MakePipe();
   Handed h = Fresh(data.write.release());
-  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
-                          {AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 5 | CAPSPAWN_FLAG_USE_FOR_STDIO), h.fd)});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
+               {AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 5 | CAPSPAWN_FLAG_USE_FOR_STDIO), h.fd)});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
   EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2, 5}));
@@ -111,13 +112,12 @@ TEST(SpawnActionAddHandle, TypedHandlesLandFrom3InActionOrder) {
   Handed dirreq = Fresh(open(dir.path().c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
   Handed life = Fresh(eventfd(0, EFD_CLOEXEC));
   Ids ids = {kUser0, kUser1_7, kDirRequest, kLifecycle};
-  ChildRun run = RunChild(
-      CAPSPAWN_CLONE_ALL, ChildPath(),
-      {ChildPath(), "--handles", HexList(ids) + ",f2", "--write-fd", "3", "via-user0",
-       "--write-fd", "4", "via-user1"},
-      {},
-      {AddHandle(kUser0, user0.fd), AddHandle(kUser1_7, user1.fd), AddHandle(kDirRequest, dirreq.fd),
-       AddHandle(kLifecycle, life.fd)});
+  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(),
+                          {ChildPath(), "--handles", HexList(ids) + ",f2", "--write-fd", "3",
+                           "via-user0", "--write-fd", "4", "via-user1"},
+                          {},
+                          {AddHandle(kUser0, user0.fd), AddHandle(kUser1_7, user1.fd),
+                           AddHandle(kDirRequest, dirreq.fd), AddHandle(kLifecycle, life.fd)});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;
   for (const Handed& h : {user0, user1, dirreq, life}) EXPECT_FALSE(FdIsOpen(h.fd));
@@ -155,9 +155,10 @@ TEST(SpawnActionAddHandle, TypedHandlesLandFrom3InActionOrder) {
 
 TEST(SpawnActionAddHandle, TypedHandlesAlongsideExplicitFds) {
   Pipe p = MakePipe();
-  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--handles", "f0"}, {},
-                          {CloneFd(p.read.get(), 10), AddHandle(kUser0, eventfd(0, EFD_CLOEXEC)),
-                           AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 11), eventfd(0, EFD_CLOEXEC))});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--handles", "f0"}, {},
+               {CloneFd(p.read.get(), 10), AddHandle(kUser0, eventfd(0, EFD_CLOEXEC)),
+                AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 11), eventfd(0, EFD_CLOEXEC))});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
   EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2, 3, 10, 11}));
@@ -222,8 +223,9 @@ TEST(SpawnActionAddHandle, ExplicitFdInsideTheTypedRangeAlreadyExists) {
     SCOPED_TRACE(target);
     Pipe p = MakePipe();
     int a = eventfd(0, EFD_CLOEXEC), b = eventfd(0, EFD_CLOEXEC);
-    Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
-                      {AddHandle(kUser0, a), AddHandle(kUser1_7, b), CloneFd(p.read.get(), target)});
+    Spawned s =
+        Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
+              {AddHandle(kUser0, a), AddHandle(kUser1_7, b), CloneFd(p.read.get(), target)});
     EXPECT_EQ(s.status, CAPSPAWN_ERR_ALREADY_EXISTS) << s.err;
     EXPECT_FALSE(FdIsOpen(a));
     EXPECT_FALSE(FdIsOpen(b));
@@ -263,10 +265,10 @@ TEST(SpawnActionAddHandle, DuplicateTypedIdAlreadyExists) {
   EXPECT_FALSE(FdIsOpen(b));
   EXPECT_FALSE(HasWaitableChild());
   // Same type, other argument: two different ids.
-  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--handles", "f0,100f0"},
-                          {},
-                          {AddHandle(kUser0, eventfd(0, EFD_CLOEXEC)),
-                           AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 1), eventfd(0, EFD_CLOEXEC))});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--handles", "f0,100f0"}, {},
+               {AddHandle(kUser0, eventfd(0, EFD_CLOEXEC)),
+                AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 1), eventfd(0, EFD_CLOEXEC))});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   EXPECT_EQ(run.report.Getenv("LISTEN_FDNAMES"), "user0.0:user0.1");
   EXPECT_EQ(run.report.handles[kUser0].fd, 3);
@@ -294,17 +296,39 @@ TEST(SpawnActionAddHandle, ClockUtcWithCloneUtcClockIsInvalidArgs) {
   EXPECT_EQ(run.report.Getenv("LISTEN_FDNAMES"), NameOf(clock));
 }
 
-TEST(SpawnActionAddHandle, LoaderAndNamespaceDirNotSupportedYet) {
-  ExpectHandleRejected(CAPSPAWN_CLONE_ALL, CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0),
-                       CAPSPAWN_ERR_NOT_SUPPORTED);
+TEST(SpawnActionAddHandle, NamespaceDirHandleNotSupported) {
   ExpectHandleRejected(CAPSPAWN_CLONE_ALL, CAPSPAWN_PA_HND(CAPSPAWN_PA_NS_DIR, 0),
                        CAPSPAWN_ERR_NOT_SUPPORTED);
 }
 
+// A loader is a library directory used to build the namespace, not a
+// startup handle: the child gets no fd and no LISTEN_* for it.
+TEST(SpawnActionAddHandle, LoaderIsNotHandedAsAnFd) {
+  const uint32_t loader = CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0);
+  int dir = open("/lib64", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(dir, 0);
+  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--handles", "10"}, {},
+                          {AddHandle(loader, dir)});
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  ASSERT_TRUE(run.report.complete);
+  EXPECT_FALSE(FdIsOpen(dir));
+  EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2}));
+  EXPECT_FALSE(run.report.HasEnvPrefix("LISTEN_"));
+  EXPECT_EQ(run.report.handles[loader].fd, -1);
+
+  int a = open("/lib64", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  int b = open("/lib64", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
+                    {AddHandle(loader, a), AddHandle(loader, b)});
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_ALREADY_EXISTS) << s.err;
+  EXPECT_FALSE(FdIsOpen(a));
+  EXPECT_FALSE(FdIsOpen(b));
+}
+
 TEST(SpawnActionAddHandle, TypeWithoutANameIsHex) {
   const uint32_t id = CAPSPAWN_PA_HND(0xE0, 3);
-  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--handles", "300e0"},
-                          {}, {AddHandle(id, eventfd(0, EFD_CLOEXEC))});
+  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--handles", "300e0"}, {},
+                          {AddHandle(id, eventfd(0, EFD_CLOEXEC))});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete);
   std::string name = run.report.Getenv("LISTEN_FDNAMES").value_or("");

@@ -36,7 +36,8 @@ class SpawnLeaks : public ::testing::Test {
       Keep(sv[1]);
     }
     for (int i = 0; i < 40; ++i) Keep(open("/dev/null", O_RDWR));
-    for (int i = 0; i < 20; ++i) Keep(open(dir_.WriteFile("f" + std::to_string(i), "x").c_str(), O_RDONLY));
+    for (int i = 0; i < 20; ++i)
+      Keep(open(dir_.WriteFile("f" + std::to_string(i), "x").c_str(), O_RDONLY));
     for (int i = 0; i < 10; ++i) Keep(eventfd(0, 0));
     for (int i = 0; i < 10; ++i) Keep(memfd_create("leak", 0));
     for (int i = 0; i < 5; ++i) Keep(open("/tmp", O_RDONLY | O_DIRECTORY));
@@ -62,8 +63,8 @@ class SpawnLeaks : public ::testing::Test {
 
 TEST_F(SpawnLeaks, CloneAllChildSeesOnlyWhatItWasHanded) {
   int handed = kept_[7];
-  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
-                          {CloneFd(handed, 600)});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {}, {CloneFd(handed, 600)});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;
   EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2, 600}));
@@ -71,8 +72,8 @@ TEST_F(SpawnLeaks, CloneAllChildSeesOnlyWhatItWasHanded) {
 }
 
 TEST_F(SpawnLeaks, NamespaceOnlyChildSeesOnlyWhatItWasHanded) {
-  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE, ChildPath(), {ChildPath(), "--report-fd", "4"}, {},
-                          {CloneFd(kept_[3], 3)}, 4);
+  ChildRun run = RunChild(CAPSPAWN_CLONE_NAMESPACE, ChildPath(), {ChildPath(), "--report-fd", "4"},
+                          {}, {CloneFd(kept_[3], 3)}, 4);
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;
   EXPECT_EQ(run.report.FdNumbers(), (std::vector<int>{0, 1, 2, 3, 4}));
@@ -98,8 +99,8 @@ TEST_F(SpawnLeaks, DynamicChildSeesOnlyWhatItWasHanded) {
 TEST_F(SpawnLeaks, CallerFdCountIsStable) {
   int before = CountOpenFds();
   for (int i = 0; i < 20; ++i) {
-    ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--report-fd", "-1"},
-                            {}, {CloneFd(kept_[i], 10 + i)}, -1);
+    ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--report-fd", "-1"}, {},
+                            {CloneFd(kept_[i], 10 + i)}, -1);
     ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
     EXPECT_EQ(run.return_code, 0);
   }

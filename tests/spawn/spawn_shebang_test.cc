@@ -156,7 +156,8 @@ TEST(SpawnShebang, FirstLineAtTheLimitIsFollowed) {
 TEST(SpawnShebang, FirstLineOverTheLimitIsOutOfRange) {
   TempDir dir;
   std::string head = "#!" + std::string(ChildPath()) + " ";
-  std::string one_over = dir.WriteFile("one-over", head + std::string(kMaxLine - head.size(), 'a') + "\n");
+  std::string one_over =
+      dir.WriteFile("one-over", head + std::string(kMaxLine - head.size(), 'a') + "\n");
   ASSERT_EQ(ReadFileBytes(one_over).find('\n'), kMaxLine);
   ExpectScriptFails(one_over, CAPSPAWN_ERR_OUT_OF_RANGE);
   ExpectScriptFails(dir.WriteFile("long", head + std::string(3000, 'b') + "\nbody\n"),
@@ -176,8 +177,8 @@ TEST(SpawnShebang, ResolveIsNotSupportedYet) {
 
 TEST(SpawnShebang, MissingInterpreterIsNotFound) {
   TempDir dir;
-  ExpectScriptFails(dir.WriteFile("s", "#!/nonexistent/interpreter arg\n"),
-                    CAPSPAWN_ERR_NOT_FOUND, "/nonexistent/interpreter");
+  ExpectScriptFails(dir.WriteFile("s", "#!/nonexistent/interpreter arg\n"), CAPSPAWN_ERR_NOT_FOUND,
+                    "/nonexistent/interpreter");
 }
 
 TEST(SpawnShebang, EmptyInterpreterFails) {

@@ -36,7 +36,8 @@ TEST(SpawnSignals, MaskEmptyHandlersDefaultIgnoredStayIgnored) {
   sigaddset(&block, SIGUSR2);
   sigaddset(&block, SIGCHLD);
   ASSERT_EQ(sigprocmask(SIG_BLOCK, &block, &old_mask), 0);
-  struct sigaction ignore {}, handle {}, old_winch {}, old_term {}, old_hup {};
+  struct sigaction ignore {
+  }, handle{}, old_winch{}, old_term{}, old_hup{};
   ignore.sa_handler = SIG_IGN;
   handle.sa_handler = OnSignal;
   sigaction(SIGWINCH, &ignore, &old_winch);
@@ -65,7 +66,8 @@ TEST(SpawnSignals, MaskEmptyHandlersDefaultIgnoredStayIgnored) {
 
 // A signal the caller handles kills the child with its default action.
 TEST(SpawnSignals, CallersHandlerDoesNotProtectTheChild) {
-  struct sigaction handle {}, old_usr1 {};
+  struct sigaction handle {
+  }, old_usr1{};
   handle.sa_handler = OnSignal;
   sigaction(SIGUSR1, &handle, &old_usr1);
   Pipe report = MakePipe();

@@ -130,18 +130,19 @@ TEST(SpawnVmo, InvalidArgsStillConsumeTheFd) {
   ASSERT_GE(fd, 0);
   int process = -1;
   char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
-  EXPECT_EQ(capspawn_spawn_vmo(-1, CAPSPAWN_CLONE_ALL, fd, nullptr, nullptr, 0, nullptr, &process,
-                               err),
-            CAPSPAWN_ERR_INVALID_ARGS);
+  EXPECT_EQ(
+      capspawn_spawn_vmo(-1, CAPSPAWN_CLONE_ALL, fd, nullptr, nullptr, 0, nullptr, &process, err),
+      CAPSPAWN_ERR_INVALID_ARGS);
   EXPECT_FALSE(FdIsOpen(fd));
   EXPECT_EQ(process, -1);
 }
 
-TEST(SpawnVmo, NotAProgramIsNotSupported) {
+// docs/spawn.md: a file that cannot be loaded is NOT_FOUND, as on Fuchsia.
+TEST(SpawnVmo, NotAProgramIsNotFound) {
   int fd = MemfdWith("just some text\n", true);
   ASSERT_GE(fd, 0);
   Spawned s = SpawnVmo(CAPSPAWN_CLONE_ALL, fd, {"x"});
-  EXPECT_EQ(s.status, CAPSPAWN_ERR_NOT_SUPPORTED) << s.err;
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_NOT_FOUND) << s.err;
   EXPECT_FALSE(FdIsOpen(fd));
 }
 
@@ -157,12 +158,27 @@ TEST(SpawnVmo, NoExecMemfdIsAccessDenied) {
   EXPECT_FALSE(HasWaitableChild());
 }
 
-TEST(SpawnVmo, NamespacesNotSupportedYetStillConsumes) {
-  int fd = ExecMemfd(ReadFileBytes(ChildPath()), true);
+// docs/spawn.md: for spawn_vmo the script "path" is argv[0].
+TEST(SpawnVmo, ScriptInAMemfd) {
+  int fd = MemfdWith("#!" + std::string(ChildPath()) + " one arg\n", true);
   ASSERT_GE(fd, 0);
-  Spawned s = SpawnVmo(CAPSPAWN_CLONE_STDIO, fd, {"x"});
-  EXPECT_EQ(s.status, CAPSPAWN_ERR_NOT_SUPPORTED) << s.err;
+  ChildRun run = RunChildVmo(CAPSPAWN_CLONE_ALL, fd, {"my-script", "x"});
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  ASSERT_TRUE(run.report.complete) << run.output;
+  EXPECT_EQ(run.report.argv, (Strings{ChildPath(), "one arg", "my-script", "x"}));
   EXPECT_FALSE(FdIsOpen(fd));
+}
+
+// docs/spawn.md: a write-only fd cannot be read, so it cannot be loaded.
+TEST(SpawnVmo, WriteOnlyFdIsAccessDenied) {
+  TempDir dir;
+  std::string path = dir.CopyFile(ChildPath(), "copy");
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Spawned s = SpawnVmo(CAPSPAWN_CLONE_ALL, fd, {"x"});
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_ACCESS_DENIED) << s.err;
+  EXPECT_FALSE(FdIsOpen(fd));
+  EXPECT_FALSE(HasWaitableChild());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -34,8 +35,7 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() {
   nftw(
-      path_.c_str(),
-      [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
+      path_.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
       FTW_DEPTH | FTW_PHYS);
 }
 
@@ -331,6 +331,23 @@ std::string CommOf(pid_t pid) {
   std::string s = ReadFileBytes("/proc/" + std::to_string(pid) + "/comm");
   if (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
+}
+
+bool NamesActionIndex(const std::string& message, int index) {
+  const std::string digits = std::to_string(index);
+  for (size_t at = message.find("action"); at != std::string::npos;
+       at = message.find("action", at + 1)) {
+    size_t p = at + 6;
+    // Up to 3 separators (" ", "s[", " #") between the word and the number.
+    for (int skip = 0; skip <= 3 && p <= message.size(); ++skip, ++p) {
+      if (message.compare(p, digits.size(), digits) == 0 &&
+          (p + digits.size() == message.size() || !isdigit(message[p + digits.size()]))) {
+        return true;
+      }
+      if (p < message.size() && isdigit(message[p])) break;
+    }
+  }
+  return false;
 }
 
 std::string CommOfName(const std::string& name) { return name.substr(0, 15); }

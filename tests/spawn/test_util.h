@@ -132,9 +132,8 @@ struct ChildRun {
 // Spawns path with a fresh pipe's write end transferred to report_target (an
 // extra action after `actions`), reads the pipe until EOF, waits, and parses
 // the output as a spawn_child report. report_target < 0: no pipe.
-ChildRun RunChild(uint32_t flags, const std::string& path, const Strings& argv,
-                  const Env& env = {}, std::vector<capspawn_action_t> actions = {},
-                  int report_target = 1);
+ChildRun RunChild(uint32_t flags, const std::string& path, const Strings& argv, const Env& env = {},
+                  std::vector<capspawn_action_t> actions = {}, int report_target = 1);
 // Same for capspawn_spawn_vmo (consumes executable_fd).
 ChildRun RunChildVmo(uint32_t flags, int executable_fd, const Strings& argv, const Env& env = {},
                      std::vector<capspawn_action_t> actions = {}, int report_target = 1);
@@ -158,6 +157,9 @@ bool HasWaitableChild();
 
 pid_t PidOfPidfd(int pidfd);
 std::string CommOf(pid_t pid);
+
+// Whether an error message names action `index` ("action 2", "action #2"...).
+bool NamesActionIndex(const std::string& message, int index);
 
 // The first 15 bytes of a name: what /proc/PID/comm can hold.
 std::string CommOfName(const std::string& name);

@@ -69,11 +69,10 @@ TEST(StartupHandles, SdListenFdsWithNamesSeesTypedHandles) {
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv2), 0);
   UniqueFd dir_peer(sv[0]), user1_peer(sv2[0]);
-  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, kSdChild, {kSdChild, "--write"}, {},
-                          {AddHandle(kUser0, user0.write.release()),
-                           AddHandle(kDirRequest, sv[1]),
-                           AddHandle(kLifecycle, lifecycle.write.release()),
-                           AddHandle(kUser1_7, sv2[1])});
+  ChildRun run =
+      RunChild(CAPSPAWN_CLONE_ALL, kSdChild, {kSdChild, "--write"}, {},
+               {AddHandle(kUser0, user0.write.release()), AddHandle(kDirRequest, sv[1]),
+                AddHandle(kLifecycle, lifecycle.write.release()), AddHandle(kUser1_7, sv2[1])});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   EXPECT_EQ(run.return_code, 0);
   SdReport r = ParseSd(run.output);
@@ -114,12 +113,10 @@ TEST(StartupHandles, SdChildWithoutTypedHandlesSeesNone) {
 }
 
 TEST(StartupHandles, TakeReturnsEachHandleOnce) {
-  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(),
-                          {ChildPath(), "--handles", "3b,f0,1003a,f1"}, {},
-                          {AddHandle(kUser0, eventfd(0, EFD_CLOEXEC)),
-                           AddHandle(kDirRequest, eventfd(0, EFD_CLOEXEC)),
-                           AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_LIFECYCLE, 1),
-                                     eventfd(0, EFD_CLOEXEC))});
+  ChildRun run = RunChild(
+      CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--handles", "3b,f0,1003a,f1"}, {},
+      {AddHandle(kUser0, eventfd(0, EFD_CLOEXEC)), AddHandle(kDirRequest, eventfd(0, EFD_CLOEXEC)),
+       AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_LIFECYCLE, 1), eventfd(0, EFD_CLOEXEC))});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;
   const auto& h = run.report.handles;

@@ -416,22 +416,23 @@ int Policy(int argc, char** argv) {
                        &deny, &timeout, &recursive);
   if (rc >= 0) return rc;
   if (optind >= argc || optind + 2 < argc) return Usage("policy", "expects JOB [allow|deny]");
+  NewProcessPolicy p = NewProcessPolicy::kAllow;
+  const bool set = optind + 2 == argc;
+  if (set) {
+    const char* value = argv[optind + 1];
+    if (strcmp(value, "deny") == 0) {
+      p = NewProcessPolicy::kDeny;
+    } else if (strcmp(value, "allow") != 0) {
+      return Usage("policy", std::string("policy '") + value + "' is neither allow nor deny");
+    }
+  }
   Result<Job> job = OpenJob(argv[optind]);
   if (!job.ok()) return Fail("policy", job.error());
-  if (optind + 1 == argc) {
-    Result<NewProcessPolicy> p = job->GetNewProcessPolicy();
-    if (!p.ok()) return Fail("policy", p.error());
-    printf("new-process %s\n", *p == NewProcessPolicy::kDeny ? "deny" : "allow");
+  if (!set) {
+    Result<NewProcessPolicy> current = job->GetNewProcessPolicy();
+    if (!current.ok()) return Fail("policy", current.error());
+    printf("new-process %s\n", *current == NewProcessPolicy::kDeny ? "deny" : "allow");
     return 0;
-  }
-  const char* value = argv[optind + 1];
-  NewProcessPolicy p;
-  if (strcmp(value, "allow") == 0) {
-    p = NewProcessPolicy::kAllow;
-  } else if (strcmp(value, "deny") == 0) {
-    p = NewProcessPolicy::kDeny;
-  } else {
-    return Usage("policy", std::string("policy '") + value + "' is neither allow nor deny");
   }
   Status s = job->SetNewProcessPolicy(p);
   return s.ok() ? 0 : Fail("policy", s.error());

@@ -2,6 +2,7 @@
 // capspawn_spawn_vmo) call through the public C API, then waits for the child
 // and exits with its return code.
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <capspawn/job.h>
 #include <capspawn/spawn.h>
 #include <capspawn/status.h>
 
@@ -66,48 +68,7 @@ class OwnedFds {
   std::vector<int> fds_;
 };
 
-// ---- environment -------------------------------------------------------
-
-void SetVar(std::vector<std::string>* env, const std::string& assignment) {
-  std::string prefix = assignment.substr(0, assignment.find('=') + 1);
-  for (std::string& entry : *env) {
-    if (entry.rfind(prefix, 0) == 0) {
-      entry = assignment;
-      return;
-    }
-  }
-  env->push_back(assignment);
-}
-
-void UnsetVar(std::vector<std::string>* env, const std::string& name) {
-  std::string prefix = name + "=";
-  std::erase_if(*env, [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
-}
-
-Failure ReadEnvFile(const std::string& path, std::vector<std::string>* env) {
-  FILE* f = fopen(path.c_str(), "re");
-  if (f == nullptr) return ErrnoFailure(errno, "--env-file " + path);
-  Failure failure;
-  char* line = nullptr;
-  size_t capacity = 0;
-  ssize_t len;
-  for (int number = 1; (len = getline(&line, &capacity, f)) >= 0; ++number) {
-    std::string text(line, len);
-    if (!text.empty() && text.back() == '\n') text.pop_back();
-    if (text.find_first_not_of(" \t\r") == std::string::npos || text[0] == '#') continue;
-    size_t eq = text.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      failure = {CAPSPAWN_ERR_INVALID_ARGS,
-                 "--env-file " + path + ":" + std::to_string(number) + ": expected NAME=VALUE"};
-      break;
-    }
-    SetVar(env, text);
-  }
-  if (!failure && ferror(f)) failure = ErrnoFailure(errno, "--env-file " + path + ": read");
-  free(line);
-  fclose(f);
-  return failure;
-}
+// ---- environment, program and job -------------------------------------
 
 // The explicit environment the options describe, or *explicit_env = false
 // when none of them was given (the flags then decide).
@@ -117,26 +78,11 @@ Failure BuildEnvironment(const RunOptions& o, bool* explicit_env, std::vector<st
   if (o.flags & CAPSPAWN_CLONE_ENVIRON) {
     for (char** e = environ; *e != nullptr; ++e) env->emplace_back(*e);
   }
-  for (const EnvOption& op : o.env) {
-    switch (op.kind) {
-      case EnvOption::Kind::kSet:
-        SetVar(env, op.arg);
-        break;
-      case EnvOption::Kind::kUnset:
-        UnsetVar(env, op.arg);
-        break;
-      case EnvOption::Kind::kClear:
-        env->clear();
-        break;
-      case EnvOption::Kind::kFile:
-        if (Failure f = ReadEnvFile(op.arg, env)) return f;
-        break;
-    }
-  }
+  std::string error;
+  capspawn_status_t status = ApplyEnvOptions(o.env, env, &error);
+  if (status != CAPSPAWN_OK) return {status, error};
   return {};
 }
-
-// ---- program and job ---------------------------------------------------
 
 // PROGRAM as given when it has a '/', else the first executable regular file
 // of that name in capspawn's PATH, as a shell finds it.
@@ -192,6 +138,28 @@ Failure CheckSourceFds(const RunOptions& o) {
   return {};
 }
 
+// A JOB path as `capspawn job` reads it: absolute, or ./ ../ relative to the
+// working directory, or else relative to the default job (capspawn's cgroup).
+Failure JobPath(const std::string& job, std::string* path) {
+  if (job[0] == '/' || job == "." || job == ".." || job.rfind("./", 0) == 0 ||
+      job.rfind("../", 0) == 0) {
+    *path = job;
+    return {};
+  }
+  int default_job = -1;
+  char err_msg[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
+  capspawn_status_t status = capspawn_job_default(&default_job, err_msg);
+  if (status != CAPSPAWN_OK) return {status, "--job " + job + ": the default job: " + err_msg};
+  char base[PATH_MAX];
+  std::string link = "/proc/self/fd/" + std::to_string(default_job);
+  ssize_t len = readlink(link.c_str(), base, sizeof(base) - 1);
+  int err = errno;
+  close(default_job);
+  if (len < 0) return ErrnoFailure(err, "--job " + job + ": readlink " + link);
+  *path = std::string(base, len) + "/" + job;
+  return {};
+}
+
 Failure OpenJob(const std::string& job, OwnedFds* owned, int* job_fd) {
   *job_fd = -1;
   if (job.empty()) return {};
@@ -199,8 +167,12 @@ Failure OpenJob(const std::string& job, OwnedFds* owned, int* job_fd) {
     *job_fd = std::stoi(job);  // capspawn's own fd; the spawn does not take the job
     return {};
   }
-  int fd = open(job.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoFailure(errno, "--job " + job + ": open");
+  std::string path;
+  if (Failure f = JobPath(job, &path)) return f;
+  int fd = -1;
+  char err_msg[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
+  capspawn_status_t status = capspawn_job_open(path.c_str(), &fd, err_msg);
+  if (status != CAPSPAWN_OK) return {status, "--job " + job + ": " + err_msg};
   *job_fd = owned->Add(fd);
   return {};
 }

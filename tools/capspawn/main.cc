@@ -41,8 +41,8 @@ file descriptors, typed handles, directories and a job; nothing ambient.
 Commands:
 )";
 
-constexpr char kHelpTail[] = R"(  help [COMMAND]
-          show this help, or COMMAND's own (same as 'capspawn COMMAND --help')
+constexpr char kHelpTail[] =
+    R"(  help [COMMAND] show this help, or COMMAND's own ('capspawn COMMAND --help')
 
 Options:
   -h, --help      show this help and exit

@@ -77,6 +77,12 @@ bool ParseHandleId(const std::string& text, uint32_t* id);
 // The type names --handle accepts, in id order ("proc_self", ..., "user2").
 std::vector<std::string> HandleTypeNames();
 
+// Applies the environment options in order to *env (capspawn's environ or
+// empty, as the flags say). On failure (an --env-file that cannot be read or
+// has a line without '='), returns the status and sets *error naming file and line.
+capspawn_status_t ApplyEnvOptions(const std::vector<EnvOption>& options,
+                                  std::vector<std::string>* env, std::string* error);
+
 // `capspawn run --help`.
 void PrintRunHelp(FILE* out);
 

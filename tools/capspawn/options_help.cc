@@ -72,9 +72,11 @@ constexpr char kUsageAfterTypes[] =
                             PREFIX at the same path ("/" is --clone=namespace)
 
 Job:
-      --job FD|PATH         spawn into this job: a cgroup v2 directory, given as an
-                            fd number capspawn already holds or as a path to open.
-                            Default: capspawn's own cgroup
+      --job FD|JOB          spawn into this job (a cgroup v2 directory): an fd
+                            number capspawn already holds, or JOB as 'capspawn job'
+                            reads it: an absolute path, a ./ or ../ path, or a path
+                            relative to the default job. Default: the default job
+                            (capspawn's own cgroup)
 
 Program and run:
       --vmo                 open PROGRAM and spawn the open file with
@@ -121,8 +123,8 @@ Examples:
   capspawn run --handle fd.4=1 --no-clone=stdio -- sh -c 'echo via-fd-4 >&4'
   capspawn run --name worker-1 -- sleep 60
   capspawn run --no-clone=namespace --clone=ldsvc --ns /data=/srv/data -- /usr/bin/ls /data
-  capspawn run --no-clone=namespace --dir /usr --dir /etc -- /usr/bin/id
-  capspawn run --job /sys/fs/cgroup/unified/build -- make -j2
+  capspawn run --no-clone=namespace --clone=ldsvc --dir /etc -- /usr/bin/id
+  capspawn job create build && capspawn run --job build -- make -j2
   capspawn run --timeout 2.5 --print-pid -- ./flaky-test
   capspawn run --vmo -- ./a.out arg1 arg2
 )";
