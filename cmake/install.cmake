@@ -13,5 +13,8 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/capspawnConfigVersi
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/capspawnConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/capspawnConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/capspawn)
+# Relocatable: the prefix is found from where the .pc file is installed.
+file(RELATIVE_PATH CAPSPAWN_PC_TO_PREFIX "${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig"
+     "${CMAKE_INSTALL_PREFIX}")
 configure_file(cmake/capspawn.pc.in ${CMAKE_CURRENT_BINARY_DIR}/capspawn.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/capspawn.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

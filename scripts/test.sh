@@ -45,6 +45,9 @@ chmod -R o+rX "$work" 2>/dev/null || true
 run_suite root "$work/build"
 mkdir -p "$work/build/Testing"
 chmod -R 1777 "$work/build/Testing"
+# cmake --install (the install test) records what it wrote in the build dir.
+touch "$work/build/install_manifest.txt"
+chmod 666 "$work/build/install_manifest.txt"
 if [[ -x $(command -v setpriv) ]] && su -s /bin/sh nobody -c "test -r '$work/build/CTestTestfile.cmake'" 2>/dev/null; then
   run_suite nobody "$work/build" env HOME=/tmp CAPSPAWN_TEST_AS_NOBODY=1 \
     setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all

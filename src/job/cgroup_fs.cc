@@ -112,6 +112,11 @@ Error CgroupError(int err, std::string_view action, std::string_view path) {
       return Error(CAPSPAWN_ERR_INVALID_ARGS, what + ErrnoText(err));
     case EOPNOTSUPP:
       return Error(CAPSPAWN_ERR_NOT_SUPPORTED, what + ErrnoText(err));
+    case EROFS:
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   what + ErrnoText(err) +
+                       " (the cgroup2 file system is mounted read-only here, as in many "
+                       "containers: jobs need it writable, or a writable delegated subtree)");
     case EBUSY:
       return Error(CAPSPAWN_ERR_BAD_STATE, what + ErrnoText(err));
     default:

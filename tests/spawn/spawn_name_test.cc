@@ -90,6 +90,16 @@ TEST(SpawnActionsSetName, DynamicProgramIsNamedToo) {
   EXPECT_TRUE(n.report.complete);
 }
 
+// The name goes to whatever finally runs: the interpreter of a #! script.
+TEST(SpawnActionsSetName, ScriptIsNamedToo) {
+  TempDir dir;
+  std::string script = dir.WriteFile("script", "#!" + std::string(ChildPath()) + "\n");
+  Named n = SpawnAndLookAtName(script, {script}, {SetName("script-named")});
+  ASSERT_EQ(n.status, CAPSPAWN_OK) << n.err;
+  EXPECT_EQ(n.comm_seen_by_parent, "script-named");
+  EXPECT_EQ(n.report.comm, "script-named");
+}
+
 // Every SET_NAME is validated, not only the last.
 TEST(SpawnActionsSetName, EveryNameIsValidated) {
   Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
