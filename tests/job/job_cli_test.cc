@@ -128,6 +128,7 @@ TEST_F(JobTest, CliPsListsTheTree) {
   Pipe report = MakePipe();
   Result<Process> p = SpawnHelper(child->fd().get(), {"tree", "10"}, {{report.write.get(), 10}});
   ASSERT_OK(p);
+  const pid_t main_pid = p->pid();
   std::vector<pid_t> pids = ReadPids(report.read.get(), 5);
   CliResult r = RunCli({"job", "ps", root_path()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -140,7 +141,7 @@ TEST_F(JobTest, CliPsListsTheTree) {
   EXPECT_TRUE(Has(r.out, "running")) << r.out;
   ASSERT_OK(root().Kill(kLongNs));
   ASSERT_OK(p->Wait(kLongNs));
-  ReapOrphans(pids, pids.empty() ? 0 : pids[0]);
+  ReapOrphans(pids, main_pid);
 }
 
 }  // namespace

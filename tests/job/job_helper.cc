@@ -1,6 +1,8 @@
 // A program the job tests run inside jobs. Each mode reports to an fd it was handed.
-//   tree OUT         a tree: itself, a child, a child with a grandchild, and a double-forked
-//                    setsid daemon; each writes its pid (int32) to OUT, then sleeps
+//   tree OUT         a tree: a child, a child with a grandchild, a double-forked setsid
+//                    daemon, and itself; each writes its pid (int32) to OUT, then sleeps.
+//                    It writes its own once the daemon's short-lived parent is reaped, so
+//                    the tree is settled when all five pids have arrived
 //   many OUT N       itself and N-1 children, each writes its pid to OUT, then sleeps
 //   pause OUT        writes its pid to OUT, then sleeps
 //   echo IN OUT      writes its pid to OUT, then copies bytes from IN to OUT
@@ -49,7 +51,6 @@ void WritePid(int out) {
 }
 
 int Tree(int out) {
-  WritePid(out);
   if (fork() == 0) {  // a plain child
     WritePid(out);
     SleepForever();
@@ -72,6 +73,8 @@ int Tree(int out) {
     _exit(0);
   }
   waitpid(mid, nullptr, 0);
+  // Only now that the daemon's short-lived parent is gone.
+  WritePid(out);
   SleepForever();
 }
 
