@@ -393,6 +393,10 @@ Result<Process> Launch(const LaunchPlan& plan) {
         if (plan.cgroup_fd >= 0) keep_below = std::max(keep_below, plan.cgroup_fd + 1);
         continue;
       }
+      if (clone_err == ENODEV && plan.cgroup_fd >= 0) {
+        // CLONE_INTO_CGROUP into a cgroup that a job kill just removed.
+        return Error(CAPSPAWN_ERR_BAD_STATE, "the job was killed (its cgroup was removed)");
+      }
       return Error::FromErrno(clone_err, legacy ? "clone" : "clone3");
     }
 
