@@ -1,5 +1,5 @@
-// Registries of spawn methods and summary rows, and the benchmark body every
-// spawn method shares.
+// Registries of spawn methods, other benchmarks and summary rows; the
+// benchmark body every spawn method shares; one pass's registration.
 #include "harness.h"
 
 #include <unistd.h>

@@ -9,9 +9,9 @@
 // one asm block that uses registers only: the child's three syscalls
 // (rt_sigprocmask, execve, exit_group) take their arguments from
 // callee-saved registers loaded before the clone, which the child inherits.
-// The child never touches its stack; it is still allocated (mmap, once),
-// because a spawner that runs C code in the child needs one, and the kernel
-// rejects nothing either way.
+// The child never touches its stack. It is still allocated (mmap'd once)
+// and passed to clone3, so that the call has the same shape as capspawn's
+// engine, which runs C code in the child and needs one.
 #include "raw_clone3.h"
 
 #include <linux/sched.h>
