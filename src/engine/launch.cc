@@ -130,15 +130,22 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     exec_fd = static_cast<int>(r);
   }
 
-  // 3. Sources above the highest target, then each target placed.
+  // 3. Sources above the highest target, then each target placed. A fd that
+  //    stays where it is (stdio, usually) only loses close-on-exec: no other
+  //    target can overwrite it, targets being unique.
   const size_t n = p.fds.size();
   for (size_t i = 0; i < n; ++i) {
+    if (p.fds[i].source == p.fds[i].target) continue;
     r = Sys(SYS_fcntl, p.fds[i].source, F_DUPFD_CLOEXEC, a->keep_below);
     if (r < 0) return ChildFail(e, "move fd", static_cast<int>(-r), 0, static_cast<long>(i));
     a->moved[i] = static_cast<int>(r);
   }
   for (size_t i = 0; i < n; ++i) {
-    r = Sys(SYS_dup3, a->moved[i], p.fds[i].target, 0);
+    if (p.fds[i].source == p.fds[i].target) {
+      r = Sys(SYS_fcntl, p.fds[i].target, F_SETFD, 0);
+    } else {
+      r = Sys(SYS_dup3, a->moved[i], p.fds[i].target, 0);
+    }
     if (r < 0) return ChildFail(e, "place fd", static_cast<int>(-r), 0, static_cast<long>(i));
   }
 
