@@ -12,10 +12,10 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 exec 7</etc/hostname 8</etc/os-release 9>/dev/null
 export DEMO_SECRET=hunter2
 
-step "An ordinary child inherits every stray fd and the whole environment"
+step "An ordinary child inherits every stray fd and the whole environment (the last fd listed is ls reading /proc/self/fd)"
 sh -c 'ls /proc/self/fd | tr "\n" " "; echo; env | grep -c . | sed "s/^/env vars: /"'
 
-step "A capspawn child gets exactly what it is handed: fds 0-2, nothing else"
+step "A capspawn child gets exactly what it is handed: fds 0-2, nothing else (the last fd listed is ls reading /proc/self/fd)"
 "$cs" run --clear-env -- /bin/sh -c 'ls /proc/self/fd | tr "\n" " "; echo; env | grep -c . | sed "s/^/env vars: /"'
 
 step "An explicit environment and one fd moved to a chosen number"
@@ -36,7 +36,29 @@ step "Exit codes pass through; bad input gets a status and a message"
 "$cs" run -- /bin/sh -c 'exit 3' || echo "exit code: $?"
 "$cs" run --fd 3=1234 -- /bin/true || echo "exit code: $?"
 
-if "$cs" job --help >/dev/null 2>&1; then
-  step "A job: a cgroup v2 tree killed as a whole"
-  "$cs" job --help | head -3
+step "A job: a cgroup v2 tree, killed as a whole (daemons included)"
+job="capspawn-demo-$$"
+if "$cs" job create "$job" >/dev/null; then
+  # A tree with a double-forked, setsid daemon: all of it lives in the job.
+  "$cs" run --job "$job" -- /bin/sh -c '(setsid sh -c "sleep 600" &) ; sleep 600' &
+  runner=$!
+  for _ in $(seq 50); do
+    [[ $("$cs" job ps "$job" | grep -c sleep) -ge 2 ]] && break
+    sleep 0.1
+  done
+  "$cs" job ps "$job"
+  "$cs" job kill "$job" && echo "killed; processes left: $("$cs" job ps "$job" | grep -c sleep || true)"
+  wait "$runner" 2>/dev/null || true
+  "$cs" job destroy "$job"
+
+  step "A job whose new-process policy is DENY: its processes cannot fork"
+  "$cs" job create --deny-new-process "$job" >/dev/null
+  "$cs" run --job "$job" -- /usr/bin/python3 -c 'import os
+try:
+    os.fork()
+except OSError as e:
+    print("os.fork() in a DENY job:", e)' || true
+  "$cs" job destroy "$job"
+else
+  echo "(this host does not let us create cgroups: skipped)"
 fi
