@@ -61,8 +61,8 @@ typedef struct capspawn_action {
 } capspawn_action_t;
 
 // Spawns `path` in `job` (-1: the caller's own cgroup) with argv. Does not take `job`.
-capspawn_status_t capspawn_spawn(int job, uint32_t flags, const char* path,
-                                 const char* const* argv, int* process_out);
+capspawn_status_t capspawn_spawn(int job, uint32_t flags, const char* path, const char* const* argv,
+                                 int* process_out);
 
 // As capspawn_spawn, with an environment (NULL: none, or the caller's with
 // CLONE_ENVIRON), actions, and an error message buffer of

@@ -162,7 +162,9 @@ pid_t Process::pid() const {
   return pid;
 }
 
-Result<int64_t> Process::Wait(int64_t timeout_ns) const { return WaitPidfd(pidfd_.get(), timeout_ns); }
+Result<int64_t> Process::Wait(int64_t timeout_ns) const {
+  return WaitPidfd(pidfd_.get(), timeout_ns);
+}
 Status Process::Kill() const { return KillPidfd(pidfd_.get(), SIGKILL); }
 Status Process::Signal(int signo) const { return KillPidfd(pidfd_.get(), signo); }
 

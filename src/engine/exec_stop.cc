@@ -20,7 +20,9 @@
 namespace capspawn::engine {
 namespace {
 
-Error PtraceError(const char* what) { return Error::FromErrno(errno, std::string("set name: ") + what); }
+Error PtraceError(const char* what) {
+  return Error::FromErrno(errno, std::string("set name: ") + what);
+}
 
 Status WaitTrap(pid_t pid) {
   int st = 0;
@@ -70,7 +72,8 @@ Status SetNameInStoppedChild(pid_t pid, const char* name) {
   for (int i = 0; i < 2; ++i) {
     long word;
     std::memcpy(&word, buf + 8 * i, 8);
-    if (ptrace(PTRACE_POKEDATA, pid, name_addr + 8 * i, word) != 0) return PtraceError("write the name");
+    if (ptrace(PTRACE_POKEDATA, pid, name_addr + 8 * i, word) != 0)
+      return PtraceError("write the name");
   }
   errno = 0;
   long code = ptrace(PTRACE_PEEKTEXT, pid, saved.rip, nullptr);
@@ -91,7 +94,8 @@ Status SetNameInStoppedChild(pid_t pid, const char* name) {
     result = WaitTrap(pid);
     if (result.ok() && ptrace(PTRACE_GETREGS, pid, nullptr, &regs) == 0 &&
         static_cast<long>(regs.rax) < 0) {
-      result = Error::FromErrno(static_cast<int>(-static_cast<long>(regs.rax)), "set name: prctl(PR_SET_NAME)");
+      result = Error::FromErrno(static_cast<int>(-static_cast<long>(regs.rax)),
+                                "set name: prctl(PR_SET_NAME)");
     }
   }
   // Put everything back, whatever happened.

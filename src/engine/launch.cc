@@ -50,9 +50,9 @@ struct ChildArgs {
   ChildError error;
   unsigned keep_below = 3;  // fds below this survive the unshare
   int max_target = 2;
-  int exec_fd = -1;                        // valid in the child, unless reopened
-  const char* exec_proc_path = nullptr;    // /proc/<pid>/task/<tid>/fd/<n>
-  int* moved = nullptr;                    // scratch, one per fd assignment
+  int exec_fd = -1;                           // valid in the child, unless reopened
+  const char* exec_proc_path = nullptr;       // /proc/<pid>/task/<tid>/fd/<n>
+  int* moved = nullptr;                       // scratch, one per fd assignment
   const std::pair<int, int>* gaps = nullptr;  // [lo, hi] ranges to close
   size_t gap_count = 0;
   unsigned dev_null_mask = 0;  // bit t: std fd t gets /dev/null
@@ -108,7 +108,8 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     }
     // No CLONE_INTO_CGROUP: join the job before running anything of the program.
     if (p.cgroup_fd >= 0) {
-      r = Sys(SYS_openat, p.cgroup_fd, reinterpret_cast<long>("cgroup.procs"), O_WRONLY | O_CLOEXEC);
+      r = Sys(SYS_openat, p.cgroup_fd, reinterpret_cast<long>("cgroup.procs"),
+              O_WRONLY | O_CLOEXEC);
       if (r < 0) return ChildFail(e, "join job: open cgroup.procs", static_cast<int>(-r));
       int procs = static_cast<int>(r);
       r = Sys(SYS_write, procs, reinterpret_cast<long>("0"), 1);
@@ -152,7 +153,8 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
   // 4. Everything else closed; missing stdio on /dev/null (open takes the
   //    lowest free fd, which is exactly the next missing one).
   for (size_t g = 0; g < a->gap_count; ++g) {
-    r = CloseRange(static_cast<unsigned>(a->gaps[g].first), static_cast<unsigned>(a->gaps[g].second));
+    r = CloseRange(static_cast<unsigned>(a->gaps[g].first),
+                   static_cast<unsigned>(a->gaps[g].second));
     if (r < 0) return ChildFail(e, "close unassigned fds", static_cast<int>(-r));
   }
   for (int t = 0; t < 3; ++t) {
@@ -272,7 +274,8 @@ Attempt CloneChild(ChildArgs* a, void* stack_bottom, uint64_t extra_flags, int c
   if (!legacy) {
     clone_args args;
     std::memset(&args, 0, sizeof args);
-    args.flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | CLONE_CLEAR_SIGHAND | extra_flags;
+    args.flags =
+        CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | CLONE_CLEAR_SIGHAND | extra_flags;
     args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     args.stack = reinterpret_cast<uint64_t>(stack_bottom);
@@ -284,7 +287,8 @@ Attempt CloneChild(ChildArgs* a, void* stack_bottom, uint64_t extra_flags, int c
     return {capspawn_clone3(&args, sizeof args, ChildMain, a), pidfd};
   }
   char* top = static_cast<char*>(stack_bottom) + kStackSize;
-  int flags = static_cast<int>(CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | extra_flags) | SIGCHLD;
+  int flags =
+      static_cast<int>(CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | extra_flags) | SIGCHLD;
   long r = clone(ChildMain, top, flags, a, &pidfd);
   return {r < 0 ? -errno : r, pidfd};
 }
@@ -319,7 +323,8 @@ Result<Process> Launch(const LaunchPlan& plan) {
     }
     uint64_t bit = uint64_t{1} << (f.target % 64);
     if (targets_seen[f.target / 64] & bit) {
-      return Error(CAPSPAWN_ERR_ALREADY_EXISTS, "launch: fd target " + std::to_string(f.target) + " twice");
+      return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
+                   "launch: fd target " + std::to_string(f.target) + " twice");
     }
     targets_seen[f.target / 64] |= bit;
     max_target = std::max(max_target, f.target);
@@ -360,7 +365,8 @@ Result<Process> Launch(const LaunchPlan& plan) {
 
   if (plan.min_stack_size > 0) {
     rlimit cur;
-    if (getrlimit(RLIMIT_STACK, &cur) != 0) return Error::FromErrno(errno, "getrlimit(RLIMIT_STACK)");
+    if (getrlimit(RLIMIT_STACK, &cur) != 0)
+      return Error::FromErrno(errno, "getrlimit(RLIMIT_STACK)");
     if (cur.rlim_cur == RLIM_INFINITY || cur.rlim_cur >= plan.min_stack_size) {
       // Already enough.
     } else if (cur.rlim_max != RLIM_INFINITY && cur.rlim_max < plan.min_stack_size) {
@@ -440,7 +446,8 @@ Result<Process> Launch(const LaunchPlan& plan) {
       keep_below = std::max(keep_below, plan.exec_fd + 1);
       continue;
     }
-    capspawn_status_t status = a.error.status != 0 ? a.error.status : capspawn_status_from_errno(a.error.err);
+    capspawn_status_t status =
+        a.error.status != 0 ? a.error.status : capspawn_status_from_errno(a.error.err);
     return Error(status, DescribeChildError(plan, a.error) + ": " + std::strerror(a.error.err));
   }
 }

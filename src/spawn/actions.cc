@@ -64,8 +64,8 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
   SpawnConfig cfg;
   cfg.owned = TakeConsumed(action_count, actions);
   if (action_count > 0 && !actions) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, "action_count is " + std::to_string(action_count) +
-                                                " but actions is NULL");
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 "action_count is " + std::to_string(action_count) + " but actions is NULL");
   }
   std::unordered_set<int> consumed_once;
   bool targets[1024] = {};
@@ -73,8 +73,8 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
 
   auto add_fd = [&](size_t i, int source, int target) -> Status {
     if (target < 0 || target >= 1024) {
-      return Error(CAPSPAWN_ERR_OUT_OF_RANGE, ActionName(i) + ": fd target " + std::to_string(target) +
-                                                  " is outside 0..1023");
+      return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                   ActionName(i) + ": fd target " + std::to_string(target) + " is outside 0..1023");
     }
     if (targets[target]) {
       return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
@@ -104,7 +104,8 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
       case CAPSPAWN_ACTION_CLONE_FD:
         if (!IsOpen(a.fd.local_fd)) {
           return Error(CAPSPAWN_ERR_BAD_HANDLE, ActionName(i) + ": clone fd: local_fd " +
-                                                    std::to_string(a.fd.local_fd) + " is not an open fd");
+                                                    std::to_string(a.fd.local_fd) +
+                                                    " is not an open fd");
         }
         st = add_fd(i, a.fd.local_fd, a.fd.target_fd);
         break;
@@ -114,7 +115,9 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         break;
       case CAPSPAWN_ACTION_ADD_NS_ENTRY:
         st = consumed(i, a.ns.handle, "namespace entry: handle");
-        if (st.ok() && !a.ns.prefix) st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
+        if (st.ok() && !a.ns.prefix)
+          st =
+              Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
         if (st.ok()) cfg.ns_entries.push_back({a.ns.prefix, a.ns.handle, i, false});
         break;
       case CAPSPAWN_ACTION_CLONE_DIR:
@@ -137,13 +140,15 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         st = consumed(i, a.h.handle, "add handle: handle");
         if (!st.ok()) break;
         if (id & CAPSPAWN_PA_RESERVED_MASK) {
-          st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": handle id has reserved bits set");
+          st =
+              Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": handle id has reserved bits set");
         } else if (IsKernelOwnedType(type)) {
           st = Error(CAPSPAWN_ERR_INVALID_ARGS,
                      ActionName(i) + ": handle type " + std::to_string(type) +
                          " describes the process itself and cannot be handed over");
         } else if (type == CAPSPAWN_PA_FD) {
-          st = add_fd(i, a.h.handle, static_cast<int>(CAPSPAWN_PA_ARG(id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO));
+          st = add_fd(i, a.h.handle,
+                      static_cast<int>(CAPSPAWN_PA_ARG(id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO));
         } else if (type == CAPSPAWN_PA_CLOCK_UTC && (flags & CAPSPAWN_CLONE_UTC_CLOCK)) {
           st = Error(CAPSPAWN_ERR_INVALID_ARGS,
                      ActionName(i) + ": a PA_CLOCK_UTC handle together with CLONE_UTC_CLOCK");
@@ -157,8 +162,8 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
           st = Error(CAPSPAWN_ERR_NOT_SUPPORTED,
                      ActionName(i) + ": PA_NS_DIR handles carry no path here; use ADD_NS_ENTRY");
         } else if (!typed_ids.insert(id).second) {
-          st = Error(CAPSPAWN_ERR_ALREADY_EXISTS, ActionName(i) + ": handle id " +
-                                                       std::to_string(id) + " is already set");
+          st = Error(CAPSPAWN_ERR_ALREADY_EXISTS,
+                     ActionName(i) + ": handle id " + std::to_string(id) + " is already set");
         } else {
           cfg.typed.push_back({id, a.h.handle});
         }

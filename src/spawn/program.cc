@@ -45,7 +45,9 @@ Result<UniqueFd> OpenProgramPath(const char* path) {
   if (!fd && errno == EACCES) {
     // An execute-only file: exec it without reading it first.
     fd.reset(open(path, O_PATH | O_CLOEXEC));
-    if (!fd) return Error(CAPSPAWN_ERR_ACCESS_DENIED, std::string("open ") + path + ": " + std::strerror(errno));
+    if (!fd)
+      return Error(CAPSPAWN_ERR_ACCESS_DENIED,
+                   std::string("open ") + path + ": " + std::strerror(errno));
   }
   if (!fd) return OpenError(errno, path);
   Status st = CheckStat(fd.get(), path, CAPSPAWN_ERR_BAD_HANDLE);
@@ -92,8 +94,8 @@ Result<Program> ResolveProgram(UniqueFd fd, const std::string& script_path,
                    current + ": #!resolve needs the resolver, which is not built yet");
     }
     if (depth + 1 > kMaxShebangDepth) {
-      return Error(CAPSPAWN_ERR_IO_INVALID, current + ": more than " +
-                                                std::to_string(kMaxShebangDepth) + " levels of #!");
+      return Error(CAPSPAWN_ERR_IO_INVALID,
+                   current + ": more than " + std::to_string(kMaxShebangDepth) + " levels of #!");
     }
     // argv becomes: interpreter, [its argument], the script, the old argv[1..].
     std::vector<std::string> next;

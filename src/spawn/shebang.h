@@ -17,14 +17,15 @@ inline constexpr size_t kMaxShebangLine = 2058;
 inline constexpr int kMaxShebangDepth = 255;
 
 struct Shebang {
-  bool resolve = false;     // "#!resolve NAME"
-  std::string interpreter;  // the path, or the name to resolve
+  bool resolve = false;            // "#!resolve NAME"
+  std::string interpreter;         // the path, or the name to resolve
   std::optional<std::string> arg;  // everything after the interpreter, as one argument
 };
 
 // `head` is the start of the file; `whole_file` says it holds all of it.
 // nullopt: not a script. Errors: OUT_OF_RANGE when no newline falls within the
-// first kMaxShebangLine bytes (a file shorter than that may end without one), INVALID_ARGS for a line naming nothing or holding NUL.
+// first kMaxShebangLine bytes (a file shorter than that may end without one), INVALID_ARGS for a
+// line naming nothing or holding NUL.
 Result<std::optional<Shebang>> ParseShebang(std::span<const uint8_t> head, bool whole_file);
 
 }  // namespace capspawn::spawn

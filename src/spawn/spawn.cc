@@ -63,7 +63,7 @@ struct Environment {
 // Keeps the caller's array when nothing is added; otherwise copies pointers.
 char* const* BuildEnvironment(uint32_t flags, const char* const* explicit_env,
                               const std::vector<TypedHandle>& typed, Environment* out) {
-  const char* const* base = explicit_env ? explicit_env
+  const char* const* base = explicit_env                       ? explicit_env
                             : (flags & CAPSPAWN_CLONE_ENVIRON) ? environ
                                                                : nullptr;
   static char* const kEmpty[] = {nullptr};
@@ -79,7 +79,8 @@ char* const* BuildEnvironment(uint32_t flags, const char* const* explicit_env,
     if (i) out->listen_names += ':';
     out->listen_names += name;
   }
-  std::snprintf(out->listen_pid, sizeof out->listen_pid, "LISTEN_PID=");  // pid: the child writes it
+  std::snprintf(out->listen_pid, sizeof out->listen_pid,
+                "LISTEN_PID=");  // pid: the child writes it
   out->ptrs.push_back(out->listen_fds.data());
   out->ptrs.push_back(out->listen_names.data());
   out->ptrs.push_back(out->listen_pid);
@@ -95,15 +96,17 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
   SpawnConfig& cfg = collected.value();
 
   if (flags & ~kKnownFlags) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, "unknown flags 0x" + [&] {
-      char b[16];
-      std::snprintf(b, sizeof b, "%x", flags & ~kKnownFlags);
-      return std::string(b);
-    }());
+    return Error(
+        CAPSPAWN_ERR_INVALID_ARGS, "unknown flags 0x" + [&] {
+          char b[16];
+          std::snprintf(b, sizeof b, "%x", flags & ~kKnownFlags);
+          return std::string(b);
+        }());
   }
   if (!argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "argv is NULL");
   if (!argv[0] && !cfg.name) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, "the process name is unset: argv is empty and no SET_NAME");
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 "the process name is unset: argv is empty and no SET_NAME");
   }
 
   // The filesystem the child sees.
@@ -129,7 +132,8 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
     }
     if (flags & CAPSPAWN_CLONE_JOB) {
       bool given = false;
-      for (const TypedHandle& h : cfg.typed) given |= CAPSPAWN_PA_TYPE(h.id) == CAPSPAWN_PA_JOB_DEFAULT;
+      for (const TypedHandle& h : cfg.typed)
+        given |= CAPSPAWN_PA_TYPE(h.id) == CAPSPAWN_PA_JOB_DEFAULT;
       if (!given) cfg.typed.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_JOB_DEFAULT, 0), job});
     }
   }
@@ -213,7 +217,8 @@ capspawn_status_t Report(Result<Process> r, int* process_out, char* err_msg_out)
     }
     return CAPSPAWN_OK;
   }
-  if (err_msg_out) std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", r.error().message().c_str());
+  if (err_msg_out)
+    std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", r.error().message().c_str());
   return r.status();
 }
 
@@ -231,11 +236,13 @@ extern "C" capspawn_status_t capspawn_spawn(int job, uint32_t flags, const char*
 
 extern "C" capspawn_status_t capspawn_spawn_etc(int job, uint32_t flags, const char* path,
                                                 const char* const* argv, const char* const* environ,
-                                                size_t action_count, const capspawn_action_t* actions,
-                                                int* process_out, char* err_msg_out) {
+                                                size_t action_count,
+                                                const capspawn_action_t* actions, int* process_out,
+                                                char* err_msg_out) {
   if (!path) {
     capspawn::spawn::ConsumeActionHandles(action_count, actions);
-    return Report(capspawn::Error(CAPSPAWN_ERR_INVALID_ARGS, "path is NULL"), process_out, err_msg_out);
+    return Report(capspawn::Error(CAPSPAWN_ERR_INVALID_ARGS, "path is NULL"), process_out,
+                  err_msg_out);
   }
   return Report(Spawn(job, flags, path, UniqueFd(), argv, environ, action_count, actions),
                 process_out, err_msg_out);
@@ -243,16 +250,19 @@ extern "C" capspawn_status_t capspawn_spawn_etc(int job, uint32_t flags, const c
 
 extern "C" capspawn_status_t capspawn_spawn_vmo(int job, uint32_t flags, int executable_fd,
                                                 const char* const* argv, const char* const* environ,
-                                                size_t action_count, const capspawn_action_t* actions,
-                                                int* process_out, char* err_msg_out) {
+                                                size_t action_count,
+                                                const capspawn_action_t* actions, int* process_out,
+                                                char* err_msg_out) {
   // Always consumed; a fd that is not open is not ours to close.
   UniqueFd program(executable_fd >= 0 && fcntl(executable_fd, F_GETFD) >= 0 ? executable_fd : -1);
   if (!program) {
     capspawn::spawn::ConsumeActionHandles(action_count, actions);
-    return Report(capspawn::Error(CAPSPAWN_ERR_BAD_HANDLE, "executable fd " + std::to_string(executable_fd) +
-                                                               " is not an open fd"),
-                  process_out, err_msg_out);
+    return Report(
+        capspawn::Error(CAPSPAWN_ERR_BAD_HANDLE,
+                        "executable fd " + std::to_string(executable_fd) + " is not an open fd"),
+        process_out, err_msg_out);
   }
-  return Report(Spawn(job, flags, nullptr, std::move(program), argv, environ, action_count, actions),
-                process_out, err_msg_out);
+  return Report(
+      Spawn(job, flags, nullptr, std::move(program), argv, environ, action_count, actions),
+      process_out, err_msg_out);
 }

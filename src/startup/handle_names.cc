@@ -92,7 +92,8 @@ extern "C" int capspawn_startup_handle_parse_name(const char* name, size_t len, 
       found = true;
     }
   }
-  if (!found && !(type_len > 2 && name[0] == '0' && name[1] == 'x' && ParseNumber(name, dot, 0xFF, &type))) {
+  if (!found &&
+      !(type_len > 2 && name[0] == '0' && name[1] == 'x' && ParseNumber(name, dot, 0xFF, &type))) {
     return -1;
   }
   uint32_t arg = 0;

@@ -6,8 +6,8 @@ int main(void) {
   const char* argv[] = {"true", NULL};
   int process = -1;
   char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
-  capspawn_status_t st = capspawn_spawn_etc(-1, CAPSPAWN_CLONE_ALL, "/bin/true", argv, NULL, 0,
-                                            NULL, &process, err);
+  capspawn_status_t st =
+      capspawn_spawn_etc(-1, CAPSPAWN_CLONE_ALL, "/bin/true", argv, NULL, 0, NULL, &process, err);
   if (st != CAPSPAWN_OK) {
     fprintf(stderr, "spawn: %s: %s\n", capspawn_status_string(st), err);
     return 1;
