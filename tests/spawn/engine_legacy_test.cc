@@ -16,7 +16,6 @@ namespace {
 using namespace capspawn_test;
 using capspawn::engine::SetForceLegacyCloneForTesting;
 
-
 class LegacyClone : public ::testing::Test {
  protected:
   void SetUp() override { SetForceLegacyCloneForTesting(true); }
