@@ -68,6 +68,9 @@ struct ElfHeaders {
 // is not read again. A non-regular fd is CAPSPAWN_ERR_NOT_FILE; a read error
 // carries the errno's status.
 Result<ElfHeaders> ParseHeaders(int fd, std::span<const uint8_t> prefix = {});
+// As above, for a caller that has already checked `fd` is a regular file of
+// `file_size` bytes (saves the fstat).
+Result<ElfHeaders> ParseHeaders(int fd, uint64_t file_size, std::span<const uint8_t> prefix);
 // The same rules over a whole file held in memory (tests, fuzzing).
 Result<ElfHeaders> ParseHeaders(std::span<const uint8_t> whole_file);
 

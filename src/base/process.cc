@@ -30,6 +30,12 @@ int64_t DecodeWaitStatus(int status) {
   return -1;
 }
 
+// The return code of a waitid() result: exit status, or -signo.
+int64_t CodeFromSiginfo(const siginfo_t& info) {
+  return info.si_code == CLD_EXITED ? int64_t{info.si_status}
+                                    : -static_cast<int64_t>(info.si_status);
+}
+
 int64_t NowNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -47,7 +53,7 @@ Result<Probe> ProbeExit(int pidfd, int64_t* code) {
   if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG) ==
       0) {
     if (info.si_pid == 0) return Probe::kRunning;
-    *code = info.si_code == CLD_EXITED ? info.si_status : -static_cast<int64_t>(info.si_status);
+    *code = CodeFromSiginfo(info);
     return Probe::kExited;
   }
   int err = errno;
@@ -89,8 +95,7 @@ Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
       r = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
     } while (r < 0 && errno == EINTR);
     if (r == 0) {
-      return info.si_code == CLD_EXITED ? int64_t{info.si_status}
-                                        : -static_cast<int64_t>(info.si_status);
+      return CodeFromSiginfo(info);
     }
     // ECHILD: not our child, or already reaped; the loop below reads the
     // status kept with the pidfd. Other errors are reported by ProbeExit.

@@ -245,10 +245,13 @@ Result<ElfHeaders> ParseHeaders(int fd, std::span<const uint8_t> prefix) {
     return Error(CAPSPAWN_ERR_NOT_FILE,
                  "ELF: fd " + std::to_string(fd) + " is not a regular file (" + kind + ")");
   }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  return ParseHeaders(fd, static_cast<uint64_t>(st.st_size), prefix);
+}
+
+Result<ElfHeaders> ParseHeaders(int fd, uint64_t file_size, std::span<const uint8_t> prefix) {
   // A prefix longer than the file would describe bytes that are not there.
-  if (prefix.size() > size) prefix = prefix.first(size);
-  return internal::Parse(internal::FdSource(fd, size, prefix));
+  if (prefix.size() > file_size) prefix = prefix.first(file_size);
+  return internal::Parse(internal::FdSource(fd, file_size, prefix));
 }
 
 }  // namespace capspawn::elf

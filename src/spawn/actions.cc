@@ -8,8 +8,6 @@
 namespace capspawn::spawn {
 namespace {
 
-bool IsOpen(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
-
 std::string ActionName(size_t i) { return "action " + std::to_string(i); }
 
 // Handles of these types describe the process itself; Linux gives a process
@@ -54,6 +52,8 @@ std::vector<UniqueFd> TakeConsumed(size_t count, const capspawn_action_t* action
 }
 
 }  // namespace
+
+bool IsOpen(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
 
 void ConsumeActionHandles(size_t action_count, const capspawn_action_t* actions) {
   TakeConsumed(action_count, actions);  // closed on return

@@ -45,6 +45,9 @@ struct SpawnConfig {
 Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
                                    const capspawn_action_t* actions);
 
+// Whether fd is an open fd of this process.
+bool IsOpen(int fd);
+
 // Takes ownership of the fds the actions consume, without validating anything
 // else: for failures that happen before CollectActions runs.
 void ConsumeActionHandles(size_t action_count, const capspawn_action_t* actions);

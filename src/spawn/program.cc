@@ -24,60 +24,62 @@ Error OpenError(int err, const std::string& path) {
   return Error::FromErrno(err, what);
 }
 
-Status CheckStat(int fd, const std::string& what, capspawn_status_t not_regular) {
+// The regular-file and execute-bit checks, and the size, from one fstat.
+Result<ProgramFile> Describe(UniqueFd fd, bool readable, const std::string& what,
+                             capspawn_status_t not_regular) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return Error::FromErrno(errno, "fstat " + what);
+  if (fstat(fd.get(), &st) != 0) return Error::FromErrno(errno, "fstat " + what);
   if (!S_ISREG(st.st_mode)) return Error(not_regular, what + " is not a regular file");
   if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
     return Error(CAPSPAWN_ERR_ACCESS_DENIED, what + " is not executable (no x permission bit)");
   }
-  return {};
+  return ProgramFile{std::move(fd), static_cast<uint64_t>(st.st_size), readable};
 }
 
 }  // namespace
 
-Result<UniqueFd> OpenProgramPath(const char* path) {
+Result<ProgramFile> OpenProgramPath(const char* path) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
   UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  bool readable = true;
   if (!fd && errno == ENXIO) {
     return Error(CAPSPAWN_ERR_BAD_HANDLE, std::string(path) + " is not a regular file");
   }
   if (!fd && errno == EACCES) {
     // An execute-only file: exec it without reading it first.
     fd.reset(open(path, O_PATH | O_CLOEXEC));
-    if (!fd)
+    if (!fd) {
       return Error(CAPSPAWN_ERR_ACCESS_DENIED,
                    std::string("open ") + path + ": " + std::strerror(errno));
+    }
+    readable = false;
   }
   if (!fd) return OpenError(errno, path);
-  Status st = CheckStat(fd.get(), path, CAPSPAWN_ERR_BAD_HANDLE);
-  if (!st.ok()) return st.error();
-  return fd;
+  return Describe(std::move(fd), readable, path, CAPSPAWN_ERR_BAD_HANDLE);
 }
 
-Status CheckProgramFd(int fd) {
-  const std::string what = "executable fd " + std::to_string(fd);
-  int fl = fcntl(fd, F_GETFL);
-  if (fd < 0 || fl < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, what + " is not an open fd");
+Result<ProgramFile> AdoptProgramFd(UniqueFd fd) {
+  const std::string what = "executable fd " + std::to_string(fd.get());
+  int fl = fcntl(fd.get(), F_GETFL);
+  if (!fd || fl < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, what + " is not an open fd");
   if ((fl & O_PATH) == 0 && (fl & O_ACCMODE) == O_WRONLY) {
     return Error(CAPSPAWN_ERR_ACCESS_DENIED, what + " is not readable");
   }
-  return CheckStat(fd, what, CAPSPAWN_ERR_WRONG_TYPE);
+  return Describe(std::move(fd), (fl & O_PATH) == 0, what, CAPSPAWN_ERR_WRONG_TYPE);
 }
 
-Result<Program> ResolveProgram(UniqueFd fd, const std::string& script_path,
+Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
                                const char* const* argv) {
   Program out;
   std::string current = script_path;
   for (int depth = 0;; ++depth) {
-    const bool readable = (fcntl(fd.get(), F_GETFL) & O_PATH) == 0;
-    if (!readable) break;  // execute-only: the kernel reads it, we cannot
+    if (!file.readable) break;  // execute-only: the kernel reads it, we cannot
     uint8_t head[kHeadSize];
-    ssize_t n = pread(fd.get(), head, sizeof head, 0);
+    ssize_t n = pread(file.fd.get(), head, sizeof head, 0);
     if (n < 0) return Error::FromErrno(errno, "read " + current);
     std::span<const uint8_t> bytes(head, static_cast<size_t>(n));
     if (n >= 4 && std::memcmp(head, ELFMAG, SELFMAG) == 0) {
-      Result<elf::ElfHeaders> h = elf::ParseHeaders(fd.get(), bytes);
+      Result<elf::ElfHeaders> h = elf::ParseHeaders(file.fd.get(), file.size, bytes);
       if (!h.ok()) return h.error().Context(current);
       out.headers = std::move(h.value());
       break;
@@ -108,12 +110,12 @@ Result<Program> ResolveProgram(UniqueFd fd, const std::string& script_path,
       for (size_t i = 1; argv[i]; ++i) next.emplace_back(argv[i]);
     }
     out.argv = std::move(next);
-    Result<UniqueFd> interp = OpenProgramPath(s.interpreter.c_str());
+    Result<ProgramFile> interp = OpenProgramPath(s.interpreter.c_str());
     if (!interp.ok()) return interp.error().Context("#! interpreter of " + current);
-    fd = std::move(interp.value());
+    file = std::move(interp.value());
     current = s.interpreter;
   }
-  out.fd = std::move(fd);
+  out.fd = std::move(file.fd);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #ifndef CAPSPAWN_SRC_SPAWN_PROGRAM_H_
 #define CAPSPAWN_SRC_SPAWN_PROGRAM_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,16 +22,23 @@ struct Program {
   std::optional<elf::ElfHeaders> headers;
 };
 
+// A program file, checked once: what later steps need to know of it.
+struct ProgramFile {
+  UniqueFd fd;
+  uint64_t size = 0;
+  bool readable = true;  // false: an execute-only file opened O_PATH
+};
+
 // Opens `path` for exec. NOT_FOUND, ACCESS_DENIED, BAD_HANDLE (not a regular file).
-Result<UniqueFd> OpenProgramPath(const char* path);
+Result<ProgramFile> OpenProgramPath(const char* path);
 
-// Checks an fd given as the program: BAD_HANDLE (not open), WRONG_TYPE (not a
+// Takes an fd given as the program: BAD_HANDLE (not open), WRONG_TYPE (not a
 // regular file), ACCESS_DENIED (not readable nor O_PATH).
-Status CheckProgramFd(int fd);
+Result<ProgramFile> AdoptProgramFd(UniqueFd fd);
 
-// Follows #! (up to kMaxShebangDepth levels) from `fd` and validates the final
-// ELF. `script_path` is what replaces argv[0] when `fd` is a script.
-Result<Program> ResolveProgram(UniqueFd fd, const std::string& script_path,
+// Follows #! (up to kMaxShebangDepth levels) from `file` and validates the
+// final ELF. `script_path` is what replaces argv[0] when `file` is a script.
+Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
                                const char* const* argv);
 
 }  // namespace capspawn::spawn

@@ -26,8 +26,6 @@ namespace {
 constexpr uint32_t kKnownFlags = 0xFFFFu;
 constexpr int kFirstTypedFd = 3;  // SD_LISTEN_FDS_START
 
-bool IsOpen(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
-
 // A CLONE_DIR prefix: absolute, normalised, whole components, no trailing '/'.
 Status CheckDirPrefix(const std::string& p) {
   if (p.empty() || p[0] != '/') {
@@ -144,16 +142,10 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
   for (int t = 0; t < 3; ++t) stdio_open[t] = (flags & CAPSPAWN_CLONE_STDIO) && IsOpen(t);
 
   // The program.
-  if (path) {
-    Result<UniqueFd> fd = OpenProgramPath(path);
-    if (!fd.ok()) return fd.error();
-    program_fd = std::move(fd.value());
-  } else {
-    Status st = CheckProgramFd(program_fd.get());
-    if (!st.ok()) return st.error();
-  }
+  Result<ProgramFile> file = path ? OpenProgramPath(path) : AdoptProgramFd(std::move(program_fd));
+  if (!file.ok()) return file.error();
   std::string script_path = path ? path : (argv[0] ? argv[0] : "");
-  Result<Program> program = ResolveProgram(std::move(program_fd), script_path, argv);
+  Result<Program> program = ResolveProgram(std::move(file.value()), script_path, argv);
   if (!program.ok()) return program.error();
 
   // The filesystem: the caller's, or a private namespace built in the child.
