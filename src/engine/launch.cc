@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,8 +56,6 @@ struct ChildArgs {
   size_t gap_count = 0;
   unsigned dev_null_mask = 0;  // bit t: std fd t gets /dev/null
   bool legacy = false;         // clone() fallback: no CLONE_INTO_CGROUP/CLEAR_SIGHAND
-  bool set_stack_limit = false;
-  rlimit stack_limit{};
 };
 
 CAPSPAWN_CHILD_CODE long Sys(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
@@ -178,10 +175,6 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     }
   }
 
-  if (a->set_stack_limit) {
-    r = Sys(SYS_prlimit64, 0, RLIMIT_STACK, reinterpret_cast<long>(&a->stack_limit), 0);
-    if (r < 0) return ChildFail(e, "setrlimit(RLIMIT_STACK)", static_cast<int>(-r));
-  }
   if (p.listen_pid_env) FormatPid(p.listen_pid_env + sizeof("LISTEN_PID=") - 1, Sys(SYS_getpid));
 
   // Stop at exec so the parent can name the process (see exec_stop.h).
@@ -361,23 +354,6 @@ Result<Process> Launch(const LaunchPlan& plan) {
     std::snprintf(exec_proc_path, sizeof exec_proc_path, "/proc/%d/task/%d/fd/%d", getpid(),
                   gettid(), plan.exec_fd);
     via_proc = true;
-  }
-
-  if (plan.min_stack_size > 0) {
-    rlimit cur;
-    if (getrlimit(RLIMIT_STACK, &cur) != 0)
-      return Error::FromErrno(errno, "getrlimit(RLIMIT_STACK)");
-    if (cur.rlim_cur == RLIM_INFINITY || cur.rlim_cur >= plan.min_stack_size) {
-      // Already enough.
-    } else if (cur.rlim_max != RLIM_INFINITY && cur.rlim_max < plan.min_stack_size) {
-      return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
-                   "minimum stack size " + std::to_string(plan.min_stack_size) +
-                       " exceeds the hard RLIMIT_STACK " + std::to_string(cur.rlim_max));
-    } else {
-      a.set_stack_limit = true;
-      a.stack_limit.rlim_cur = plan.min_stack_size;
-      a.stack_limit.rlim_max = cur.rlim_max;
-    }
   }
 
   StackLease stack;

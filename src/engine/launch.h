@@ -57,8 +57,6 @@ struct LaunchPlan {
   // choice (the executable's file name). Set by stopping the child at exec
   // and running prctl(PR_SET_NAME) in it before its first instruction.
   const char* name = nullptr;
-  // Minimum main-thread stack (RLIMIT_STACK soft floor); 0 leaves it alone.
-  uint64_t min_stack_size = 0;
 };
 
 // Test hook: use the legacy clone() path as when clone3 is unavailable.
