@@ -399,7 +399,7 @@ Result<Process> Launch(const LaunchPlan& plan) {
           Status resumed = ResumeStoppedChild(pid);
           if (!named.ok() || !resumed.ok()) {
             // Nothing half-made survives: the caller gets no process.
-            KillPidfd(pidfd.get(), SIGKILL);
+            (void)KillPidfd(pidfd.get(), SIGKILL);  // our own child: cannot fail but by exiting
             siginfo_t info;
             waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED);
             return named.ok() ? resumed.error() : named.error();
