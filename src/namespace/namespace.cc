@@ -204,7 +204,8 @@ class Planner {
 
   void OpenTrees(std::vector<Want>* wants) {
     for (Want& w : *wants) {
-      if (w.kind == EntryKind::kBind) w.slot = OpenTree(w.source, w.dev, w.ino, w.read_only, w.label);
+      if (w.kind == EntryKind::kBind)
+        w.slot = OpenTree(w.source, w.dev, w.ino, w.read_only, w.label);
       if (w.kind == EntryKind::kDevMinimal) {
         for (const char* node : kDevNodes) {
           std::string src = std::string("/dev/") + node;
@@ -397,9 +398,9 @@ std::vector<Want> Ordered(std::vector<Want> wants) {
 
 // A new root holding exactly the wants: tmpfs on the staging directory,
 // the directories leading to each mount, the mounts, pivot_root.
-Result<std::unique_ptr<Plan>> PlanPrivateRoot(std::vector<Want> wants,
-                                              const std::vector<std::pair<std::string, std::string>>& links,
-                                              bool for_cache) {
+Result<std::unique_ptr<Plan>> PlanPrivateRoot(
+    std::vector<Want> wants, const std::vector<std::pair<std::string, std::string>>& links,
+    bool for_cache) {
   auto plan = std::make_unique<Plan>();
   const char* staging = StagingDir();
   if (!staging) {
@@ -560,7 +561,7 @@ Result<std::unique_ptr<Plan>> PlanOverlay(std::vector<Want> wants) {
     root = p.OpenDir("/", "root");
   }
   std::map<std::string, int> mirror_dirs;  // mirrored dir -> its tmpfs's slot
-  for (const std::string& m : mirrors) {  // shallow first: "/" sorts before the rest
+  for (const std::string& m : mirrors) {   // shallow first: "/" sorts before the rest
     const char* label = p.Label("mirror " + m);
     int d = root;
     if (m != "/") {
@@ -705,8 +706,9 @@ Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
     }
     for (const std::string& d : r.clone_dirs) {
       struct statx sx = {};
-      bool there = statx(AT_FDCWD, d.c_str(), 0, STATX_TYPE | STATX_INO | kStatxMntIdUnique, &sx) == 0 &&
-                   S_ISDIR(sx.stx_mode);
+      bool there =
+          statx(AT_FDCWD, d.c_str(), 0, STATX_TYPE | STATX_INO | kStatxMntIdUnique, &sx) == 0 &&
+          S_ISDIR(sx.stx_mode);
       AppendKey(&key, std::string_view(d));
       AppendKey(&key, there);
       if (there) {

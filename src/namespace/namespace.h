@@ -138,12 +138,12 @@ Status CheckUserNamespaces();
 
 // The namespace cache.
 struct CacheStats {
-  size_t size = 0;         // namespaces held
-  size_t capacity = 0;     // at most this many (LRU)
-  uint64_t hits = 0;       // spawns that entered a cached namespace
-  uint64_t builds = 0;     // namespaces built by the builder
-  uint64_t flushes = 0;    // times a mount-table change emptied the cache
-  bool enabled = false;    // false: CAPSPAWN_NS_CACHE=0, or no /proc/self/mounts
+  size_t size = 0;       // namespaces held
+  size_t capacity = 0;   // at most this many (LRU)
+  uint64_t hits = 0;     // spawns that entered a cached namespace
+  uint64_t builds = 0;   // namespaces built by the builder
+  uint64_t flushes = 0;  // times a mount-table change emptied the cache
+  bool enabled = false;  // false: CAPSPAWN_NS_CACHE=0, or no /proc/self/mounts
 };
 CacheStats GetCacheStats();
 // Closes every cached namespace's fds (their namespaces die with the last

@@ -40,7 +40,8 @@ CAPSPAWN_CHILD_CODE int BuilderMain(void* raw) {
   if (a->plan->user_ns) {
     r = Sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/ns/user"),
             O_RDONLY | O_CLOEXEC);
-    if (r < 0) return engine::ChildFail(&a->error, "cache: open /proc/self/ns/user", static_cast<int>(-r));
+    if (r < 0)
+      return engine::ChildFail(&a->error, "cache: open /proc/self/ns/user", static_cast<int>(-r));
     a->user_fd = static_cast<int>(r);
   }
   r = Sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/ns/mnt"), O_RDONLY | O_CLOEXEC);
@@ -197,8 +198,8 @@ Result<std::shared_ptr<const CachedNamespace>> BuildCachedNamespace(Plan& plan) 
   if (args.mnt_fd < 0) {
     const engine::ChildError& e = args.error;
     capspawn_status_t status = e.status != 0 ? e.status : capspawn_status_from_errno(e.err);
-    return Error(status, std::string(e.step ? e.step : "namespace builder") + ": " +
-                             std::strerror(e.err));
+    return Error(status,
+                 std::string(e.step ? e.step : "namespace builder") + ": " + std::strerror(e.err));
   }
   auto ns = std::make_shared<CachedNamespace>();
   ns->user.reset(args.user_fd);

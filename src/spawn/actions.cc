@@ -129,13 +129,13 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
       case CAPSPAWN_ACTION_ADD_NS_PROC:
       case CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL:
         if (!a.dir.prefix) {
-          st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
+          st =
+              Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
         } else {
-          const ns::EntryKind kind = a.action == CAPSPAWN_ACTION_ADD_NS_TMPFS
-                                         ? ns::EntryKind::kTmpfs
-                                     : a.action == CAPSPAWN_ACTION_ADD_NS_PROC
-                                         ? ns::EntryKind::kProc
-                                         : ns::EntryKind::kDevMinimal;
+          const ns::EntryKind kind =
+              a.action == CAPSPAWN_ACTION_ADD_NS_TMPFS  ? ns::EntryKind::kTmpfs
+              : a.action == CAPSPAWN_ACTION_ADD_NS_PROC ? ns::EntryKind::kProc
+                                                        : ns::EntryKind::kDevMinimal;
           cfg.ns_entries.push_back({a.dir.prefix, -1, i, false, kind});
         }
         break;

@@ -1,8 +1,8 @@
 // `capspawn run` end to end: the real binary spawns real programs.
 #include <fcntl.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -504,8 +504,9 @@ TEST(CliRunNamespace, LdsvcRunsADynamicProgram) {
   if (access("/usr/bin/python3", X_OK) != 0 || access(libdir, F_OK) != 0) {
     GTEST_SKIP() << "needs /usr/bin/python3 and " << libdir;
   }
-  CliResult r = RunCli({"run", "--clone=stdio", "--ro-ns", "/usr=/usr", "--ldsvc", libdir,
-                        "/usr/bin/python3", "-S", "-c", "import os; print(sorted(os.listdir('/')))"});
+  CliResult r =
+      RunCli({"run", "--clone=stdio", "--ro-ns", "/usr=/usr", "--ldsvc", libdir, "/usr/bin/python3",
+              "-S", "-c", "import os; print(sorted(os.listdir('/')))"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "['lib', 'lib64', 'usr']\n");
 

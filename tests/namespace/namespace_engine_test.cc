@@ -205,11 +205,12 @@ TEST(NamespaceTest, CloneNamespaceEntryAtAMissingPath) {
   r.clone_namespace = true;
   r.entries.push_back({t.Path("absent/deep"), fd.get(), false, 4});
   r.entries.push_back({"/foo/bar/baz", fd.get(), true, 5});  // a mirrored "/"
-  Outcome o = RunIn(r, kProbe,
-                    {"ls:" + t.Path("absent/deep") + "=from-src", "ls:" + t.path() + "=absent,file,link,sub",
-                     "e:" + t.Path("link/."), "ls:/foo/bar/baz=from-src", "e:/proc/self/status",
-                     "r:/new-at-root", "r:" + t.Path("new-beside"), "w:" + t.Path("sub/written"),
-                     "w:" + t.Path("absent/deep/written")});
+  Outcome o = RunIn(
+      r, kProbe,
+      {"ls:" + t.Path("absent/deep") + "=from-src", "ls:" + t.path() + "=absent,file,link,sub",
+       "e:" + t.Path("link/."), "ls:/foo/bar/baz=from-src", "e:/proc/self/status", "r:/new-at-root",
+       "r:" + t.Path("new-beside"), "w:" + t.Path("sub/written"),
+       "w:" + t.Path("absent/deep/written")});
   EXPECT_EQ(o.status, 0) << o.error;
   struct stat st;
   EXPECT_NE(stat(t.Path("absent").c_str(), &st), 0) << "nothing is created in the caller's tree";

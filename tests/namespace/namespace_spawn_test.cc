@@ -42,9 +42,9 @@ class NamespaceSpawnTest : public ::testing::Test {
 TEST_F(NamespaceSpawnTest, StaticHelperSeesExactlyItsEntries) {
   TempDir d;
   d.Touch("hello");
-  Outcome o = SpawnEtc(kPrivate, kProbe,
-                       {"ls:/=data", "ls:/data=hello", "a:/proc", "a:/tmp", "a:/dev", "fds:3"},
-                       {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/data", OpenDir(d.path()).release())});
+  Outcome o = SpawnEtc(
+      kPrivate, kProbe, {"ls:/=data", "ls:/data=hello", "a:/proc", "a:/tmp", "a:/dev", "fds:3"},
+      {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/data", OpenDir(d.path()).release())});
   ASSERT_EQ(o.code, CAPSPAWN_OK) << o.error;
   EXPECT_EQ(o.status, 0);
 }
@@ -52,9 +52,10 @@ TEST_F(NamespaceSpawnTest, StaticHelperSeesExactlyItsEntries) {
 TEST_F(NamespaceSpawnTest, ReadOnlyActionRefusesWrites) {
   TempDir ro, rw;
   int ro_fd = OpenDir(ro.path()).release();
-  Outcome o = SpawnEtc(kPrivate, kProbe, {"r:/ro/x", "e:/ro", "w:/rw/y", "r:/z"},
-                       {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY, "/ro", ro_fd),
-                        NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/rw", OpenDir(rw.path()).release())});
+  Outcome o =
+      SpawnEtc(kPrivate, kProbe, {"r:/ro/x", "e:/ro", "w:/rw/y", "r:/z"},
+               {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY, "/ro", ro_fd),
+                NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/rw", OpenDir(rw.path()).release())});
   ASSERT_EQ(o.code, CAPSPAWN_OK) << o.error;
   EXPECT_EQ(o.status, 0);
   EXPECT_EQ(fcntl(ro_fd, F_GETFD), -1) << "the read-only entry's fd is consumed";
@@ -94,10 +95,10 @@ TEST_F(NamespaceSpawnTest, RepeatedConfigurationIsBuiltOnce) {
   const ns::CacheStats before = ns::GetCacheStats();
   if (!before.enabled) GTEST_SKIP() << "the namespace cache is disabled here";
   for (int i = 0; i < 20; ++i) {
-    Outcome o =
-        SpawnEtc(kPrivate, kProbe, {"ls:/a=in-a", "ls:/b=", "r:/a/x"},
-                 {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY, "/a", OpenDir(a.path()).release()),
-                  NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/b", OpenDir(b.path()).release())});
+    Outcome o = SpawnEtc(
+        kPrivate, kProbe, {"ls:/a=in-a", "ls:/b=", "r:/a/x"},
+        {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY, "/a", OpenDir(a.path()).release()),
+         NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/b", OpenDir(b.path()).release())});
     ASSERT_EQ(o.code, CAPSPAWN_OK) << o.error;
     ASSERT_EQ(o.status, 0) << "spawn " << i;
   }
@@ -120,9 +121,9 @@ TEST_F(NamespaceSpawnTest, ReplacedDirectoryIsRebuilt) {
   t.MakeDir("data");
   t.Touch("data/old");
   auto run = [&](const char* expect) {
-    return SpawnEtc(kPrivate, kProbe, {expect},
-                    {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/data",
-                              OpenDir(t.Path("data")).release())});
+    return SpawnEtc(
+        kPrivate, kProbe, {expect},
+        {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/data", OpenDir(t.Path("data")).release())});
   };
   Outcome o = run("ls:/data=old");
   ASSERT_EQ(o.code, CAPSPAWN_OK) << o.error;
@@ -145,10 +146,10 @@ TEST_F(NamespaceSpawnTest, ChildCannotChangeTheNamespaceOfTheNext) {
   ASSERT_NE(realpath(kBusybox, real), nullptr);
   const std::string bin_dir = std::string(real).substr(0, std::string(real).rfind('/'));
   auto run = [&](const std::string& script) {
-    return SpawnEtc(kPrivate, kBusybox, {"sh", "-c", script},
-                    {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/d", OpenDir(d.path()).release()),
-                     NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY, "/bb",
-                              OpenDir(bin_dir).release())});
+    return SpawnEtc(
+        kPrivate, kBusybox, {"sh", "-c", script},
+        {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/d", OpenDir(d.path()).release()),
+         NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY, "/bb", OpenDir(bin_dir).release())});
   };
   Outcome first = run("/bb/busybox mount -t tmpfs none /d; echo $?; ls /d");
   ASSERT_EQ(first.code, CAPSPAWN_OK) << first.error;
@@ -219,9 +220,9 @@ TEST_F(NamespaceSpawnTest, ConcurrentSpawnsShareTheCache) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 40; ++i) {
-        Outcome o = SpawnEtc(kPrivate, kProbe, {"ls:/d=f"},
-                             {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY, "/d",
-                                       OpenDir(d.path()).release())});
+        Outcome o = SpawnEtc(
+            kPrivate, kProbe, {"ls:/d=f"},
+            {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY, "/d", OpenDir(d.path()).release())});
         if (o.code != CAPSPAWN_OK || o.status != 0) ++failures;
       }
     });
@@ -236,8 +237,9 @@ TEST_F(NamespaceSpawnTest, ErrorsNameTheEntry) {
   t.MakeDir("gone");
   int fd = OpenDir(t.Path("gone")).release();
   ASSERT_EQ(rmdir(t.Path("gone").c_str()), 0);
-  Outcome o = SpawnEtc(kPrivate, kProbe, {}, {NsAction(CAPSPAWN_ACTION_ADD_NS_TMPFS, "/tmp"),
-                                              NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/data", fd)});
+  Outcome o = SpawnEtc(kPrivate, kProbe, {},
+                       {NsAction(CAPSPAWN_ACTION_ADD_NS_TMPFS, "/tmp"),
+                        NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/data", fd)});
   EXPECT_EQ(o.code, CAPSPAWN_ERR_NOT_SUPPORTED);
   EXPECT_NE(o.error.find("mount /data (action 1)"), std::string::npos) << o.error;
 
@@ -251,9 +253,9 @@ TEST_F(NamespaceSpawnTest, ErrorsNameTheEntry) {
 TEST_F(NamespaceSpawnTest, CloneNamespaceEntryAtFooBarBaz) {
   TempDir d;
   d.Touch("inside");
-  Outcome o = SpawnEtc(CAPSPAWN_CLONE_ALL, kProbe, {"ls:/foo/bar/baz=inside", "e:/proc/self", "ls:/foo=bar"},
-                       {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/foo/bar/baz",
-                                 OpenDir(d.path()).release())});
+  Outcome o = SpawnEtc(
+      CAPSPAWN_CLONE_ALL, kProbe, {"ls:/foo/bar/baz=inside", "e:/proc/self", "ls:/foo=bar"},
+      {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/foo/bar/baz", OpenDir(d.path()).release())});
   ASSERT_EQ(o.code, CAPSPAWN_OK) << o.error;
   EXPECT_EQ(o.status, 0);
   struct stat st;
