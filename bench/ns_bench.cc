@@ -83,12 +83,14 @@ class EntrySet {
   std::vector<int> fds_;
 };
 
+// Made on first use, removed at exit.
 const EntrySet& Entries(int n) {
-  static EntrySet* five = new EntrySet(5);
-  static EntrySet* thousand = nullptr;
-  if (n == 5) return *five;
-  if (!thousand) thousand = new EntrySet(1000);
-  return *thousand;
+  if (n == 5) {
+    static const EntrySet five(5);
+    return five;
+  }
+  static const EntrySet thousand(1000);
+  return thousand;
 }
 
 // First-time: the cache is emptied (untimed) before every spawn, so each

@@ -197,7 +197,10 @@ Result<std::shared_ptr<const CachedNamespace>> BuildCachedNamespace(Plan& plan) 
   if (pid < 0) return Error::FromErrno(clone_err, "namespace cache: clone the builder");
   if (args.mnt_fd < 0) {
     const engine::ChildError& e = args.error;
-    capspawn_status_t status = e.status != 0 ? e.status : capspawn_status_from_errno(e.err);
+    // No step recorded: the builder died before it could say why.
+    capspawn_status_t status = e.status != 0 ? e.status
+                               : e.err != 0  ? capspawn_status_from_errno(e.err)
+                                             : CAPSPAWN_ERR_INTERNAL;
     return Error(status,
                  std::string(e.step ? e.step : "namespace builder") + ": " + std::strerror(e.err));
   }
