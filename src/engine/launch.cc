@@ -127,6 +127,23 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     if (r < 0) return ChildFail(e, "move the executable fd", static_cast<int>(-r));
     exec_fd = static_cast<int>(r);
   }
+  // The hooks' own fds, likewise; kept[] lists every fd above the targets
+  // that must survive step 4, in ascending order.
+  int kept[LaunchPlan::kMaxHookFds + 1];
+  size_t kept_count = 0;
+  kept[kept_count++] = exec_fd;
+  for (const LaunchPlan::HookFd& h : p.hook_fds) {
+    int fd = h.fd;
+    if (fd <= a->max_target) {
+      r = Sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, a->keep_below);
+      if (r < 0) return ChildFail(e, "move a setup fd", static_cast<int>(-r));
+      fd = static_cast<int>(r);
+    }
+    *h.child_fd = fd;
+    size_t j = kept_count++;
+    for (; j > 0 && kept[j - 1] > fd; --j) kept[j] = kept[j - 1];
+    kept[j] = fd;
+  }
 
   // 3. Sources above the highest target, then each target placed. A fd that
   //    stays where it is (stdio, usually) only loses close-on-exec: no other
@@ -164,8 +181,12 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
       if (d < 0) return ChildFail(e, "place /dev/null for stdio", static_cast<int>(-d));
     }
   }
-  CloseRange(static_cast<unsigned>(a->max_target + 1), static_cast<unsigned>(exec_fd - 1));
-  CloseRange(static_cast<unsigned>(exec_fd + 1), ~0U);
+  unsigned next = static_cast<unsigned>(a->max_target + 1);
+  for (size_t k = 0; k < kept_count; ++k) {
+    CloseRange(next, static_cast<unsigned>(kept[k] - 1));
+    next = static_cast<unsigned>(kept[k] + 1);
+  }
+  CloseRange(next, ~0U);
 
   // 5. The plan's own steps (namespaces, mounts...).
   for (size_t h = 0; h < p.hooks.size(); ++h) {
@@ -324,6 +345,13 @@ Result<Process> Launch(const LaunchPlan& plan) {
     keep_below = std::max(keep_below, f.source + 1);
   }
   keep_below = std::max(keep_below, max_target + 1);
+  if (plan.hook_fds.size() > LaunchPlan::kMaxHookFds) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, "launch: too many setup fds");
+  }
+  for (const LaunchPlan::HookFd& h : plan.hook_fds) {
+    if (h.fd < 0 || !h.child_fd) return Error(CAPSPAWN_ERR_BAD_HANDLE, "launch: bad setup fd");
+    keep_below = std::max(keep_below, h.fd + 1);
+  }
   for (int t = 0; t < 3; ++t) {
     if (!(targets_seen[0] & (uint64_t{1} << t))) a.dev_null_mask |= 1u << t;
   }

@@ -51,6 +51,16 @@ struct LaunchPlan {
     const void* arg;
   };
   std::vector<Hook> hooks;
+  // Fds the hooks read besides the fd table (a cached namespace's nsfs
+  // fds): the child keeps them, close-on-exec, until exec, moved above the
+  // fd targets when needed, and stores each one's number in the child at
+  // *child_fd (the child shares this memory). At most kMaxHookFds.
+  struct HookFd {
+    int fd;
+    int* child_fd;
+  };
+  static constexpr size_t kMaxHookFds = 4;
+  std::vector<HookFd> hook_fds;
   // Seccomp filter installed last (with no_new_privs), or null.
   const sock_fprog* seccomp_filter = nullptr;
   // The name /proc/PID/comm shows (SET_NAME), or null for the kernel's

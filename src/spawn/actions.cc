@@ -34,6 +34,7 @@ int* ConsumedFd(const capspawn_action_t& a) {
     case CAPSPAWN_ACTION_ADD_HANDLE:
       return const_cast<int*>(&a.h.handle);
     case CAPSPAWN_ACTION_ADD_NS_ENTRY:
+    case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
       return const_cast<int*>(&a.ns.handle);
     default:
       return nullptr;
@@ -114,11 +115,29 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         if (st.ok()) st = add_fd(i, a.fd.local_fd, a.fd.target_fd);
         break;
       case CAPSPAWN_ACTION_ADD_NS_ENTRY:
+      case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
         st = consumed(i, a.ns.handle, "namespace entry: handle");
         if (st.ok() && !a.ns.prefix)
           st =
               Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
-        if (st.ok()) cfg.ns_entries.push_back({a.ns.prefix, a.ns.handle, i, false});
+        if (st.ok()) {
+          cfg.ns_entries.push_back(
+              {a.ns.prefix, a.ns.handle, i, a.action == CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY});
+        }
+        break;
+      case CAPSPAWN_ACTION_ADD_NS_TMPFS:
+      case CAPSPAWN_ACTION_ADD_NS_PROC:
+      case CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL:
+        if (!a.dir.prefix) {
+          st =
+              Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
+        } else {
+          const ns::EntryKind kind =
+              a.action == CAPSPAWN_ACTION_ADD_NS_TMPFS  ? ns::EntryKind::kTmpfs
+              : a.action == CAPSPAWN_ACTION_ADD_NS_PROC ? ns::EntryKind::kProc
+                                                        : ns::EntryKind::kDevMinimal;
+          cfg.ns_entries.push_back({a.dir.prefix, -1, i, false, kind});
+        }
         break;
       case CAPSPAWN_ACTION_CLONE_DIR:
         if (!a.dir.prefix) {

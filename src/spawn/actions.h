@@ -12,14 +12,16 @@
 #include <capspawn/result.h>
 
 #include "engine/launch.h"
+#include "namespace/namespace.h"
 
 namespace capspawn::spawn {
 
 struct NsEntry {
   std::string path;
-  int fd;  // owned by SpawnConfig::owned
+  int fd;  // owned by SpawnConfig::owned; -1 for tmpfs, proc, dev
   size_t action_index;
   bool read_only = false;
+  ns::EntryKind kind = ns::EntryKind::kBind;
 };
 
 struct TypedHandle {

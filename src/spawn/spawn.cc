@@ -152,7 +152,7 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
   ns::Request nreq;
   nreq.clone_namespace = clone_ns;
   for (const NsEntry& e : cfg.ns_entries) {
-    nreq.entries.push_back({e.path, e.fd, e.read_only, e.action_index});
+    nreq.entries.push_back({e.path, e.fd, e.read_only, e.action_index, e.kind});
   }
   nreq.clone_dirs = cfg.clone_dirs;
   nreq.loader_fd = cfg.loader_fd;

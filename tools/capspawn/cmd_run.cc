@@ -204,6 +204,13 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
         act.fd.target_fd = a.target_fd;
         break;
       case CAPSPAWN_ACTION_ADD_HANDLE: {
+        if (!a.dir.empty()) {  // --ldsvc DIR
+          int dir = open(a.dir.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC);
+          if (dir < 0) return ErrnoFailure(errno, a.option + ": open " + a.dir);
+          act.h.id = a.id;
+          act.h.handle = owned->Add(dir);
+          break;
+        }
         // ADD_HANDLE consumes its fd: hand a copy so capspawn's own stays valid.
         int copy = fcntl(a.source_fd, F_DUPFD_CLOEXEC, 3);
         if (copy < 0)
@@ -215,7 +222,8 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
       case CAPSPAWN_ACTION_SET_NAME:
         act.name.data = a.path.c_str();
         break;
-      case CAPSPAWN_ACTION_ADD_NS_ENTRY: {
+      case CAPSPAWN_ACTION_ADD_NS_ENTRY:
+      case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY: {
         int dir = open(a.dir.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC);
         if (dir < 0) return ErrnoFailure(errno, a.option + ": open " + a.dir);
         act.ns.prefix = a.path.c_str();
@@ -223,6 +231,9 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
         break;
       }
       case CAPSPAWN_ACTION_CLONE_DIR:
+      case CAPSPAWN_ACTION_ADD_NS_TMPFS:
+      case CAPSPAWN_ACTION_ADD_NS_PROC:
+      case CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL:
         act.dir.prefix = a.path.c_str();
         break;
     }

@@ -88,12 +88,16 @@ Program and run:
                             (failures and timeouts still set the exit status)
   -h, --help                show this help and exit
 
+Namespace presets (capspawn extensions; see docs/cli.md):
+      --ro-ns PATH=DIR      as --ns, read-only (CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY)
+      --ldsvc DIR           PA_LDSVC_LOADER: the library directory a dynamic program
+                            loads its interpreter and libraries from
+      --dev-minimal         /dev holding only null, zero and urandom, read-only
+      --proc                a fresh /proc: the child runs in a new pid namespace,
+                            as its pid 1
+      --tmpfs PATH          an empty tmpfs of the child's own at PATH
+
 Not built yet (accepted, then capspawn fails with NOT_SUPPORTED and exit 125):
-      --ro-ns PATH=DIR      a read-only namespace entry
-      --ldsvc DIR           the library directory a dynamic program loads from
-      --dev-minimal         a /dev with only null, zero and urandom
-      --proc                a /proc for the child's namespace
-      --tmpfs PATH          an empty tmpfs at PATH
       --suspended           create the process stopped before its first
                             instruction and print its start data and pid
       --launcher SOCKET     spawn through the capspawn-launcherd at SOCKET
