@@ -129,7 +129,6 @@ TEST(CliUsage, UnbuiltOptionsFailWithNotSupported) {
       {"--dev-minimal"},
       {"--proc"},
       {"--tmpfs", "/tmp"},
-      {"--suspended"},
       {"--launcher", "/run/capspawn.sock"},
   };
   for (const auto& option : cases) {
