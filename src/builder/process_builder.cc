@@ -207,6 +207,16 @@ Result<BuiltProcess> ProcessBuilder::build() {
   if (built_) return Error(CAPSPAWN_ERR_BAD_STATE, "build: already built once");
   built_ = true;
 
+  // As Fuchsia's build(): a dynamic program's linker must come from its
+  // loader; say so now rather than through a failed exec.
+  if (loader_) {
+    Result<elf::ElfHeaders> headers = elf::ParseHeaders(executable_.get());
+    if (headers.ok() && headers->is_dynamic()) {
+      Result<UniqueFd> linker = elf::GetDynamicLinker(loader_.get(), *headers);
+      if (!linker.ok()) return linker.error().Context("build");
+    }
+  }
+
   // The same actions capspawn_spawn_vmo would take: one validation, one
   // request path. Their fds are consumed from here on.
   std::vector<capspawn_action_t> actions;

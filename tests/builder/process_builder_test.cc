@@ -297,6 +297,33 @@ TEST(ProcessBuilder, StaticPieProgramRuns) {
   EXPECT_EQ(WaitCode(built->process), 0);
 }
 
+TEST(ElfGetDynamicLinker, FromTheLoaderDirectory) {
+  UniqueFd exe = OpenExecutable(TargetPath(Target::kDynamic));
+  auto h = capspawn::elf::ParseHeaders(exe.get());
+  ASSERT_TRUE(h.ok());
+  UniqueFd libdir = OpenDirectory(SystemLibDir());
+  capspawn::Result<UniqueFd> linker = capspawn::elf::GetDynamicLinker(libdir.get(), *h);
+  ASSERT_TRUE(linker.ok()) << linker.error().message();
+  struct stat a, b;
+  ASSERT_EQ(fstat(linker->get(), &a), 0);
+  ASSERT_EQ(stat(h->interp->c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino) << "the same file the kernel would load";
+  EXPECT_EQ(a.st_dev, b.st_dev);
+
+  TempDir empty;
+  UniqueFd none = OpenDirectory(empty.path());
+  capspawn::Result<UniqueFd> missing = capspawn::elf::GetDynamicLinker(none.get(), *h);
+  EXPECT_EQ(missing.status(), CAPSPAWN_ERR_NOT_FOUND);
+  // Something that is not an ELF linker under that name.
+  empty.WriteFile(h->interp->substr(h->interp->rfind('/') + 1), "#!/bin/sh\n");
+  EXPECT_EQ(capspawn::elf::GetDynamicLinker(none.get(), *h).status(), CAPSPAWN_ERR_NOT_FOUND);
+
+  UniqueFd st = OpenExecutable(TargetPath(Target::kStatic));
+  auto sh = capspawn::elf::ParseHeaders(st.get());
+  ASSERT_TRUE(sh.ok());
+  EXPECT_EQ(capspawn::elf::GetDynamicLinker(libdir.get(), *sh).status(), CAPSPAWN_ERR_NOT_FOUND);
+}
+
 // set_min_stack_size: a child that uses 48 MiB of stack dies under an 8 MiB
 // RLIMIT_STACK and lives with a 64 MiB floor.
 class BigStack : public ::testing::Test {
