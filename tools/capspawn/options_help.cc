@@ -86,6 +86,9 @@ Program and run:
       --print-pid           print "capspawn: pid N" on stderr once the child exists
   -q, --quiet               print none of capspawn's own messages about the run
                             (failures and timeouts still set the exit status)
+      --suspended           create the process stopped before its first
+                            instruction, print its start data (JSON, with its
+                            pid) and exit 0; 'capspawn start PID' starts it
   -h, --help                show this help and exit
 
 Not built yet (accepted, then capspawn fails with NOT_SUPPORTED and exit 125):
@@ -94,8 +97,6 @@ Not built yet (accepted, then capspawn fails with NOT_SUPPORTED and exit 125):
       --dev-minimal         a /dev with only null, zero and urandom
       --proc                a /proc for the child's namespace
       --tmpfs PATH          an empty tmpfs at PATH
-      --suspended           create the process stopped before its first
-                            instruction and print its start data and pid
       --launcher SOCKET     spawn through the capspawn-launcherd at SOCKET
 
 Signals: SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to capspawn
