@@ -30,22 +30,10 @@ namespace {
 // builder creates these handles itself; here the kernel gives the process
 // its own equivalents, and the loader and namespace have their own calls.
 const char* RejectedTypeReason(uint32_t type) {
-  switch (type) {
-    case CAPSPAWN_PA_PROC_SELF:
-    case CAPSPAWN_PA_THREAD_SELF:
-    case CAPSPAWN_PA_VMAR_ROOT:
-    case CAPSPAWN_PA_VMAR_LOADED:
-    case CAPSPAWN_PA_VMO_VDSO:
-    case CAPSPAWN_PA_VMO_STACK:
-    case CAPSPAWN_PA_VMO_EXECUTABLE:
-      return "is set by the process builder itself";
-    case CAPSPAWN_PA_LDSVC_LOADER:
-      return "is set with set_loader_service()";
-    case CAPSPAWN_PA_NS_DIR:
-      return "is set with add_namespace_entries()";
-    default:
-      return nullptr;
-  }
+  if (spawn::IsKernelOwnedType(type)) return "is set by the process builder itself";
+  if (type == CAPSPAWN_PA_LDSVC_LOADER) return "is set with set_loader_service()";
+  if (type == CAPSPAWN_PA_NS_DIR) return "is set with add_namespace_entries()";
+  return nullptr;
 }
 
 bool IsDirectory(int fd) {

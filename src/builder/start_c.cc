@@ -24,18 +24,9 @@ namespace {
 Result<BuiltProcess> Create(int job, uint32_t flags, const char* path, UniqueFd program,
                             const char* const* argv, const char* const* environ,
                             size_t action_count, const capspawn_action_t* actions) {
-  Result<spawn::SpawnConfig> config = spawn::CollectActions(flags, action_count, actions);
-  if (!config.ok()) return config.error();
-  spawn::Request request;
-  request.job = job;
-  request.flags = flags;
-  request.path = path;
-  request.program_fd = std::move(program);
-  request.argv = argv;
-  request.env = environ;
-  request.config = std::move(config.value());
-  request.stop_at_exec = true;
-  Result<spawn::Launched> launched = spawn::Execute(std::move(request));
+  Result<spawn::Launched> launched =
+      spawn::ExecuteActions(job, flags, path, std::move(program), argv, environ, action_count,
+                            actions, /*stop_at_exec=*/true);
   if (!launched.ok()) return launched.error();
   return FinishBuild(std::move(launched.value()));
 }

@@ -41,6 +41,13 @@ struct Launched {
 
 Result<Launched> Execute(Request request);
 
+// CollectActions (taking the actions' fds first), then Execute: what
+// capspawn_spawn* and capspawn_create_without_starting run.
+Result<Launched> ExecuteActions(int job, uint32_t flags, const char* path, UniqueFd program_fd,
+                                const char* const* argv, const char* const* env,
+                                size_t action_count, const capspawn_action_t* actions,
+                                bool stop_at_exec);
+
 }  // namespace capspawn::spawn
 
 #endif  // CAPSPAWN_SRC_SPAWN_REQUEST_H_

@@ -211,11 +211,10 @@ Result<Launched> Execute(Request request) {
   return Launched{std::move(process.value()), std::move(program->headers)};
 }
 
-namespace {
-
-Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd program_fd,
-                      const char* const* argv, const char* const* env, size_t action_count,
-                      const capspawn_action_t* actions) {
+Result<Launched> ExecuteActions(int job, uint32_t flags, const char* path, UniqueFd program_fd,
+                                const char* const* argv, const char* const* env,
+                                size_t action_count, const capspawn_action_t* actions,
+                                bool stop_at_exec) {
   Result<SpawnConfig> collected = CollectActions(flags, action_count, actions);
   if (!collected.ok()) return collected.error();
   Request request;
@@ -226,7 +225,17 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
   request.argv = argv;
   request.env = env;
   request.config = std::move(collected.value());
-  Result<Launched> launched = Execute(std::move(request));
+  request.stop_at_exec = stop_at_exec;
+  return Execute(std::move(request));
+}
+
+namespace {
+
+Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd program_fd,
+                      const char* const* argv, const char* const* env, size_t action_count,
+                      const capspawn_action_t* actions) {
+  Result<Launched> launched = ExecuteActions(job, flags, path, std::move(program_fd), argv, env,
+                                             action_count, actions, /*stop_at_exec=*/false);
   if (!launched.ok()) return launched.error();
   return std::move(launched.value().process);
 }
