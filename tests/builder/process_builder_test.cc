@@ -357,7 +357,12 @@ class BigStack : public ::testing::Test {
   bool changed_ = false;
 };
 
-TEST_F(BigStack, FloorLetsTheChildRecurse) { EXPECT_EQ(Run(kFloor), 0); }
+TEST_F(BigStack, FloorLetsTheChildRecurse) {
+  EXPECT_EQ(Run(kFloor), 0);
+  rlimit own;
+  ASSERT_EQ(getrlimit(RLIMIT_STACK, &own), 0);
+  EXPECT_EQ(own.rlim_cur, rlim_t{8 << 20}) << "only the child's limit was raised";
+}
 
 TEST_F(BigStack, WithoutTheFloorTheSameChildOverflows) { EXPECT_EQ(Run(0), -SIGSEGV); }
 
