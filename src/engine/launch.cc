@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +57,8 @@ struct ChildArgs {
   size_t gap_count = 0;
   unsigned dev_null_mask = 0;  // bit t: std fd t gets /dev/null
   bool legacy = false;         // clone() fallback: no CLONE_INTO_CGROUP/CLEAR_SIGHAND
+  bool set_stack_limit = false;
+  rlimit stack_limit{};
 };
 
 CAPSPAWN_CHILD_CODE long Sys(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
@@ -196,10 +199,14 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     }
   }
 
+  if (a->set_stack_limit) {
+    r = Sys(SYS_prlimit64, 0, RLIMIT_STACK, reinterpret_cast<long>(&a->stack_limit), 0);
+    if (r < 0) return ChildFail(e, "setrlimit(RLIMIT_STACK)", static_cast<int>(-r));
+  }
   if (p.listen_pid_env) FormatPid(p.listen_pid_env + sizeof("LISTEN_PID=") - 1, Sys(SYS_getpid));
 
-  // Stop at exec so the parent can name the process (see exec_stop.h).
-  if (p.name) {
+  // Stop at exec so the parent can name the process or inspect it (see exec_stop.h).
+  if (p.name || p.stop_at_exec) {
     r = Sys(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
     if (r < 0) return ChildFail(e, "ptrace(PTRACE_TRACEME)", static_cast<int>(-r));
   }
@@ -384,6 +391,24 @@ Result<Process> Launch(const LaunchPlan& plan) {
     via_proc = true;
   }
 
+  if (plan.min_stack_size > 0) {
+    // Planned here: the child only calls prlimit with the numbers.
+    rlimit cur;
+    if (getrlimit(RLIMIT_STACK, &cur) != 0)
+      return Error::FromErrno(errno, "getrlimit(RLIMIT_STACK)");
+    if (cur.rlim_cur == RLIM_INFINITY || cur.rlim_cur >= plan.min_stack_size) {
+      // Already enough: a higher limit is never lowered.
+    } else if (cur.rlim_max != RLIM_INFINITY && cur.rlim_max < plan.min_stack_size) {
+      return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                   "minimum stack size " + std::to_string(plan.min_stack_size) +
+                       " exceeds the hard RLIMIT_STACK " + std::to_string(cur.rlim_max));
+    } else {
+      a.set_stack_limit = true;
+      a.stack_limit.rlim_cur = plan.min_stack_size;
+      a.stack_limit.rlim_max = cur.rlim_max;
+    }
+  }
+
   StackLease stack;
   if (!stack.base()) return Error::FromErrno(errno, "mmap child stack");
 
@@ -419,12 +444,19 @@ Result<Process> Launch(const LaunchPlan& plan) {
 
     UniqueFd pidfd(at.pidfd);
     if (a.error.step == nullptr) {
-      if (plan.name) {
+      if (plan.name || plan.stop_at_exec) {
         const pid_t pid = static_cast<pid_t>(at.ret);
         Status st = WaitExecStop(pid, pidfd.get());
+        if (!st.ok() && plan.stop_at_exec) {
+          // No process to hand back stopped: reap what ended (or kill it).
+          (void)KillPidfd(pidfd.get(), SIGKILL);
+          siginfo_t info;
+          waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED);
+          return st.error();
+        }
         if (st.ok()) {
-          Status named = SetNameInStoppedChild(pid, plan.name);
-          Status resumed = ResumeStoppedChild(pid);
+          Status named = plan.name ? SetNameInStoppedChild(pid, plan.name) : Status();
+          Status resumed = plan.stop_at_exec || !named.ok() ? Status() : ResumeStoppedChild(pid);
           if (!named.ok() || !resumed.ok()) {
             // Nothing half-made survives: the caller gets no process.
             (void)KillPidfd(pidfd.get(), SIGKILL);  // our own child: cannot fail but by exiting

@@ -67,6 +67,14 @@ struct LaunchPlan {
   // choice (the executable's file name). Set by stopping the child at exec
   // and running prctl(PR_SET_NAME) in it before its first instruction.
   const char* name = nullptr;
+  // Leave the child stopped at its exec, still traced by the thread that
+  // called Launch() (ProcessBuilder reads its registers, then detaches it
+  // into a group stop; see src/builder/). A child that dies before its exec
+  // stop is then an error (BAD_STATE), reaped.
+  bool stop_at_exec = false;
+  // Minimum main-thread stack: the child raises its RLIMIT_STACK soft limit
+  // to this floor before exec (never lowers it); 0 leaves it alone.
+  uint64_t min_stack_size = 0;
 };
 
 // Test hook: use the legacy clone() path as when clone3 is unavailable.

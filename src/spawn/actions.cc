@@ -10,23 +10,6 @@ namespace {
 
 std::string ActionName(size_t i) { return "action " + std::to_string(i); }
 
-// Handles of these types describe the process itself; Linux gives a process
-// those by other means, and only the spawner may set them on Fuchsia.
-bool IsKernelOwnedType(uint32_t type) {
-  switch (type) {
-    case CAPSPAWN_PA_PROC_SELF:
-    case CAPSPAWN_PA_THREAD_SELF:
-    case CAPSPAWN_PA_VMAR_ROOT:
-    case CAPSPAWN_PA_VMAR_LOADED:
-    case CAPSPAWN_PA_VMO_VDSO:
-    case CAPSPAWN_PA_VMO_STACK:
-    case CAPSPAWN_PA_VMO_EXECUTABLE:
-      return true;
-    default:
-      return false;
-  }
-}
-
 int* ConsumedFd(const capspawn_action_t& a) {
   switch (a.action) {
     case CAPSPAWN_ACTION_TRANSFER_FD:
@@ -53,6 +36,21 @@ std::vector<UniqueFd> TakeConsumed(size_t count, const capspawn_action_t* action
 }
 
 }  // namespace
+
+bool IsKernelOwnedType(uint32_t type) {
+  switch (type) {
+    case CAPSPAWN_PA_PROC_SELF:
+    case CAPSPAWN_PA_THREAD_SELF:
+    case CAPSPAWN_PA_VMAR_ROOT:
+    case CAPSPAWN_PA_VMAR_LOADED:
+    case CAPSPAWN_PA_VMO_VDSO:
+    case CAPSPAWN_PA_VMO_STACK:
+    case CAPSPAWN_PA_VMO_EXECUTABLE:
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool IsOpen(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
 

@@ -47,6 +47,11 @@ struct SpawnConfig {
 Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
                                    const capspawn_action_t* actions);
 
+// Handle types that describe the process itself (PROC_SELF, THREAD_SELF,
+// VMAR_ROOT, VMAR_LOADED, VMO_VDSO, VMO_STACK, VMO_EXECUTABLE): Linux gives
+// a process those by other means, and only the spawner sets them on Fuchsia.
+bool IsKernelOwnedType(uint32_t type);
+
 // Whether fd is an open fd of this process.
 bool IsOpen(int fd);
 

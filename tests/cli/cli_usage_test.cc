@@ -124,7 +124,6 @@ TEST(CliUsage, OptionalCommandsSayWhetherTheyAreBuilt) {
 
 TEST(CliUsage, UnbuiltOptionsFailWithNotSupported) {
   const std::vector<std::vector<std::string>> cases = {
-      {"--suspended"},
       {"--launcher", "/run/capspawn.sock"},
   };
   for (const auto& option : cases) {

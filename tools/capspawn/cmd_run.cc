@@ -329,6 +329,7 @@ class Run {
       return Fail({CAPSPAWN_ERR_NOT_SUPPORTED, o_.unbuilt_option + " is not built yet"});
     }
     if (Failure f = Spawn()) return Fail(f);
+    if (o_.suspended) return suspended_exit_;
     if (o_.print_pid) fprintf(stderr, "capspawn: pid %d\n", PidOf(process_));
 
     int64_t deadline = o_.timeout_ns >= 0 ? MonotonicNs() + o_.timeout_ns : -1;
@@ -387,6 +388,21 @@ class Run {
     envp.push_back(nullptr);
     const char* const* environ_arg = explicit_env ? envp.data() : nullptr;
 
+    if (o_.suspended) {  // create without starting: cmd_start.cc
+      suspended_exit_ = RunSuspended(
+          [&](capspawn_start_data_t* data, std::string* message) {
+            char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
+            owned.HandedOver();
+            owned_executable.HandedOver();
+            capspawn_status_t st = capspawn_create_without_starting(
+                job, o_.flags, o_.vmo ? nullptr : path.c_str(), executable, argv.data(),
+                environ_arg, actions.size(), actions.data(), data, err);
+            *message = err[0] != '\0' ? err : "create " + path + " failed";
+            return st;
+          },
+          o_.quiet);
+      return {};
+    }
     char err_msg[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
     capspawn_status_t status;
     if (o_.vmo) {
@@ -417,6 +433,7 @@ class Run {
   RunOptions o_;
   int process_ = -1;
   int signal_pipe_[2] = {-1, -1};
+  int suspended_exit_ = 0;
 };
 
 }  // namespace

@@ -31,6 +31,11 @@ constexpr Command kCommands[] = {
 #else
     {"job", "manage jobs: create, list, ps, kill, freeze, thaw, limit, policy, destroy", nullptr},
 #endif
+#ifdef CAPSPAWN_CLI_HAVE_START
+    {"start", "start a process created with 'run --suspended'", CmdStart},
+#else
+    {"start", "start a process created with 'run --suspended'", nullptr},
+#endif
 };
 
 constexpr char kHelpHead[] = R"(Usage: capspawn [--help] [--version] COMMAND [ARGS...]

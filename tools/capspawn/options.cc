@@ -332,6 +332,8 @@ class Parser {
         return true;
       }
       case kOptSuspended:
+        o.suspended = true;
+        return true;
       case kOptLauncher:
         if (o.unbuilt_option.empty()) o.unbuilt_option = std::string("--") + name;
         return true;

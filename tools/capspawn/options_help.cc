@@ -86,6 +86,9 @@ Program and run:
       --print-pid           print "capspawn: pid N" on stderr once the child exists
   -q, --quiet               print none of capspawn's own messages about the run
                             (failures and timeouts still set the exit status)
+      --suspended           create the process stopped before its first
+                            instruction, print its start data (JSON, with its
+                            pid) and exit 0; 'capspawn start PID' starts it
   -h, --help                show this help and exit
 
 Namespace presets (capspawn extensions; see docs/cli.md):
@@ -98,8 +101,6 @@ Namespace presets (capspawn extensions; see docs/cli.md):
       --tmpfs PATH          an empty tmpfs of the child's own at PATH
 
 Not built yet (accepted, then capspawn fails with NOT_SUPPORTED and exit 125):
-      --suspended           create the process stopped before its first
-                            instruction and print its start data and pid
       --launcher SOCKET     spawn through the capspawn-launcherd at SOCKET
 
 Signals: SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to capspawn
