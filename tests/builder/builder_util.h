@@ -14,9 +14,19 @@
 
 #include <capspawn/process_builder.h>
 
+#include "namespace/namespace.h"
 #include "test_util.h"
 
 namespace capspawn_test {
+
+// The caller's open fds, not counting the namespace cache's own (its watcher
+// of the mount table and the namespaces it keeps, docs/namespaces.md): the
+// cache is emptied first and its watcher opened, so the count is stable.
+inline int CountOpenFdsBesidesNsCache() {
+  capspawn::ns::ClearCache();
+  (void)capspawn::ns::GetCacheStats();
+  return CountOpenFds();
+}
 
 // pb_target built three ways (see pb_target.c).
 enum class Target { kStatic, kStaticPie, kDynamic };

@@ -153,7 +153,7 @@ TEST(BuiltProcess, WaitsBeforeItsFirstInstruction) {
 }
 
 TEST(BuiltProcess, DroppingItUnstartedKillsAndReapsIt) {
-  const int fds_before = CountOpenFds();
+  const int fds_before = CountOpenFdsBesidesNsCache();
   pid_t pid = -1;
   {
     ProcessBuilder b = MakeBuilder(TargetPath(Target::kStatic), "dropped");
@@ -166,7 +166,7 @@ TEST(BuiltProcess, DroppingItUnstartedKillsAndReapsIt) {
   }
   EXPECT_TRUE(LiveChildren().empty()) << "killed and reaped: no zombie";
   EXPECT_FALSE(HasWaitableChild());
-  EXPECT_EQ(CountOpenFds(), fds_before) << "no pidfd or /proc/PID/mem fd left";
+  EXPECT_EQ(CountOpenFdsBesidesNsCache(), fds_before) << "no pidfd or /proc/PID/mem fd left";
 }
 
 TEST(BuiltProcess, MoveAssignmentKillsTheOverwrittenProcess) {
@@ -189,7 +189,7 @@ TEST(BuiltProcess, MoveAssignmentKillsTheOverwrittenProcess) {
 }
 
 TEST(BuiltProcess, FailedBuildLeavesNothingBehind) {
-  const int fds_before = CountOpenFds();
+  const int fds_before = CountOpenFdsBesidesNsCache();
   {
     // A loader directory without the dynamic linker: found before any process.
     TempDir empty;
@@ -204,7 +204,7 @@ TEST(BuiltProcess, FailedBuildLeavesNothingBehind) {
   }
   EXPECT_TRUE(LiveChildren().empty());
   EXPECT_FALSE(HasWaitableChild());
-  EXPECT_EQ(CountOpenFds(), fds_before);
+  EXPECT_EQ(CountOpenFdsBesidesNsCache(), fds_before);
 }
 
 // ---- a real debugger ---------------------------------------------------------
