@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <regex>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -244,9 +244,10 @@ CliRun RunCapspawn(const Strings& args, bool own_group = false) {
 }
 
 pid_t JsonPid(const std::string& json) {
-  std::smatch m;
-  if (!std::regex_search(json, m, std::regex("\"pid\":([0-9]+)"))) return -1;
-  return static_cast<pid_t>(std::stol(m[1]));
+  const std::string key = "\"pid\":";
+  size_t at = json.find(key);
+  if (at == std::string::npos) return -1;
+  return static_cast<pid_t>(std::strtol(json.c_str() + at + key.size(), nullptr, 10));
 }
 
 bool WaitForFile(const std::string& path) {
