@@ -41,19 +41,6 @@ struct Want {
   std::string label;  // "mount /data (action 2)"
 };
 
-bool IsNormalisedAbsolute(const std::string& p) {
-  if (p.empty() || p[0] != '/') return false;
-  if (p == "/") return true;
-  if (p.back() == '/') return false;
-  for (size_t i = 1; i <= p.size();) {
-    size_t end = p.find('/', i);
-    if (end == std::string::npos) end = p.size();
-    std::string_view comp(p.data() + i, end - i);
-    if (comp.empty() || comp == "." || comp == "..") return false;
-    i = end + 1;
-  }
-  return true;
-}
 
 std::string EntryLabel(const Entry& e) {
   std::string l = "mount " + e.path;
@@ -183,6 +170,20 @@ class PathSet {
 };
 
 }  // namespace
+
+bool IsNormalisedAbsolute(const std::string& p) {
+  if (p.empty() || p[0] != '/') return false;
+  if (p == "/") return true;
+  if (p.back() == '/') return false;
+  for (size_t i = 1; i <= p.size();) {
+    size_t end = p.find('/', i);
+    if (end == std::string::npos) end = p.size();
+    std::string_view comp(p.data() + i, end - i);
+    if (comp.empty() || comp == "." || comp == "..") return false;
+    i = end + 1;
+  }
+  return true;
+}
 
 Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
   bool clone_ns = r.clone_namespace;

@@ -99,6 +99,9 @@ void Apply(Plan& plan, engine::LaunchPlan* launch);
 // The child hook (exposed for tests).
 int BuildInChild(const void* plan, engine::ChildError* error);
 
+// "/" or "/a/b": absolute, no empty, "." or ".." component, no trailing '/'.
+bool IsNormalisedAbsolute(const std::string& path);
+
 // Whether this process may create user namespaces; the error names the host
 // setting that forbids it. Cached after the first call.
 Status CheckUserNamespaces();
