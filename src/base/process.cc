@@ -65,12 +65,19 @@ Result<Probe> ProbeExit(int pidfd, int64_t* code) {
   pidfd::Info pi;
   std::memset(&pi, 0, sizeof pi);
   pi.mask = pidfd::kInfoExit;
-  if (ioctl(pidfd, pidfd::kGetInfo, &pi) == 0) {
-    if (pi.mask & pidfd::kInfoExit) {
-      *code = DecodeWaitStatus(pi.exit_code);
-      return Probe::kExited;
+  // The kernel reads the exit record, then looks the task up: a parent
+  // reaping in between (the launcher's reaper) makes that one call ESRCH
+  // although the record now exists. A second call sees it.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    pi.mask = pidfd::kInfoExit;
+    if (ioctl(pidfd, pidfd::kGetInfo, &pi) == 0) {
+      if (pi.mask & pidfd::kInfoExit) {
+        *code = DecodeWaitStatus(pi.exit_code);
+        return Probe::kExited;
+      }
+      return Probe::kRunning;
     }
-    return Probe::kRunning;
+    if (errno != ESRCH) break;
   }
   err = errno;
   if (err == ESRCH) return Probe::kUnknownExit;  // gone, and its status was not kept

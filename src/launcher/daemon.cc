@@ -41,6 +41,10 @@ Options:
                          #!resolve (repeatable; searched in order)
   --max-connections N    connections served at once (default 1024)
   --ready-fd N           write "READY\n" to fd N once listening, then close it
+  --max-launch-fds N     fds one connection may accumulate for a launch
+                         (names and handles; default 4096)
+  --max-launch-bytes N   bytes of arguments, variables and paths one
+                         connection may accumulate for a launch (default 16 MiB)
   --quiet                log failures only, not every launch
   -h, --help             show this help
 
@@ -117,6 +121,8 @@ int LauncherDaemonMain(int argc, char** argv) {
       {"resolver-root", required_argument, nullptr, 'r'},
       {"max-connections", required_argument, nullptr, 'c'},
       {"ready-fd", required_argument, nullptr, 'f'},
+      {"max-launch-fds", required_argument, nullptr, 'F'},
+      {"max-launch-bytes", required_argument, nullptr, 'B'},
       {"quiet", no_argument, nullptr, 'q'},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
@@ -127,6 +133,7 @@ int LauncherDaemonMain(int argc, char** argv) {
   int max_connections = 1024;
   int ready_fd = -1;
   bool quiet = false;
+  ServerOptions options;
   int c;
   optind = 0;
   while ((c = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
@@ -151,6 +158,13 @@ int LauncherDaemonMain(int argc, char** argv) {
         ready_fd = static_cast<int>(std::strtol(optarg, &end, 10));
         if (*end || ready_fd < 0) return Fail(std::string("bad --ready-fd ") + optarg), 2;
         break;
+      case 'F':
+      case 'B': {
+        unsigned long long v = std::strtoull(optarg, &end, 10);
+        if (*end || v == 0) return Fail(std::string("bad limit ") + optarg), 2;
+        (c == 'F' ? options.max_pending_fds : options.max_pending_bytes) = v;
+        break;
+      }
       case 'q':
         quiet = true;
         break;
@@ -183,7 +197,6 @@ int LauncherDaemonMain(int argc, char** argv) {
   unsetenv("LISTEN_FDNAMES");
   unsetenv("CAPSPAWN_LAUNCHER");
 
-  ServerOptions options;
   Result<resolver::PackageRoots> opened = resolver::PackageRoots::Open(roots);
   if (!opened.ok()) {
     if (own_socket) unlink(socket_path.c_str());

@@ -172,6 +172,7 @@ std::string Printable(const std::string& s, size_t max = 80) {
 struct Privileges {
   uint64_t bounding = ~uint64_t{0};
   bool no_new_privs = false;
+  uint64_t ignored_signals = 0;
 };
 Result<Privileges> ReadPrivileges(const std::string& pid) {
   const std::string file = "/proc/" + pid + "/status";
@@ -186,6 +187,9 @@ Result<Privileges> ReadPrivileges(const std::string& pid) {
   if (at != std::string::npos) p.bounding = std::strtoull(text.c_str() + at + 9, nullptr, 16);
   at = text.find("\nNoNewPrivs:\t");
   if (at != std::string::npos) p.no_new_privs = text[at + 13] == '1';
+  at = text.find("\nSigIgn:\t");
+  if (at != std::string::npos)
+    p.ignored_signals = std::strtoull(text.c_str() + at + 9, nullptr, 16);
   return p;
 }
 
@@ -297,7 +301,8 @@ struct Pending {
   std::vector<std::string> args, environ;
   std::vector<protocol::NameEntry> names;
   std::vector<protocol::HandleEntry> handles;
-  PathSet paths;
+  PathSet paths;  // every name but "/"
+  bool root_given = false;
   size_t bytes = 0, fds = 0;
   std::optional<Error> error;  // the first problem; reported by the next launch
 };
@@ -378,12 +383,17 @@ void Connection::AddNames(std::vector<protocol::NameEntry> names) {
       return Fail(CAPSPAWN_ERR_INVALID_ARGS,
                   label + ": '" + Printable(n.path) + "' is not an absolute, normalised path");
     }
-    // "/" is the client's whole filesystem, under any other entry.
-    if (n.path == "/" ? pending_.paths.Overlaps("") : pending_.paths.Overlaps(n.path)) {
+    // "/" is the client's whole filesystem, under the other entries.
+    const bool overlaps = n.path == "/" ? pending_.root_given : pending_.paths.Overlaps(n.path);
+    if (overlaps) {
       return Fail(CAPSPAWN_ERR_INVALID_ARGS,
                   label + ": '" + Printable(n.path) + "' overlaps an earlier entry");
     }
-    pending_.paths.Add(n.path == "/" ? "" : n.path);
+    if (n.path == "/") {
+      pending_.root_given = true;
+    } else {
+      pending_.paths.Add(n.path);
+    }
     pending_.bytes += n.path.size();
     pending_.names.push_back(std::move(n));
   }
@@ -566,7 +576,8 @@ Result<Process> Connection::Launch(protocol::LaunchInfo info, std::string* summa
 
   // The client's identity, and no more privilege than it has: its bounding
   // set and no_new_privs (a client that gave up setuid gains cannot regain
-  // them through the launcher).
+  // them through the launcher). Its ignored signals too, which its own child
+  // would inherit.
   Result<Privileges> theirs = ReadPrivileges(std::to_string(client_.pid));
   if (!theirs.ok()) return theirs.error().Context("the client's privileges");
   if (client_.pidfd && syscall(SYS_pidfd_send_signal, client_.pidfd.get(), 0, nullptr, 0) != 0) {
@@ -580,8 +591,8 @@ Result<Process> Connection::Launch(protocol::LaunchInfo info, std::string* summa
   creds.group_count = client_.groups.size();
   creds.drop_bounding = server_->bounding_ & ~theirs->bounding;
   creds.no_new_privs = theirs->no_new_privs;
-  const bool change = creds.set_ids || creds.drop_bounding != 0 || creds.no_new_privs;
-  engine::ScopedThreadCredentials as_client(change ? &creds : nullptr);
+  creds.ignored_signals = theirs->ignored_signals;
+  engine::ScopedThreadCredentials as_client(&creds);
   t_client = &client_;
   t_server = server_;
   int pidfd = -1;

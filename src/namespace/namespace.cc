@@ -41,7 +41,6 @@ struct Want {
   std::string label;  // "mount /data (action 2)"
 };
 
-
 std::string EntryLabel(const Entry& e) {
   std::string l = "mount " + e.path;
   if (e.action_index != SIZE_MAX) l += " (action " + std::to_string(e.action_index) + ")";

@@ -104,6 +104,12 @@ kj::ArrayPtr<const kj::byte> Bytes(std::string_view s) {
   return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
 }
 
+// A builder whose first segment holds the whole message when `bytes` is a fair
+// estimate: one segment, no far pointers, the size the chunker planned for.
+struct Builder : capnp::MallocMessageBuilder {
+  explicit Builder(size_t bytes = 512) : MallocMessageBuilder(bytes / sizeof(capnp::word) + 64) {}
+};
+
 Outgoing Finish(capnp::MessageBuilder& message, std::vector<int> fds) {
   kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
   kj::ArrayPtr<const kj::byte> b = flat.asBytes();
@@ -299,7 +305,9 @@ size_t StringCost(size_t length) { return 8 + (length + 7) / 8 * 8; }
 size_t NameCost(size_t path_length) { return 16 + StringCost(path_length); }
 
 Outgoing EncodeStrings(RequestKind kind, std::span<const std::string_view> strings) {
-  capnp::MallocMessageBuilder message;
+  size_t bytes = 0;
+  for (std::string_view s : strings) bytes += StringCost(s.size());
+  Builder message(bytes);
   auto root = message.initRoot<wire::Request>();
   auto list = kind == RequestKind::kAddArgs ? root.initAddArgs(strings.size())
                                             : root.initAddEnvirons(strings.size());
@@ -308,7 +316,9 @@ Outgoing EncodeStrings(RequestKind kind, std::span<const std::string_view> strin
 }
 
 Outgoing EncodeNames(std::span<const NameRef> names) {
-  capnp::MallocMessageBuilder message;
+  size_t bytes = 0;
+  for (const NameRef& n : names) bytes += NameCost(n.path.size());
+  Builder message(bytes);
   auto list = message.initRoot<wire::Request>().initAddNames(names.size());
   std::vector<int> fds;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -320,7 +330,7 @@ Outgoing EncodeNames(std::span<const NameRef> names) {
 }
 
 Outgoing EncodeHandles(std::span<const HandleRef> handles) {
-  capnp::MallocMessageBuilder message;
+  Builder message(handles.size() * kHandleCost);
   auto list = message.initRoot<wire::Request>().initAddHandles(handles.size());
   std::vector<int> fds;
   for (size_t i = 0; i < handles.size(); ++i) {
@@ -332,7 +342,7 @@ Outgoing EncodeHandles(std::span<const HandleRef> handles) {
 }
 
 Outgoing EncodeLaunch(RequestKind kind, const LaunchRef& info) {
-  capnp::MallocMessageBuilder message;
+  Builder message;
   auto root = message.initRoot<wire::Request>();
   auto r = kind == RequestKind::kCreateWithoutStarting ? root.initCreateWithoutStarting()
                                                        : root.initLaunch();
@@ -351,13 +361,13 @@ Outgoing EncodeLaunch(RequestKind kind, const LaunchRef& info) {
 }
 
 Outgoing EncodeResolve(std::string_view name) {
-  capnp::MallocMessageBuilder message;
+  Builder message(StringCost(name.size()));
   message.initRoot<wire::Request>().setResolve(Bytes(name));
   return Finish(message, {});
 }
 
 Outgoing EncodeErrorReply(int32_t status, std::string_view text) {
-  capnp::MallocMessageBuilder message;
+  Builder message(StringCost(text.size()));
   auto root = message.initRoot<wire::Reply>();
   root.setStatus(status);
   text = text.substr(0, CAPSPAWN_ERR_MSG_MAX_LENGTH - 1);
@@ -367,7 +377,7 @@ Outgoing EncodeErrorReply(int32_t status, std::string_view text) {
 }
 
 Outgoing EncodeProcessReply(int pidfd) {
-  capnp::MallocMessageBuilder message;
+  Builder message;
   auto root = message.initRoot<wire::Reply>();
   root.setStatus(CAPSPAWN_OK);
   root.setProcess(0);
@@ -375,7 +385,7 @@ Outgoing EncodeProcessReply(int pidfd) {
 }
 
 Outgoing EncodeStartDataReply(int pidfd, const StartData& data) {
-  capnp::MallocMessageBuilder message;
+  Builder message;
   auto root = message.initRoot<wire::Reply>();
   root.setStatus(CAPSPAWN_OK);
   auto s = root.initStartData();
@@ -389,7 +399,7 @@ Outgoing EncodeStartDataReply(int pidfd, const StartData& data) {
 }
 
 Outgoing EncodeResolvedReply(int executable, int loader) {
-  capnp::MallocMessageBuilder message;
+  Builder message;
   auto root = message.initRoot<wire::Reply>();
   root.setStatus(CAPSPAWN_OK);
   auto r = root.initResolved();
