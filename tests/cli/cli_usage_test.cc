@@ -124,13 +124,8 @@ TEST(CliUsage, OptionalCommandsSayWhetherTheyAreBuilt) {
 
 TEST(CliUsage, UnbuiltOptionsFailWithNotSupported) {
   const std::vector<std::vector<std::string>> cases = {
-      {"--ro-ns", "/data=/"},
-      {"--ldsvc", "/usr/lib"},
-      {"--dev-minimal"},
-      {"--proc"},
-      {"--tmpfs", "/tmp"},
-      {"--suspended"},
-      {"--launcher", "/run/capspawn.sock"},
+      {"--ro-ns", "/data=/"}, {"--ldsvc", "/usr/lib"}, {"--dev-minimal"}, {"--proc"},
+      {"--tmpfs", "/tmp"},    {"--suspended"},
   };
   for (const auto& option : cases) {
     std::vector<std::string> args = {"run"};
@@ -144,6 +139,13 @@ TEST(CliUsage, UnbuiltOptionsFailWithNotSupported) {
     EXPECT_EQ(r.exit_code, 125) << option[0];
     EXPECT_EQ(r.err, "") << option[0];
   }
+}
+
+TEST(CliUsage, LauncherWithNothingListeningIsPeerClosed) {
+  CliResult r = RunCli({"run", "--launcher", "/nonexistent/capspawn.sock", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_EQ(r.err.rfind("capspawn: PEER_CLOSED: connect to the launcher at /nonexistent/", 0), 0u)
+      << r.err;
 }
 
 }  // namespace

@@ -317,6 +317,9 @@ class Run {
     if (!o_.unbuilt_option.empty()) {
       return Fail({CAPSPAWN_ERR_NOT_SUPPORTED, o_.unbuilt_option + " is not built yet"});
     }
+    // The library routes capspawn_spawn* through the daemon this names; a
+    // child given capspawn's environment spawns through it too.
+    if (!o_.launcher.empty()) setenv("CAPSPAWN_LAUNCHER", o_.launcher.c_str(), 1);
     if (Failure f = Spawn()) return Fail(f);
     if (o_.print_pid) fprintf(stderr, "capspawn: pid %d\n", PidOf(process_));
 

@@ -306,13 +306,15 @@ class Parser {
       case 'q':
         o.quiet = true;
         return true;
+      case kOptLauncher:
+        o.launcher = optarg;
+        return true;
       case kOptRoNs:
       case kOptLdsvc:
       case kOptDevMinimal:
       case kOptProc:
       case kOptTmpfs:
       case kOptSuspended:
-      case kOptLauncher:
         if (o.unbuilt_option.empty()) o.unbuilt_option = std::string("--") + name;
         return true;
       default:
