@@ -137,8 +137,10 @@ Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
     if (r > 0 && (p.revents & POLLNVAL)) {
       return Error(CAPSPAWN_ERR_BAD_HANDLE, "fd " + std::to_string(pidfd) + " is not open");
     }
-    // Readable but no status yet: exited, not yet reaped by its parent.
-    if (r > 0) backoff_ns = backoff_ns == 0 ? 1000000 : std::min<int64_t>(backoff_ns * 2, 50000000);
+    // Readable but no status yet: exited, not yet reaped by its parent. A
+    // parent that reaps promptly (the launcher's reaper) takes microseconds:
+    // start short, then back off.
+    if (r > 0) backoff_ns = backoff_ns == 0 ? 20000 : std::min<int64_t>(backoff_ns * 2, 50000000);
   }
 }
 

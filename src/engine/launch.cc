@@ -195,16 +195,13 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
       r = Sys(SYS_setresuid, c->uid, c->uid, c->uid);
       if (r < 0) return ChildFail(e, "setresuid", static_cast<int>(-r));
     }
-    for (int sig = 1; sig < NSIG; ++sig) {
-      if (sig == SIGKILL || sig == SIGSTOP) continue;
-      const bool ignore = c->ignored_signals & (uint64_t{1} << (sig - 1));
-      struct sigaction old;
-      if (sigaction(sig, nullptr, &old) != 0) continue;  // reserved by libc
-      if (ignore == (old.sa_handler == SIG_IGN)) continue;
+    for (int sig = 1; sig < NSIG && sig <= 64; ++sig) {
+      const uint64_t bit = uint64_t{1} << (sig - 1);
+      if (!((c->ignore_signals | c->default_signals) & bit)) continue;
       struct sigaction act;
       std::memset(&act, 0, sizeof act);
-      act.sa_handler = ignore ? SIG_IGN : SIG_DFL;
-      sigaction(sig, &act, nullptr);
+      act.sa_handler = (c->ignore_signals & bit) ? SIG_IGN : SIG_DFL;
+      sigaction(sig, &act, nullptr);  // libc's reserved signals are refused: nothing to do
     }
     if (c->no_new_privs) {
       r = Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

@@ -36,10 +36,10 @@ struct Credentials {
   size_t group_count = 0;
   uint64_t drop_bounding = 0;  // bit n: PR_CAPBSET_DROP capability n
   bool no_new_privs = false;
-  // Exactly these signals are ignored (bit n-1: signal n), as a child of the
-  // client would inherit them across exec; others the caller ignores are
-  // reset to SIG_DFL.
-  uint64_t ignored_signals = 0;
+  // Signal dispositions to change (bit n-1: signal n), so that exactly the
+  // client's ignored signals are ignored, as in a child of the client.
+  uint64_t ignore_signals = 0;   // set to SIG_IGN
+  uint64_t default_signals = 0;  // set to SIG_DFL
 };
 
 struct FdAssignment {

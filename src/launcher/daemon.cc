@@ -39,7 +39,8 @@ Options:
                          user may ask; each gets only what it could create)
   --resolver-root DIR    a directory of packages for the Resolver and
                          #!resolve (repeatable; searched in order)
-  --max-connections N    connections served at once (default 1024)
+  --max-connections N    connections served at once (default 1024; more
+                         wait in the listen backlog)
   --ready-fd N           write "READY\n" to fd N once listening, then close it
   --max-launch-fds N     fds one connection may accumulate for a launch
                          (names and handles; default 4096)
@@ -52,7 +53,47 @@ Logs (stderr): who (pid, uid, gid from SO_PEERCRED) launched what, failures,
 and connections closed for malformed requests.
 )";
 
-std::atomic<int> g_active{0};
+// Workers each accept a connection and serve it to the end, then accept the
+// next: a connection costs no thread creation while spare workers wait. When
+// the last idle worker takes a connection it starts another (up to
+// --max-connections; beyond, connections wait in the listen backlog); a
+// worker that finds too many others idle retires.
+constexpr int kSpareWorkers = 4;
+
+struct Pool {
+  Server* server;
+  int listener;
+  int max_workers;
+  std::atomic<int> total{0};
+  std::atomic<int> idle{0};
+};
+
+void Worker(Pool* pool, bool permanent) {
+  for (;;) {
+    int conn = accept4(pool->listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        std::fprintf(stderr, "capspawn-launcherd: accept: %s\n", std::strerror(errno));
+        usleep(10000);
+      } else if (errno != EINTR && errno != ECONNABORTED) {
+        std::fprintf(stderr, "capspawn-launcherd: accept: %s\n", std::strerror(errno));
+        _exit(1);
+      }
+      continue;
+    }
+    if (--pool->idle == 0 && pool->total < pool->max_workers) {
+      ++pool->total;
+      ++pool->idle;
+      std::thread(Worker, pool, false).detach();
+    }
+    pool->server->Serve(UniqueFd(conn));
+    if (++pool->idle > kSpareWorkers && !permanent) {
+      --pool->idle;
+      --pool->total;
+      return;
+    }
+  }
+}
 
 int Fail(const std::string& what) {
   std::fprintf(stderr, "capspawn-launcherd: %s\n", what.c_str());
@@ -178,6 +219,9 @@ int LauncherDaemonMain(int argc, char** argv) {
   }
   if (optind < argc) return Fail(std::string("unexpected argument '") + argv[optind] + "'"), 2;
 
+  if (ready_fd >= 0 && fcntl(ready_fd, F_GETFD) < 0) {
+    return Fail("--ready-fd " + std::to_string(ready_fd) + " is not an open fd"), 2;
+  }
   int listener = SocketFromSystemd();
   if (listener == -2) return 1;
   if (listener < 0 && socket_path.empty()) {
@@ -237,29 +281,16 @@ int LauncherDaemonMain(int argc, char** argv) {
     (void)!write(ready_fd, "READY\n", 6);
     close(ready_fd);
   }
-  for (;;) {
-    int conn = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE) {
-        std::fprintf(stderr, "capspawn-launcherd: accept: %s\n", std::strerror(errno));
-        usleep(10000);
-        continue;
-      }
-      return Fail(std::string("accept: ") + std::strerror(errno));
-    }
-    if (g_active.load() >= max_connections) {
-      std::fprintf(stderr, "capspawn-launcherd: %d connections already: refusing one\n",
-                   max_connections);
-      close(conn);
-      continue;
-    }
-    ++g_active;
-    std::thread([server, conn] {
-      server->Serve(UniqueFd(conn));
-      --g_active;
-    }).detach();
+  auto* pool = new Pool{server, listener, max_connections};
+  ++pool->total;
+  ++pool->idle;
+  for (int i = 1; i < kSpareWorkers; ++i) {
+    ++pool->total;
+    ++pool->idle;
+    std::thread(Worker, pool, false).detach();
   }
+  Worker(pool, true);
+  return 1;
 }
 
 }  // namespace capspawn::launcher_internal

@@ -328,7 +328,8 @@ class Connection {
   void AddHandles(std::vector<protocol::HandleEntry> handles);
   Status Reply(const protocol::Outgoing& reply);
   Result<Process> Launch(protocol::LaunchInfo info, std::string* summary);
-  Result<UniqueFd> ClientCgroup();
+  // The client's cgroup directory; empty with *same_as_daemon when it is the daemon's.
+  Result<UniqueFd> ClientCgroup(bool* same_as_daemon);
   Result<int> ChooseJob(const protocol::LaunchInfo& info, UniqueFd* holder, bool differs);
   Result<resolver::Resolution> Resolve(const std::string& name);
   bool Differs() const {
@@ -419,7 +420,7 @@ Status Connection::Reply(const protocol::Outgoing& reply) {
   return protocol::Send(sock_.get(), reply);
 }
 
-Result<UniqueFd> Connection::ClientCgroup() {
+Result<UniqueFd> Connection::ClientCgroup(bool* same_as_daemon) {
   const std::string file = "/proc/" + std::to_string(client_.pid) + "/cgroup";
   UniqueFd cg(open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!cg) return Error::FromErrno(errno, "open " + file + " (the client's cgroup)");
@@ -430,6 +431,9 @@ Result<UniqueFd> Connection::ClientCgroup() {
   if (client_.pidfd && syscall(SYS_pidfd_send_signal, client_.pidfd.get(), 0, nullptr, 0) != 0) {
     return Error(CAPSPAWN_ERR_PEER_CLOSED, "the client exited");
   }
+  // The common case, the client in the daemon's own cgroup, needs no more.
+  *same_as_daemon = std::string_view(buf, static_cast<size_t>(n)) == server_->cgroup_text_;
+  if (*same_as_daemon) return UniqueFd();
   UniqueFd mi(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
   std::string mountinfo;
   char chunk[65536];
@@ -447,11 +451,13 @@ Result<UniqueFd> Connection::ClientCgroup() {
 // client's), after the checks that keep a client from gaining anything.
 Result<int> Connection::ChooseJob(const protocol::LaunchInfo& info, UniqueFd* holder,
                                   bool differs) {
-  Result<UniqueFd> own = ClientCgroup();
+  bool same_as_daemon = false;
+  Result<UniqueFd> own = ClientCgroup(&same_as_daemon);
   if (!own.ok()) return own.error();
   struct stat st;
-  bool same_as_daemon = fstat(own->get(), &st) == 0 && st.st_dev == server_->cgroup_dev_ &&
-                        st.st_ino == server_->cgroup_ino_;
+  same_as_daemon =
+      same_as_daemon || (fstat(own->get(), &st) == 0 && st.st_dev == server_->cgroup_dev_ &&
+                         st.st_ino == server_->cgroup_ino_);
   // The client's job: a capspawn job's processes live in its "procs" leaf.
   UniqueFd client_job = std::move(own.value());
   bool client_deny = false;
@@ -591,7 +597,8 @@ Result<Process> Connection::Launch(protocol::LaunchInfo info, std::string* summa
   creds.group_count = client_.groups.size();
   creds.drop_bounding = server_->bounding_ & ~theirs->bounding;
   creds.no_new_privs = theirs->no_new_privs;
-  creds.ignored_signals = theirs->ignored_signals;
+  creds.ignore_signals = theirs->ignored_signals & ~server_->ignored_signals_;
+  creds.default_signals = server_->ignored_signals_ & ~theirs->ignored_signals;
   engine::ScopedThreadCredentials as_client(&creds);
   t_client = &client_;
   t_server = server_;
@@ -702,7 +709,14 @@ Server::Server(ServerOptions options)
   if (n > 0) groups_.resize(static_cast<size_t>(getgroups(n, groups_.data())));
   std::sort(groups_.begin(), groups_.end());
   Result<Privileges> mine = ReadPrivileges("self");
-  if (mine.ok()) bounding_ = mine->bounding;
+  if (mine.ok()) {
+    bounding_ = mine->bounding;
+    ignored_signals_ = mine->ignored_signals;
+  }
+  UniqueFd cg(open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC));
+  char buf[4096];
+  ssize_t got = cg ? read(cg.get(), buf, sizeof buf) : -1;
+  if (got > 0) cgroup_text_.assign(buf, static_cast<size_t>(got));
   Result<std::string> own = job_internal::OwnCgroupDir();
   struct stat st;
   if (own.ok() && stat(own->c_str(), &st) == 0) {

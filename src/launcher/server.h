@@ -88,6 +88,8 @@ class Server {
   std::vector<gid_t> groups_;  // sorted
   bool privileged_;            // may take other identities (euid 0)
   uint64_t bounding_ = 0;      // capability bounding set
+  uint64_t ignored_signals_ = 0;
+  std::string cgroup_text_;  // /proc/self/cgroup
   dev_t cgroup_dev_ = 0;
   ino_t cgroup_ino_ = 0;
   UniqueFd root_;

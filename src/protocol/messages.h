@@ -19,11 +19,11 @@
 namespace capspawn::protocol {
 
 inline constexpr uint32_t kNoFd = 0xffffffffu;
-// Largest datagram either side sends or accepts. An AF_UNIX datagram's data
-// must fit one skb: a linear part plus MAX_SKB_FRAGS (17) pages, about 85 KiB
-// on x86_64; larger sends fail with EMSGSIZE. So one argument, variable or
-// path can be at most kChunkBudget bytes (docs/protocol.md).
-inline constexpr size_t kMaxDatagramBytes = 64 * 1024;
+// Largest datagram either side sends or accepts: above the kernel's largest
+// single argument (MAX_ARG_STRLEN, 128 KiB) plus framing, so any argument
+// exec could take fits one message; below what an AF_UNIX socket sends at
+// once with the send buffer Connect() asks for.
+inline constexpr size_t kMaxDatagramBytes = 160 * 1024;
 // SCM_MAX_FD: the kernel passes at most this many fds in one message.
 inline constexpr size_t kMaxFdsPerDatagram = 253;
 // Decoder limits: the schema nests at most 4 levels deep.
@@ -103,7 +103,7 @@ Outgoing EncodeResolve(std::string_view name);
 
 // What a message of each kind costs in encoded bytes, for chunking: a chunk
 // whose items' costs add up to at most kChunkBudget always fits a datagram.
-inline constexpr size_t kChunkBudget = kMaxDatagramBytes - 1024;
+inline constexpr size_t kChunkBudget = kMaxDatagramBytes - 4096;
 size_t StringCost(size_t length);
 size_t NameCost(size_t path_length);
 inline constexpr size_t kHandleCost = 8;

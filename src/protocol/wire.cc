@@ -18,6 +18,11 @@ Result<UniqueFd> Connect(const std::string& path) {
   std::memcpy(addr.sun_path, path.data(), path.size());
   UniqueFd sock(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock) return Error::FromErrno(errno, "socket(AF_UNIX, SOCK_SEQPACKET)");
+  // A datagram must fit the send buffer whole; the default (wmem_default,
+  // often 208 KiB) is close to kMaxDatagramBytes. The kernel caps this at
+  // wmem_max (no error) and doubles it.
+  int sndbuf = static_cast<int>(2 * kMaxDatagramBytes);
+  setsockopt(sock.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   int r;
   do {
     r = connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
