@@ -91,6 +91,13 @@ UniqueFd LauncherTest::OpenDir(const std::string& path) {
   return fd;
 }
 
+void LauncherTest::AddRootIfDynamic(LauncherClient& client) {
+  if (ChildIsStatic()) return;
+  std::vector<LaunchNameInfo> root;
+  root.push_back({"/", OpenDir("/")});
+  EXPECT_TRUE(client.AddNames(std::move(root)).ok());
+}
+
 UniqueFd LauncherTest::ChildExecutable() {
   UniqueFd fd(open(ChildPath(), O_RDONLY | O_CLOEXEC));
   EXPECT_TRUE(fd.valid()) << ChildPath();
@@ -105,9 +112,12 @@ ChildRun LauncherTest::RunThroughLauncher(LauncherClient& client, const Strings&
   Strings argv = {ChildPath()};
   argv.insert(argv.end(), args.begin(), args.end());
   handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 1), std::move(report.write)});
+  bool has_root = false;
+  for (const LaunchNameInfo& n : names) has_root |= n.path == "/";
   capspawn::Status st = client.AddArgs(argv);
   if (st.ok() && !handles.empty()) st = client.AddHandles(std::move(handles));
   if (st.ok() && !names.empty()) st = client.AddNames(std::move(names));
+  if (st.ok() && !has_root) AddRootIfDynamic(client);
   if (!st.ok()) {
     run.status = st.status();
     run.err = st.error().message();

@@ -41,6 +41,9 @@ class LauncherTest : public ::testing::Test {
  public:
   // A directory fd (O_PATH).
   capspawn::UniqueFd OpenDir(const std::string& path);
+  // Sanitizer builds make spawn_child dynamic: it then needs the client's
+  // filesystem (the name "/") to find its loader. Sends that name if so.
+  void AddRootIfDynamic(capspawn::LauncherClient& client);
 
  protected:
   void SetUp() override;

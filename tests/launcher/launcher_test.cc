@@ -147,6 +147,7 @@ TEST_F(LauncherTest, ProcessNameIsSet) {
 TEST_F(LauncherTest, ExitStatusReadableAfterTheDaemonReaped) {
   LauncherClient c = Connect();
   ASSERT_TRUE(c.AddArgs({ChildPath(), "--report-fd", "-1", "--exit", "7"}).ok());
+  AddRootIfDynamic(c);
   LaunchInfo info;
   info.executable = ChildExecutable();
   Result<Process> p = c.Launch(std::move(info));

@@ -218,10 +218,10 @@ class Raw {
 
 // After any abuse: a fresh client still launches.
 void ExpectServes(LauncherTest* t, const std::string& socket) {
-  (void)t;
   Result<LauncherClient> c = LauncherClient::Connect(socket);
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(c->AddArgs({ChildPath(), "--report-fd", "-1", "--exit", "5"}).ok());
+  t->AddRootIfDynamic(*c);
   LaunchInfo info;
   info.executable.reset(open(ChildPath(), O_RDONLY | O_CLOEXEC));
   Result<Process> p = c->Launch(std::move(info));
@@ -235,6 +235,7 @@ TEST_F(LauncherTest, GarbageClosesOnlyThatConnection) {
   // A client in the middle of a launch, before and after the abuse.
   LauncherClient waiting = Connect();
   ASSERT_TRUE(waiting.AddArgs({ChildPath(), "--report-fd", "-1", "--exit", "9"}).ok());
+  AddRootIfDynamic(waiting);
   std::mt19937 rng(7);
   std::vector<std::vector<uint8_t>> abuse;
   abuse.push_back(std::vector<uint8_t>(64, 0xff));                            // garbage
