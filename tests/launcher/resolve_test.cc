@@ -3,6 +3,7 @@
 // #! behind a #!resolve), in a client and in the daemon itself.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -155,6 +156,41 @@ TEST_F(ResolveTest, TheDaemonFollowsResolveItself) {
   missing.executable.reset(open(scripts_.WriteFile("m", "#!resolve missing\n").c_str(), O_RDONLY));
   run = RunThroughLauncher(c, {}, {}, {}, std::move(missing));
   EXPECT_EQ(run.status, CAPSPAWN_ERR_INTERNAL) << run.err;
+}
+
+}  // namespace
+}  // namespace capspawn_test
+
+namespace capspawn_test {
+namespace {
+
+// The CLI over the same daemon: `capspawn resolve` and `capspawn run --launcher`.
+std::string Shell(const std::string& command, int* status) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[512];
+  while (p && fgets(buf, sizeof buf, p)) out += buf;
+  *status = p ? pclose(p) : -1;
+  return out;
+}
+
+class CliLauncherTest : public ResolveTest {};
+
+TEST_F(CliLauncherTest, ResolveAndRunThroughTheCli) {
+  int status = 0;
+  const std::string cli = std::string(CAPSPAWN_TEST_CLI) + " ";
+  std::string out = Shell(cli + "resolve --launcher " + daemon_.socket() + " tools/first", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_EQ(out,
+            "executable " + packages() + "/tools/bin/first\nloader " + packages() + "/tools/lib\n");
+  out = Shell(cli + "resolve --launcher " + daemon_.socket() + " nope", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 125);
+  EXPECT_EQ(out.rfind("capspawn: NOT_FOUND: package 'nope' not found", 0), 0u) << out;
+  out = Shell(cli + "run --launcher " + daemon_.socket() + " -- " + ChildPath() +
+                  " --report-fd -1 --exit 3",
+              &status);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << out;
+  EXPECT_NE(daemon_.Log().find("launched " + std::string(ChildPath())), std::string::npos);
 }
 
 }  // namespace
