@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: the suite as root, as the unprivileged user nobody, and under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Run as root.
+# AddressSanitizer + UndefinedBehaviorSanitizer; then each libFuzzer target for
+# a bounded time. Run as root.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 # nobody must be able to reach the build, so it lives outside the checkout.
@@ -62,6 +63,15 @@ BUILD_DIR="$work/build-asan" "$src/scripts/build.sh" -DCAPSPAWN_SANITIZE=address
   -DCAPSPAWN_BUILD_BENCH=OFF || { echo "asan build failed"; total_fail=$((total_fail + 1)); }
 [[ -d $work/build-asan ]] && run_suite asan "$work/build-asan" env \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1  # LeakSanitizer is on by default; children that must not run it (DENY jobs) turn it off themselves
+
+# 3. Fuzzing: every libFuzzer target for a bounded time (CAPSPAWN_FUZZ_SECONDS each).
+echo "=== fuzz ==="
+FUZZ_BUILD_DIR="$work/build-fuzz" "$src/scripts/fuzz.sh" "${CAPSPAWN_FUZZ_SECONDS:-30}" | tee "$work/fuzz.log"
+fuzz_ok=$(grep -c '^fuzz .*, ok$' "$work/fuzz.log")
+fuzz_bad=$(grep -c '^fuzz .*CRASH\|^fuzz build failed' "$work/fuzz.log")
+total_pass=$((total_pass + fuzz_ok))
+total_fail=$((total_fail + fuzz_bad))
+((fuzz_bad == 0 && fuzz_ok > 0)) || failed_suites+=(fuzz)
 
 echo
 echo "suites failed: ${failed_suites[*]:-none}"

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include <capspawn/fd.h>
 #include <capspawn/result.h>
 
 namespace capspawn::elf {
@@ -76,6 +77,15 @@ Result<ElfHeaders> ParseHeaders(std::span<const uint8_t> whole_file);
 
 // The PT_INTERP path; CAPSPAWN_ERR_NOT_FOUND for a program without one.
 Result<std::string> GetDynamicLinker(const ElfHeaders& headers);
+
+// Fuchsia's get_dynamic_linker: the program's dynamic linker taken from its
+// loader, a library directory (capspawn's PA_LDSVC_LOADER). The loader is
+// what the process sees at the interpreter's directory, so the linker is the
+// PT_INTERP's file name inside `loader_dir`. Returns it opened read-only and
+// checked with ParseHeaders (it must be ET_DYN without a PT_INTERP of its
+// own). NOT_FOUND: no PT_INTERP, or the loader has no such file; otherwise
+// ParseHeaders' statuses, the message naming the file.
+Result<UniqueFd> GetDynamicLinker(int loader_dir, const ElfHeaders& program);
 
 // The system page size (sysconf(_SC_PAGESIZE)).
 size_t PageSize();

@@ -38,9 +38,12 @@ struct LaunchInfo {
 };
 
 // What CreateWithoutStarting returns: the process, created, exec'd and
-// stopped before its first instruction. Linux has no VMAR handle.
+// stopped before its first instruction. Start it with capspawn_start() on
+// its pidfd (capspawn/start.h). Linux has no VMAR: root_vmar is its
+// /proc/PID/mem, read-write.
 struct ProcessStartData {
   Process process;
+  UniqueFd root_vmar;
   int32_t thread = 0;  // tid of the initial thread
   uint64_t entry = 0;
   uint64_t stack = 0;

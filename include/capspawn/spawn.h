@@ -36,6 +36,18 @@ extern "C" {
 #define CAPSPAWN_ACTION_SET_NAME ((uint32_t)0x0005u)
 #define CAPSPAWN_ACTION_CLONE_DIR ((uint32_t)0x0006u)
 
+// capspawn extensions (not in fdio; numbered from 0x1001 so that fdio's
+// future actions never collide). See docs/spawn.md.
+// As ADD_NS_ENTRY (ns.prefix, ns.handle, consumed), mounted read-only.
+#define CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY ((uint32_t)0x1001u)
+// An empty tmpfs of the child's own at dir.prefix.
+#define CAPSPAWN_ACTION_ADD_NS_TMPFS ((uint32_t)0x1002u)
+// procfs at dir.prefix, of a new pid namespace in which the program is pid 1.
+#define CAPSPAWN_ACTION_ADD_NS_PROC ((uint32_t)0x1003u)
+// A read-only directory at dir.prefix holding the device nodes null, zero
+// and urandom (bind mounts of the caller's /dev/null, /dev/zero, /dev/urandom).
+#define CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL ((uint32_t)0x1004u)
+
 typedef struct capspawn_action {
   uint32_t action;
   union {

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,6 +58,8 @@ struct ChildArgs {
   unsigned dev_null_mask = 0;  // bit t: std fd t gets /dev/null
   bool legacy = false;         // clone() fallback: no CLONE_INTO_CGROUP/CLEAR_SIGHAND
   const Credentials* credentials = nullptr;
+  bool set_stack_limit = false;
+  rlimit stack_limit{};
 };
 
 thread_local const Credentials* t_credentials = nullptr;
@@ -130,6 +133,23 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     if (r < 0) return ChildFail(e, "move the executable fd", static_cast<int>(-r));
     exec_fd = static_cast<int>(r);
   }
+  // The hooks' own fds, likewise; kept[] lists every fd above the targets
+  // that must survive step 4, in ascending order.
+  int kept[LaunchPlan::kMaxHookFds + 1];
+  size_t kept_count = 0;
+  kept[kept_count++] = exec_fd;
+  for (const LaunchPlan::HookFd& h : p.hook_fds) {
+    int fd = h.fd;
+    if (fd <= a->max_target) {
+      r = Sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, a->keep_below);
+      if (r < 0) return ChildFail(e, "move a setup fd", static_cast<int>(-r));
+      fd = static_cast<int>(r);
+    }
+    *h.child_fd = fd;
+    size_t j = kept_count++;
+    for (; j > 0 && kept[j - 1] > fd; --j) kept[j] = kept[j - 1];
+    kept[j] = fd;
+  }
 
   // 3. Sources above the highest target, then each target placed. A fd that
   //    stays where it is (stdio, usually) only loses close-on-exec: no other
@@ -167,8 +187,12 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
       if (d < 0) return ChildFail(e, "place /dev/null for stdio", static_cast<int>(-d));
     }
   }
-  CloseRange(static_cast<unsigned>(a->max_target + 1), static_cast<unsigned>(exec_fd - 1));
-  CloseRange(static_cast<unsigned>(exec_fd + 1), ~0U);
+  unsigned next = static_cast<unsigned>(a->max_target + 1);
+  for (size_t k = 0; k < kept_count; ++k) {
+    CloseRange(next, static_cast<unsigned>(kept[k] - 1));
+    next = static_cast<unsigned>(kept[k] + 1);
+  }
+  CloseRange(next, ~0U);
 
   // 5. The plan's own steps (namespaces, mounts...).
   for (size_t h = 0; h < p.hooks.size(); ++h) {
@@ -176,6 +200,11 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
       if (e->step == nullptr) ChildFail(e, "setup step", EINVAL);
       return -1;
     }
+  }
+
+  if (a->set_stack_limit) {
+    r = Sys(SYS_prlimit64, 0, RLIMIT_STACK, reinterpret_cast<long>(&a->stack_limit), 0);
+    if (r < 0) return ChildFail(e, "setrlimit(RLIMIT_STACK)", static_cast<int>(-r));
   }
 
   // 6. Who the program runs as. Raw syscalls: libc's wrappers would signal
@@ -211,8 +240,8 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
 
   if (p.listen_pid_env) FormatPid(p.listen_pid_env + sizeof("LISTEN_PID=") - 1, Sys(SYS_getpid));
 
-  // Stop at exec so the parent can name the process (see exec_stop.h).
-  if (p.name) {
+  // Stop at exec so the parent can name the process or inspect it (see exec_stop.h).
+  if (p.name || p.stop_at_exec) {
     r = Sys(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
     if (r < 0) return ChildFail(e, "ptrace(PTRACE_TRACEME)", static_cast<int>(-r));
   }
@@ -365,6 +394,13 @@ Result<Process> Launch(const LaunchPlan& plan) {
     keep_below = std::max(keep_below, f.source + 1);
   }
   keep_below = std::max(keep_below, max_target + 1);
+  if (plan.hook_fds.size() > LaunchPlan::kMaxHookFds) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, "launch: too many setup fds");
+  }
+  for (const LaunchPlan::HookFd& h : plan.hook_fds) {
+    if (h.fd < 0 || !h.child_fd) return Error(CAPSPAWN_ERR_BAD_HANDLE, "launch: bad setup fd");
+    keep_below = std::max(keep_below, h.fd + 1);
+  }
   for (int t = 0; t < 3; ++t) {
     if (!(targets_seen[0] & (uint64_t{1} << t))) a.dev_null_mask |= 1u << t;
   }
@@ -395,6 +431,24 @@ Result<Process> Launch(const LaunchPlan& plan) {
     std::snprintf(exec_proc_path, sizeof exec_proc_path, "/proc/%d/task/%d/fd/%d", getpid(),
                   gettid(), plan.exec_fd);
     via_proc = true;
+  }
+
+  if (plan.min_stack_size > 0) {
+    // Planned here: the child only calls prlimit with the numbers.
+    rlimit cur;
+    if (getrlimit(RLIMIT_STACK, &cur) != 0)
+      return Error::FromErrno(errno, "getrlimit(RLIMIT_STACK)");
+    if (cur.rlim_cur == RLIM_INFINITY || cur.rlim_cur >= plan.min_stack_size) {
+      // Already enough: a higher limit is never lowered.
+    } else if (cur.rlim_max != RLIM_INFINITY && cur.rlim_max < plan.min_stack_size) {
+      return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                   "minimum stack size " + std::to_string(plan.min_stack_size) +
+                       " exceeds the hard RLIMIT_STACK " + std::to_string(cur.rlim_max));
+    } else {
+      a.set_stack_limit = true;
+      a.stack_limit.rlim_cur = plan.min_stack_size;
+      a.stack_limit.rlim_max = cur.rlim_max;
+    }
   }
 
   StackLease stack;
@@ -432,12 +486,19 @@ Result<Process> Launch(const LaunchPlan& plan) {
 
     UniqueFd pidfd(at.pidfd);
     if (a.error.step == nullptr) {
-      if (plan.name) {
+      if (plan.name || plan.stop_at_exec) {
         const pid_t pid = static_cast<pid_t>(at.ret);
         Status st = WaitExecStop(pid, pidfd.get());
+        if (!st.ok() && plan.stop_at_exec) {
+          // No process to hand back stopped: reap what ended (or kill it).
+          (void)KillPidfd(pidfd.get(), SIGKILL);
+          siginfo_t info;
+          waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED);
+          return st.error();
+        }
         if (st.ok()) {
-          Status named = SetNameInStoppedChild(pid, plan.name);
-          Status resumed = ResumeStoppedChild(pid);
+          Status named = plan.name ? SetNameInStoppedChild(pid, plan.name) : Status();
+          Status resumed = plan.stop_at_exec || !named.ok() ? Status() : ResumeStoppedChild(pid);
           if (!named.ok() || !resumed.ok()) {
             // Nothing half-made survives: the caller gets no process.
             (void)KillPidfd(pidfd.get(), SIGKILL);  // our own child: cannot fail but by exiting

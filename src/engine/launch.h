@@ -70,6 +70,16 @@ struct LaunchPlan {
     const void* arg;
   };
   std::vector<Hook> hooks;
+  // Fds the hooks read besides the fd table (a cached namespace's nsfs
+  // fds): the child keeps them, close-on-exec, until exec, moved above the
+  // fd targets when needed, and stores each one's number in the child at
+  // *child_fd (the child shares this memory). At most kMaxHookFds.
+  struct HookFd {
+    int fd;
+    int* child_fd;
+  };
+  static constexpr size_t kMaxHookFds = 4;
+  std::vector<HookFd> hook_fds;
   // Seccomp filter installed last (with no_new_privs), or null.
   const sock_fprog* seccomp_filter = nullptr;
   // The name /proc/PID/comm shows (SET_NAME), or null for the kernel's
@@ -78,6 +88,14 @@ struct LaunchPlan {
   const char* name = nullptr;
   // Credentials the child switches to (null: keep the caller's).
   const Credentials* credentials = nullptr;
+  // Leave the child stopped at its exec, still traced by the thread that
+  // called Launch() (ProcessBuilder reads its registers, then detaches it
+  // into a group stop; see src/builder/). A child that dies before its exec
+  // stop is then an error (BAD_STATE), reaped.
+  bool stop_at_exec = false;
+  // Minimum main-thread stack: the child raises its RLIMIT_STACK soft limit
+  // to this floor before exec (never lowers it); 0 leaves it alone.
+  uint64_t min_stack_size = 0;
 };
 
 // Credentials every Launch on this thread applies while the scope lives, when

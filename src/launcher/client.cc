@@ -97,6 +97,7 @@ Result<ProcessStartData> SendCreateWithoutStarting(int sock, const protocol::Lau
   }
   ProcessStartData out;
   out.process = Process(std::move(reply->start.process));
+  out.root_vmar = std::move(reply->start.root_vmar);
   out.thread = reply->start.thread;
   out.entry = reply->start.entry;
   out.stack = reply->start.stack;

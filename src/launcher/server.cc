@@ -1,6 +1,7 @@
 #include "launcher/server.h"
 
 #include <capspawn/spawn.h>
+#include <capspawn/start.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -327,7 +328,10 @@ class Connection {
   void AddNames(std::vector<protocol::NameEntry> names);
   void AddHandles(std::vector<protocol::HandleEntry> handles);
   Status Reply(const protocol::Outgoing& reply);
-  Result<Process> Launch(protocol::LaunchInfo info, std::string* summary);
+  // Launch, or CreateWithoutStarting when `start` is set (the process then
+  // waits before its first instruction and *start describes it).
+  Result<Process> Launch(protocol::LaunchInfo info, std::string* summary,
+                         protocol::StartData* start = nullptr);
   // The client's cgroup directory; empty with *same_as_daemon when it is the daemon's.
   Result<UniqueFd> ClientCgroup(bool* same_as_daemon);
   Result<int> ChooseJob(const protocol::LaunchInfo& info, UniqueFd* holder, bool differs);
@@ -500,7 +504,8 @@ Result<int> Connection::ChooseJob(const protocol::LaunchInfo& info, UniqueFd* ho
   return info.job.get();
 }
 
-Result<Process> Connection::Launch(protocol::LaunchInfo info, std::string* summary) {
+Result<Process> Connection::Launch(protocol::LaunchInfo info, std::string* summary,
+                                   protocol::StartData* start) {
   Pending st = std::move(pending_);  // the state resets, whatever happens
   pending_ = Pending();
   *summary = FdTarget(info.executable.get());
@@ -604,9 +609,25 @@ Result<Process> Connection::Launch(protocol::LaunchInfo info, std::string* summa
   t_server = server_;
   int pidfd = -1;
   char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
-  capspawn_status_t status =
-      capspawn_spawn_vmo(*job, flags, info.executable.release(), argv.data(), envp.data(),
-                         actions.size(), actions.data(), &pidfd, err);
+  capspawn_status_t status;
+  if (start) {
+    capspawn_start_data_t data{};
+    status = capspawn_create_without_starting(*job, flags, nullptr, info.executable.release(),
+                                              argv.data(), envp.data(), actions.size(),
+                                              actions.data(), &data, err);
+    if (status == CAPSPAWN_OK) {
+      pidfd = data.process;
+      start->root_vmar.reset(data.root_vmar);
+      start->thread = data.thread;
+      start->entry = data.entry;
+      start->stack = data.stack;
+      start->base = data.base;
+      start->vdso_base = data.vdso_base;
+    }
+  } else {
+    status = capspawn_spawn_vmo(*job, flags, info.executable.release(), argv.data(), envp.data(),
+                                actions.size(), actions.data(), &pidfd, err);
+  }
   t_client = nullptr;
   t_server = nullptr;
   if (status != CAPSPAWN_OK) return Error(status, err);
@@ -653,29 +674,26 @@ void Connection::Run() {
       case RequestKind::kAddHandles:
         AddHandles(std::move(r.handles));
         break;
-      case RequestKind::kLaunch: {
+      case RequestKind::kLaunch:
+      case RequestKind::kCreateWithoutStarting: {
+        const bool suspended = r.kind == RequestKind::kCreateWithoutStarting;
         std::string summary;
-        Result<Process> p = Launch(std::move(r.info), &summary);
-        Status sent = p.ok() ? Reply(protocol::EncodeProcessReply(p->pidfd().get()))
-                             : Reply(protocol::EncodeErrorReply(p.status(), p.error().message()));
+        protocol::StartData data;
+        Result<Process> p = Launch(std::move(r.info), &summary, suspended ? &data : nullptr);
+        Status sent = !p.ok() ? Reply(protocol::EncodeErrorReply(p.status(), p.error().message()))
+                      : suspended ? Reply(protocol::EncodeStartDataReply(p->pidfd().get(), data))
+                                  : Reply(protocol::EncodeProcessReply(p->pidfd().get()));
         if (p.ok()) {
           if (!server_->options_.quiet) {
-            Log("launched " + summary + ": pid " + std::to_string(p->pid()));
+            Log(std::string(suspended ? "created (not started) " : "launched ") + summary +
+                ": pid " + std::to_string(p->pid()));
           }
           server_->reaper_.Watch(UniqueFd(p->release()));
         } else {
-          Log("launch " + summary + " failed: " + capspawn_status_string(p.status()) + ": " +
-              p.error().message());
+          Log(std::string(suspended ? "create " : "launch ") + summary +
+              " failed: " + capspawn_status_string(p.status()) + ": " + p.error().message());
         }
         if (!sent.ok()) return;
-        break;
-      }
-      case RequestKind::kCreateWithoutStarting: {
-        pending_ = Pending();  // reset, as after every launch
-        const char* msg =
-            "CreateWithoutStarting is not built yet: it needs ProcessBuilder (issue 5)";
-        Log(msg);
-        if (!Reply(protocol::EncodeErrorReply(CAPSPAWN_ERR_NOT_SUPPORTED, msg)).ok()) return;
         break;
       }
       case RequestKind::kResolve: {

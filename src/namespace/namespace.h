@@ -1,6 +1,7 @@
 // Private mount namespaces: what the child sees of the filesystem. Planned in
-// the parent (paths, inodes, labels), built by an allocation-free child hook.
-// See docs/namespaces.md.
+// the parent as a list of mount operations, run by an allocation-free child
+// hook, and cached: a repeated configuration is built once and entered with
+// setns. See docs/namespaces.md.
 #ifndef CAPSPAWN_SRC_NAMESPACE_NAMESPACE_H_
 #define CAPSPAWN_SRC_NAMESPACE_NAMESPACE_H_
 
@@ -8,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,12 +21,20 @@
 
 namespace capspawn::ns {
 
-// A handed directory: bound at `path` in the child.
+enum class EntryKind : uint8_t {
+  kBind,        // the handed directory `fd`, bound at `path`
+  kTmpfs,       // an empty tmpfs of the child's own (capspawn extension)
+  kProc,        // procfs of a new pid namespace (capspawn extension)
+  kDevMinimal,  // a read-only tmpfs holding null, zero, urandom (capspawn extension)
+};
+
+// One entry of the child's namespace, in action order.
 struct Entry {
   std::string path;  // absolute, normalised
-  int fd;            // borrowed: a directory (O_PATH is enough)
+  int fd = -1;       // kBind: borrowed, a directory (O_PATH is enough)
   bool read_only = false;
   size_t action_index = SIZE_MAX;  // for messages; SIZE_MAX: not from an action
+  EntryKind kind = EntryKind::kBind;
 };
 
 struct Request {
@@ -34,29 +44,38 @@ struct Request {
   int loader_fd = -1;                        // a library directory, borrowed
   bool default_ldsvc = false;                // DEFAULT_LDSVC
   const elf::ElfHeaders* headers = nullptr;  // the program's; null: unknown (execute-only)
+  bool use_cache = true;                     // false: build in the child every time
 };
 
-// One bind the child makes. Strings live in the Plan.
-struct ChildMount {
-  const char* source;  // the directory's path in the caller's tree
-  const char* target;  // relative to the new root ("usr/lib"), never empty
-  dev_t dev;
-  ino_t ino;
-  bool read_only;
-  bool optional;          // a loader directory whose target may be missing inside an entry
-  const char* step_open;  // "mount /data (action 2): open"...
-  const char* step_check;
-  const char* step_tree;
-  const char* step_move;
-  const char* step_ro;
+// One step of the child's build. Indexes name scratch fd slots of the plan.
+enum class OpKind : uint8_t {
+  kOpenTree,    // slot[a] = open_tree(path, CLONE|RECURSIVE) [read-only], checked by (dev, ino)
+  kMountTmpfs,  // mount a tmpfs on `path` (absolute, in the child's current view)
+  kMountProc,   // mount procfs on `path`
+  kOpenDir,     // slot[a] = open(path, O_PATH|O_DIRECTORY)
+  kMkdir,       // mkdirat(slot[a], rel) (EEXIST is fine)
+  kMkfile,      // an empty file at slot[a]/rel, a mountpoint for a non-directory
+  kSymlink,     // symlinkat(link, slot[a], rel)
+  kMove,        // move_mount(slot[b] -> slot[a]/rel), then close slot[b]
+  kReadOnly,    // mount_setattr(slot[a]/rel, RDONLY), recursive when `flag`
+  kPivot,       // slot[a] becomes "/", the old root is detached
+  kChdir,       // chdir(path); a failure leaves the cwd at "/"
 };
 
-// A directory or symlink created in the private root's tmpfs.
-struct ChildNode {
-  const char* path;  // relative to the new root
-  const char* link;  // symlink target, or null for a directory
-  const char* step;
+struct Op {
+  OpKind kind;
+  bool flag = false;  // kOpenTree: read-only; kMove: optional (ENOENT skips); kReadOnly: recursive
+  int a = -1;
+  int b = -1;
+  const char* path = nullptr;  // absolute path, or relative to slot[a] ("" = slot[a] itself)
+  const char* link = nullptr;  // kSymlink: the target; kOpenTree: unused
+  dev_t dev = 0;               // kOpenTree: the expected directory; ino 0: no check
+  ino_t ino = 0;
+  const char* label = nullptr;  // "mount /data (action 2)"
+  const char* step = nullptr;   // "open_tree"...
 };
+
+struct CachedNamespace;
 
 // Everything the child needs. Immobile once Apply() has pointed the launch
 // plan at it: keep it alive, unmoved, until Launch() returns. One launch each.
@@ -66,23 +85,32 @@ class Plan {
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
 
-  // What the child runs (read by the hook; filled by PlanNamespace).
-  uint64_t clone_flags = 0;
-  bool user_ns = false;
-  bool private_root = false;      // false: the caller's tree with mounts on top
-  const char* staging = nullptr;  // where the private root's tmpfs is mounted before pivot_root
+  uint64_t clone_flags = 0;  // CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID
+  bool user_ns = false;      // write uid_map/gid_map first
   const char* uid_map = nullptr;
   const char* gid_map = nullptr;
-  std::vector<ChildNode> nodes;
-  std::vector<ChildMount> mounts;
-  std::vector<int> trees;  // scratch, one per mount (the child's open_tree fds)
+  std::vector<Op> ops;
+  int slot_count = 0;
+  std::vector<int> slots;  // scratch, the child's fds
 
-  // Owned storage behind the pointers above.
-  std::vector<std::unique_ptr<std::string>> strings;
+  // A cached namespace to enter instead of building one (see ns_cache.cc).
+  std::shared_ptr<const CachedNamespace> cached;
+  bool private_copy = false;  // unshare(CLONE_NEWNS) after entering it
+  int user_fd_child = -1;     // the cached fds' numbers in the child
+  int mnt_fd_child = -1;
+  std::vector<Op> per_spawn_ops;  // run after entering (tmpfs mounts)
+
+  // What the child reports on failure: "label: step path", composed in place.
+  char error_text[768] = {};
+
   const char* Keep(std::string s) {
-    strings.push_back(std::make_unique<std::string>(std::move(s)));
-    return strings.back()->c_str();
+    strings_.push_back(std::move(s));
+    return strings_.back().c_str();
   }
+  int NewSlot() { return slot_count++; }
+
+ private:
+  std::deque<std::string> strings_;  // stable addresses behind the pointers above
 };
 
 // Plans the child's filesystem. Empty (nullptr) when nothing is needed: the
@@ -90,14 +118,19 @@ class Plan {
 // "mount /data (action 2): ..."; a dynamic program with no loader and no
 // CLONE_NAMESPACE is INVALID_ARGS naming its interpreter; a host without user
 // namespaces (for a non-root caller) is NOT_SUPPORTED naming the setting.
+// A private-root configuration seen before is taken from the cache (built
+// now, by a short-lived builder process, when it is not there yet).
 Result<std::unique_ptr<Plan>> PlanNamespace(const Request& request);
 
-// Adds the clone flags and the child hook. Call after plan->fds is final; the
-// hook uses no fds of its own beyond those it opens and closes itself.
+// Adds the clone flags, the fds and the child hook.
 void Apply(Plan& plan, engine::LaunchPlan* launch);
 
-// The child hook (exposed for tests).
+// The child hooks (exposed for tests): build from the ops, or enter the cache.
 int BuildInChild(const void* plan, engine::ChildError* error);
+int EnterCachedInChild(const void* plan, engine::ChildError* error);
+// Runs ops in the child or the builder; -1 after ChildFail.
+int RunOps(const Op* ops, size_t count, int* slots, char* error_text, size_t error_size,
+           engine::ChildError* error);
 
 // "/" or "/a/b": absolute, no empty, "." or ".." component, no trailing '/'.
 bool IsNormalisedAbsolute(const std::string& path);
@@ -105,6 +138,22 @@ bool IsNormalisedAbsolute(const std::string& path);
 // Whether this process may create user namespaces; the error names the host
 // setting that forbids it. Cached after the first call.
 Status CheckUserNamespaces();
+
+// The namespace cache.
+struct CacheStats {
+  size_t size = 0;       // namespaces held
+  size_t capacity = 0;   // at most this many (LRU)
+  uint64_t hits = 0;     // spawns that entered a cached namespace
+  uint64_t builds = 0;   // namespaces built by the builder
+  uint64_t flushes = 0;  // times a mount-table change emptied the cache
+  bool enabled = false;  // false: CAPSPAWN_NS_CACHE=0, or no /proc/self/mounts
+};
+CacheStats GetCacheStats();
+// Closes every cached namespace's fds (their namespaces die with the last
+// process in them). Spawns in flight keep theirs until they return.
+void ClearCache();
+// Tests: capacity (0 disables the cache). Returns the previous capacity.
+size_t SetCacheCapacityForTesting(size_t capacity);
 
 }  // namespace capspawn::ns
 

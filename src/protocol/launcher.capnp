@@ -42,7 +42,7 @@ struct Request {
 
 struct StartData {
   process @0 :UInt32;                  # fd index: the pidfd
-  rootVmar @1 :UInt32 = 0xffffffff;    # fd index; Linux has no VMAR handle: always noFd
+  rootVmar @1 :UInt32 = 0xffffffff;    # fd index: /proc/PID/mem, read-write (Linux has no VMAR), or noFd
   thread @2 :Int32;                    # tid of the initial thread
   entry @3 :UInt64;
   stack @4 :UInt64;

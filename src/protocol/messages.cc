@@ -222,10 +222,10 @@ Result<Reply> DecodeReplyUnsafe(kj::ArrayPtr<const capnp::word> words, FdTable& 
       wire::StartData::Reader s = root.getStartData();
       Result<UniqueFd> p = fds.Take(s.getProcess(), "reply: start data process");
       if (!p.ok()) return p.error();
-      if (s.getRootVmar() != kNoFd) {
-        return Error(CAPSPAWN_ERR_INVALID_ARGS, "reply: start data names a root VMAR fd");
-      }
+      Result<UniqueFd> vmar = fds.TakeOptional(s.getRootVmar(), "reply: start data root VMAR");
+      if (!vmar.ok()) return vmar.error();
       out.start.process = std::move(p.value());
+      out.start.root_vmar = std::move(vmar.value());
       out.start.thread = s.getThread();
       out.start.entry = s.getEntry();
       out.start.stack = s.getStack();
@@ -390,12 +390,17 @@ Outgoing EncodeStartDataReply(int pidfd, const StartData& data) {
   root.setStatus(CAPSPAWN_OK);
   auto s = root.initStartData();
   s.setProcess(0);
+  std::vector<int> fds = {pidfd};
+  if (data.root_vmar) {
+    s.setRootVmar(1);
+    fds.push_back(data.root_vmar.get());
+  }
   s.setThread(data.thread);
   s.setEntry(data.entry);
   s.setStack(data.stack);
   s.setBase(data.base);
   s.setVdsoBase(data.vdso_base);
-  return Finish(message, {pidfd});
+  return Finish(message, std::move(fds));
 }
 
 Outgoing EncodeResolvedReply(int executable, int loader) {

@@ -110,6 +110,7 @@ inline constexpr size_t kHandleCost = 8;
 
 struct StartData {
   UniqueFd process;
+  UniqueFd root_vmar;  // /proc/PID/mem, read-write (capspawn_start_data_t::root_vmar)
   int32_t thread = 0;
   uint64_t entry = 0, stack = 0, base = 0, vdso_base = 0;
 };

@@ -10,23 +10,6 @@ namespace {
 
 std::string ActionName(size_t i) { return "action " + std::to_string(i); }
 
-// Handles of these types describe the process itself; Linux gives a process
-// those by other means, and only the spawner may set them on Fuchsia.
-bool IsKernelOwnedType(uint32_t type) {
-  switch (type) {
-    case CAPSPAWN_PA_PROC_SELF:
-    case CAPSPAWN_PA_THREAD_SELF:
-    case CAPSPAWN_PA_VMAR_ROOT:
-    case CAPSPAWN_PA_VMAR_LOADED:
-    case CAPSPAWN_PA_VMO_VDSO:
-    case CAPSPAWN_PA_VMO_STACK:
-    case CAPSPAWN_PA_VMO_EXECUTABLE:
-      return true;
-    default:
-      return false;
-  }
-}
-
 int* ConsumedFd(const capspawn_action_t& a) {
   switch (a.action) {
     case CAPSPAWN_ACTION_TRANSFER_FD:
@@ -34,6 +17,7 @@ int* ConsumedFd(const capspawn_action_t& a) {
     case CAPSPAWN_ACTION_ADD_HANDLE:
       return const_cast<int*>(&a.h.handle);
     case CAPSPAWN_ACTION_ADD_NS_ENTRY:
+    case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
       return const_cast<int*>(&a.ns.handle);
     default:
       return nullptr;
@@ -52,6 +36,21 @@ std::vector<UniqueFd> TakeConsumed(size_t count, const capspawn_action_t* action
 }
 
 }  // namespace
+
+bool IsKernelOwnedType(uint32_t type) {
+  switch (type) {
+    case CAPSPAWN_PA_PROC_SELF:
+    case CAPSPAWN_PA_THREAD_SELF:
+    case CAPSPAWN_PA_VMAR_ROOT:
+    case CAPSPAWN_PA_VMAR_LOADED:
+    case CAPSPAWN_PA_VMO_VDSO:
+    case CAPSPAWN_PA_VMO_STACK:
+    case CAPSPAWN_PA_VMO_EXECUTABLE:
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool IsOpen(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
 
@@ -114,11 +113,29 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         if (st.ok()) st = add_fd(i, a.fd.local_fd, a.fd.target_fd);
         break;
       case CAPSPAWN_ACTION_ADD_NS_ENTRY:
+      case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
         st = consumed(i, a.ns.handle, "namespace entry: handle");
         if (st.ok() && !a.ns.prefix)
           st =
               Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
-        if (st.ok()) cfg.ns_entries.push_back({a.ns.prefix, a.ns.handle, i, false});
+        if (st.ok()) {
+          cfg.ns_entries.push_back(
+              {a.ns.prefix, a.ns.handle, i, a.action == CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY});
+        }
+        break;
+      case CAPSPAWN_ACTION_ADD_NS_TMPFS:
+      case CAPSPAWN_ACTION_ADD_NS_PROC:
+      case CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL:
+        if (!a.dir.prefix) {
+          st =
+              Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
+        } else {
+          const ns::EntryKind kind =
+              a.action == CAPSPAWN_ACTION_ADD_NS_TMPFS  ? ns::EntryKind::kTmpfs
+              : a.action == CAPSPAWN_ACTION_ADD_NS_PROC ? ns::EntryKind::kProc
+                                                        : ns::EntryKind::kDevMinimal;
+          cfg.ns_entries.push_back({a.dir.prefix, -1, i, false, kind});
+        }
         break;
       case CAPSPAWN_ACTION_CLONE_DIR:
         if (!a.dir.prefix) {

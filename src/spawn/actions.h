@@ -12,14 +12,16 @@
 #include <capspawn/result.h>
 
 #include "engine/launch.h"
+#include "namespace/namespace.h"
 
 namespace capspawn::spawn {
 
 struct NsEntry {
   std::string path;
-  int fd;  // owned by SpawnConfig::owned
+  int fd;  // owned by SpawnConfig::owned; -1 for tmpfs, proc, dev
   size_t action_index;
   bool read_only = false;
+  ns::EntryKind kind = ns::EntryKind::kBind;
 };
 
 struct TypedHandle {
@@ -44,6 +46,11 @@ struct SpawnConfig {
 // failure), then validates the actions in order. Messages name the action index.
 Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
                                    const capspawn_action_t* actions);
+
+// Handle types that describe the process itself (PROC_SELF, THREAD_SELF,
+// VMAR_ROOT, VMAR_LOADED, VMO_VDSO, VMO_STACK, VMO_EXECUTABLE): Linux gives
+// a process those by other means, and only the spawner sets them on Fuchsia.
+bool IsKernelOwnedType(uint32_t type);
 
 // Whether fd is an open fd of this process.
 bool IsOpen(int fd);

@@ -18,6 +18,7 @@
 #include "namespace/namespace.h"
 #include "spawn/actions.h"
 #include "spawn/program.h"
+#include "spawn/request.h"
 
 extern char** environ;
 
@@ -87,12 +88,15 @@ char* const* BuildEnvironment(uint32_t flags, const char* const* explicit_env,
   return out->ptrs.data();
 }
 
-Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd program_fd,
-                      const char* const* argv, const char* const* env, size_t action_count,
-                      const capspawn_action_t* actions) {
-  Result<SpawnConfig> collected = CollectActions(flags, action_count, actions);
-  if (!collected.ok()) return collected.error();
-  SpawnConfig& cfg = collected.value();
+}  // namespace
+
+Result<Launched> Execute(Request request) {
+  SpawnConfig& cfg = request.config;
+  const int job = request.job;
+  const uint32_t flags = request.flags;
+  const char* const path = request.path;
+  const char* const* const argv = request.argv;
+  const char* const* const env = request.env;
 
   if (flags & ~kKnownFlags) {
     return Error(
@@ -143,7 +147,8 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
   for (int t = 0; t < 3; ++t) stdio_open[t] = (flags & CAPSPAWN_CLONE_STDIO) && IsOpen(t);
 
   // The program.
-  Result<ProgramFile> file = path ? OpenProgramPath(path) : AdoptProgramFd(std::move(program_fd));
+  Result<ProgramFile> file =
+      path ? OpenProgramPath(path) : AdoptProgramFd(std::move(request.program_fd));
   if (!file.ok()) return file.error();
   std::string script_path = path ? path : (argv[0] ? argv[0] : "");
   Result<Program> program = ResolveProgram(std::move(file.value()), script_path, argv);
@@ -153,7 +158,7 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
   ns::Request nreq;
   nreq.clone_namespace = clone_ns;
   for (const NsEntry& e : cfg.ns_entries) {
-    nreq.entries.push_back({e.path, e.fd, e.read_only, e.action_index});
+    nreq.entries.push_back({e.path, e.fd, e.read_only, e.action_index, e.kind});
   }
   nreq.clone_dirs = cfg.clone_dirs;
   nreq.loader_fd = cfg.loader_fd >= 0 ? cfg.loader_fd : program->loader.get();
@@ -198,9 +203,42 @@ Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd progra
   }
   plan.exec_fd = program->fd.get();
   if (cfg.name) plan.name = cfg.name->c_str();
+  plan.stop_at_exec = request.stop_at_exec;
+  plan.min_stack_size = request.min_stack_size;
   // The namespace plan stays alive and in place until Launch returns.
   if (nsplan.value()) ns::Apply(*nsplan.value(), &plan);
-  return engine::Launch(plan);
+  Result<Process> process = engine::Launch(plan);
+  if (!process.ok()) return process.error();
+  return Launched{std::move(process.value()), std::move(program->headers)};
+}
+
+Result<Launched> ExecuteActions(int job, uint32_t flags, const char* path, UniqueFd program_fd,
+                                const char* const* argv, const char* const* env,
+                                size_t action_count, const capspawn_action_t* actions,
+                                bool stop_at_exec) {
+  Result<SpawnConfig> collected = CollectActions(flags, action_count, actions);
+  if (!collected.ok()) return collected.error();
+  Request request;
+  request.job = job;
+  request.flags = flags;
+  request.path = path;
+  request.program_fd = std::move(program_fd);
+  request.argv = argv;
+  request.env = env;
+  request.config = std::move(collected.value());
+  request.stop_at_exec = stop_at_exec;
+  return Execute(std::move(request));
+}
+
+namespace {
+
+Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd program_fd,
+                      const char* const* argv, const char* const* env, size_t action_count,
+                      const capspawn_action_t* actions) {
+  Result<Launched> launched = ExecuteActions(job, flags, path, std::move(program_fd), argv, env,
+                                             action_count, actions, /*stop_at_exec=*/false);
+  if (!launched.ok()) return launched.error();
+  return std::move(launched.value().process);
 }
 
 capspawn_status_t Report(Result<Process> r, int* process_out, char* err_msg_out) {

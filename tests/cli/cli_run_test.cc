@@ -1,6 +1,8 @@
 // `capspawn run` end to end: the real binary spawns real programs.
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -465,6 +467,54 @@ TEST(CliRunWait, SignalsToCapspawnReachTheChild) {
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM) << ReadAll(err);
   close(out);
   close(err);
+}
+
+}  // namespace
+}  // namespace capspawn::cli_test
+
+namespace capspawn::cli_test {
+namespace {
+
+// The namespace presets bwrap users expect, together (docs/cli.md).
+TEST(CliRunNamespace, PresetsBuildTheChildsFilesystem) {
+  if (access("/bin/busybox", X_OK) != 0) GTEST_SKIP() << "/bin/busybox is not installed";
+  char bin[PATH_MAX];
+  ASSERT_NE(realpath("/bin/busybox", bin), nullptr);
+  std::string bin_dir(bin);
+  bin_dir.resize(bin_dir.rfind('/'));
+  char tmpl[] = "/tmp/capspawn-cli-ns-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  CliResult r = RunCli({"run", "--clone=stdio", "--ro-ns", "/bb=" + bin_dir, "--ns", "/d=" + dir,
+                        "--tmpfs", "/tmp", "--proc", "--dev-minimal", "/bin/busybox", "sh", "-c",
+                        "ls /; echo x > /tmp/f && cat /tmp/f; echo hi > /dev/null && echo devok; "
+                        "ls /dev; ls /proc/self/status; echo $$; touch /d/w && echo rw; "
+                        "touch /bb/x 2>/dev/null || echo ro"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "bb\nd\ndev\nproc\ntmp\nx\ndevok\nnull\nurandom\nzero\n/proc/self/status\n1\nrw\nro\n");
+  struct stat st;
+  EXPECT_EQ(stat((dir + "/w").c_str(), &st), 0) << "a --ns entry writes to the directory itself";
+  unlink((dir + "/w").c_str());
+  rmdir(dir.c_str());
+}
+
+TEST(CliRunNamespace, LdsvcRunsADynamicProgram) {
+  const char* libdir = "/usr/lib/x86_64-linux-gnu";
+  if (access("/usr/bin/python3", X_OK) != 0 || access(libdir, F_OK) != 0) {
+    GTEST_SKIP() << "needs /usr/bin/python3 and " << libdir;
+  }
+  CliResult r =
+      RunCli({"run", "--clone=stdio", "--ro-ns", "/usr=/usr", "--ldsvc", libdir, "/usr/bin/python3",
+              "-S", "-c", "import os; print(sorted(os.listdir('/')))"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "['lib', 'lib64', 'usr']\n");
+
+  // Without a loader: INVALID_ARGS naming the interpreter, before any process exists.
+  r = RunCli({"run", "--clone=stdio", "--ro-ns", "/usr=/usr", "/usr/bin/python3", "-c", "1"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_NE(r.err.find("INVALID_ARGS"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ld-linux"), std::string::npos) << r.err;
 }
 
 }  // namespace

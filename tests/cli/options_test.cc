@@ -131,12 +131,37 @@ TEST(CliOptions, HandleTypeNamesComeFromTheLibrary) {
   }
 }
 
-TEST(CliOptions, TimeoutAndUnbuilt) {
-  ParseResult r = Parse({"--timeout", "1.5", "--tmpfs", "/t", "--proc", "p"});
+TEST(CliOptions, TimeoutSuspendedLauncher) {
+  ParseResult r = Parse({"--timeout", "1.5", "--suspended", "--launcher", "/s", "p"});
   ASSERT_EQ(r.outcome, ParseResult::Outcome::kRun) << r.error;
   EXPECT_EQ(r.options.timeout_ns, 1500000000);
-  EXPECT_EQ(r.options.unbuilt_option, "--tmpfs");                    // the first one given
+  EXPECT_TRUE(r.options.suspended);
+  EXPECT_EQ(r.options.launcher, "/s");
+  EXPECT_EQ(r.options.unbuilt_option, "");
   EXPECT_EQ(Parse({"--timeout", "0", "p"}).options.timeout_ns, -1);  // 0: no limit
+}
+
+TEST(CliOptions, NamespacePresetsBecomeActionsInOrder) {
+  ParseResult r = Parse({"--ro-ns", "/usr=/usr", "--tmpfs", "/tmp", "--proc", "--dev-minimal",
+                         "--ldsvc", "/lib", "--ns", "/d=/srv", "p"});
+  ASSERT_EQ(r.outcome, ParseResult::Outcome::kRun) << r.error;
+  EXPECT_EQ(r.options.unbuilt_option, "");
+  const std::vector<ActionOption>& a = r.options.actions;
+  ASSERT_EQ(a.size(), 6u);
+  EXPECT_EQ(a[0].action, CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY);
+  EXPECT_EQ(a[0].path, "/usr");
+  EXPECT_EQ(a[0].dir, "/usr");
+  EXPECT_EQ(a[1].action, CAPSPAWN_ACTION_ADD_NS_TMPFS);
+  EXPECT_EQ(a[1].path, "/tmp");
+  EXPECT_EQ(a[2].action, CAPSPAWN_ACTION_ADD_NS_PROC);
+  EXPECT_EQ(a[2].path, "/proc");
+  EXPECT_EQ(a[3].action, CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL);
+  EXPECT_EQ(a[3].path, "/dev");
+  EXPECT_EQ(a[4].action, CAPSPAWN_ACTION_ADD_HANDLE);
+  EXPECT_EQ(a[4].id, CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0));
+  EXPECT_EQ(a[4].dir, "/lib");
+  EXPECT_EQ(a[5].action, CAPSPAWN_ACTION_ADD_NS_ENTRY);
+  EXPECT_EQ(Parse({"--ro-ns", "/usr", "p"}).outcome, ParseResult::Outcome::kUsageError);
 }
 
 TEST(CliOptions, ParsingTwiceStartsFresh) {

@@ -102,5 +102,34 @@ TEST_F(JobTest, LimitValuesAreChecked) {
   }
 }
 
+// Fault: a job already at its pids.max. The spawn fails with NO_RESOURCES
+// (clone3 into the cgroup says EAGAIN), and nothing is left behind.
+TEST_F(JobTest, SpawnIntoAJobAtItsPidsMaxIsNoResources) {
+  if (!ControllerReaches(root(), "pids")) {
+    EXPECT_EQ(root().SetLimit(JobLimit::kPidsMax, 1).status(), CAPSPAWN_ERR_NOT_SUPPORTED);
+    printf("[ note     ] the pids controller is not delegated to %s: NOT_SUPPORTED checked\n",
+           root_path().c_str());
+    return;
+  }
+  ASSERT_OK(root().SetLimit(JobLimit::kPidsMax, 1));
+  Pipe report = MakePipe();
+  Result<Process> first =
+      SpawnHelper(root().fd().get(), {"pause", "10"}, {{report.write.get(), 10}});
+  ASSERT_OK(first);
+  Result<Process> second =
+      SpawnHelper(root().fd().get(), {"pause", "10"}, {{report.write.get(), 10}});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status(), CAPSPAWN_ERR_NO_RESOURCES) << Describe(second.error());
+  EXPECT_NE(second.error().message().find("clone"), std::string::npos) << second.error().message();
+  ASSERT_OK(first->Kill());
+  ASSERT_OK(first->Wait(kLongNs));
+  // Room again: the job serves the next spawn.
+  Result<Process> third = SpawnHelper(root().fd().get(), {"alloc", "1"});
+  ASSERT_OK(third);
+  Result<int64_t> rc = third->Wait(kLongNs);
+  ASSERT_OK(rc);
+  EXPECT_EQ(*rc, 0);
+}
+
 }  // namespace
 }  // namespace capspawn::jobtest

@@ -17,6 +17,7 @@
 #include <capspawn/job.h>
 #include <capspawn/launcher.h>
 #include <capspawn/spawn.h>
+#include <capspawn/start.h>
 
 #include "daemon_fixture.h"
 
@@ -281,19 +282,58 @@ TEST_F(LauncherTest, AScriptWithAnInterpreterPathIsRefused) {
   EXPECT_EQ(p.status(), CAPSPAWN_ERR_NOT_SUPPORTED) << p.error().message();
 }
 
-TEST_F(LauncherTest, CreateWithoutStartingIsNotBuiltYet) {
+// Fuchsia's create-without-starting test: the process exists, has exec'd
+// and waits before its first instruction; the client starts it.
+TEST_F(LauncherTest, CreateWithoutStartingThenStart) {
   LauncherClient c = Connect();
-  ASSERT_TRUE(c.AddArgs({ChildPath()}).ok());
+  Pipe report = MakePipe();
+  ASSERT_TRUE(c.AddArgs({ChildPath(), "--exit", "5"}).ok());
+  std::vector<LaunchHandleInfo> handles;
+  handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 1), std::move(report.write)});
+  ASSERT_TRUE(c.AddHandles(std::move(handles)).ok());
+  AddRootIfDynamic(c);
   LaunchInfo info;
   info.executable = ChildExecutable();
   Result<capspawn::ProcessStartData> d = c.CreateWithoutStarting(std::move(info));
-  ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.status(), CAPSPAWN_ERR_NOT_SUPPORTED);
-  EXPECT_NE(d.error().message().find("ProcessBuilder"), std::string::npos) << d.error().message();
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  const pid_t pid = d->process.pid();
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(d->thread, pid);
+  EXPECT_NE(d->entry, 0u);
+  EXPECT_NE(d->stack, 0u);
+  EXPECT_NE(d->base, 0u);
+  EXPECT_TRUE(d->root_vmar.valid());
+  // Stopped: state T in /proc/PID/stat, its executable already the program.
+  std::string stat = ReadFileBytes("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  ASSERT_NE(paren, std::string::npos) << stat;
+  EXPECT_EQ(stat[paren + 2], 'T') << stat;
+  ASSERT_EQ(capspawn_start(d->process.pidfd().get()), CAPSPAWN_OK);
+  Report r = ParseReport(ReadAll(report.read.get()));
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.pid, pid);
+  Result<int64_t> rc = d->process.Wait();
+  ASSERT_TRUE(rc.ok()) << rc.error().message();
+  EXPECT_EQ(*rc, 5);
+  // Starting it again: it is no longer stopped.
+  EXPECT_NE(capspawn_start(d->process.pidfd().get()), CAPSPAWN_OK);
   // And the state was reset.
   LaunchInfo again;
   again.executable = ChildExecutable();
   EXPECT_EQ(c.Launch(std::move(again)).status(), CAPSPAWN_ERR_INVALID_ARGS);
+}
+
+TEST_F(LauncherTest, CreateWithoutStartingFailureResetsTheState) {
+  LauncherClient c = Connect();
+  ASSERT_TRUE(c.AddArgs({std::string("a\0b", 3)}).ok());
+  LaunchInfo info;
+  info.executable = ChildExecutable();
+  Result<capspawn::ProcessStartData> d = c.CreateWithoutStarting(std::move(info));
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status(), CAPSPAWN_ERR_INVALID_ARGS);
+  ChildRun run = RunThroughLauncher(c, {"--exit", "2"});
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  EXPECT_EQ(run.return_code, 2);
 }
 
 TEST_F(LauncherTest, NoZombiesAreLeftInTheDaemon) {

@@ -18,99 +18,13 @@
 
 #include "engine/launch.h"
 #include "namespace/namespace.h"
+#include "ns_test_util.h"
 
 namespace {
 
 using capspawn::UniqueFd;
 namespace ns = capspawn::ns;
-namespace elf = capspawn::elf;
-
-constexpr const char* kProbe = CAPSPAWN_TEST_NS_PROBE;
-
-class TempDir {
- public:
-  TempDir() {
-    char t[] = "/tmp/capspawn-ns-XXXXXX";
-    path_ = mkdtemp(t) ? t : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) std::system(("rm -rf '" + path_ + "'").c_str());
-  }
-  const std::string& path() const { return path_; }
-  std::string Path(const std::string& n) const { return path_ + "/" + n; }
-  void MakeDir(const std::string& rel) const {
-    std::system(("mkdir -p '" + Path(rel) + "'").c_str());
-  }
-  void Touch(const std::string& rel) const { std::ofstream(Path(rel)) << "x"; }
-
- private:
-  std::string path_;
-};
-
-UniqueFd OpenDir(const std::string& p) {
-  return UniqueFd(open(p.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-}
-
-struct Outcome {
-  int status = -1000;  // exit status, or -1000 when the launch failed
-  std::string error;   // the plan's or launch's error message
-  capspawn_status_t code = CAPSPAWN_OK;
-  std::string out;  // the child's stdout
-};
-
-// Plans `req` for `program`, launches it through the engine and waits.
-Outcome RunIn(ns::Request req, const std::string& program, std::vector<std::string> args) {
-  Outcome o;
-  UniqueFd exe(open(program.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!exe) {
-    o.error = "open " + program;
-    return o;
-  }
-  capspawn::Result<elf::ElfHeaders> headers = elf::ParseHeaders(exe.get());
-  if (headers.ok()) req.headers = &headers.value();
-  capspawn::Result<std::unique_ptr<ns::Plan>> plan = ns::PlanNamespace(req);
-  if (!plan.ok()) {
-    o.code = plan.status();
-    o.error = plan.error().message();
-    return o;
-  }
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return o;
-  UniqueFd rd(pipefd[0]), wr(pipefd[1]);
-  std::vector<char*> argv;
-  args.insert(args.begin(), program);
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  char* envp[] = {nullptr};
-  capspawn::engine::LaunchPlan lp;
-  lp.exec_fd = exe.get();
-  lp.argv = argv.data();
-  lp.envp = envp;
-  lp.fds = {{wr.get(), 1}, {2, 2}};
-  if (plan.value()) ns::Apply(*plan.value(), &lp);
-  capspawn::Result<capspawn::Process> p = capspawn::engine::Launch(lp);
-  wr.reset();
-  if (!p.ok()) {
-    o.code = p.status();
-    o.error = p.error().message();
-    return o;
-  }
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(rd.get(), buf, sizeof buf)) > 0) o.out.append(buf, static_cast<size_t>(n));
-  capspawn::Result<int64_t> st = p->Wait();
-  o.status = st.ok() ? static_cast<int>(st.value()) : -2000;
-  return o;
-}
-
-bool ProbeIsStatic() { return CAPSPAWN_TEST_NS_PROBE_STATIC != 0; }
-
-// A request for the probe: a dynamic (sanitizer) build gets the system loader.
-ns::Request ProbeRequest() {
-  ns::Request r;
-  r.default_ldsvc = !ProbeIsStatic();
-  return r;
-}
+using namespace ns_test;  // NOLINT
 
 TEST(NamespaceTest, StaticProgramSeesExactlyItsEntries) {
   if (!ProbeIsStatic()) GTEST_SKIP() << "ns_probe is dynamic in sanitizer builds";
@@ -276,26 +190,42 @@ TEST(NamespaceTest, CloneNamespaceWithAnEntryOnTop) {
   EXPECT_EQ(o.status, 0) << o.error;
   struct stat st;
   EXPECT_NE(stat(t.Path("mnt/from-src").c_str(), &st), 0) << "the mount stayed in the child";
+}
 
-  ns::Request missing = r;
-  missing.entries = {{t.Path("absent/deep"), fd.get(), false, 4}};
-  capspawn::Result<std::unique_ptr<ns::Plan>> p = ns::PlanNamespace(missing);
-  ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.error().message().find("(action 4)"), std::string::npos) << p.error().message();
+// An entry whose path the caller's tree lacks: the directory where it
+// branches off is mirrored in the child; nothing is created in the caller's tree.
+TEST(NamespaceTest, CloneNamespaceEntryAtAMissingPath) {
+  TempDir t, src;
+  t.MakeDir("sub");
+  t.Touch("file");
+  src.Touch("from-src");
+  ASSERT_EQ(symlink("sub", t.Path("link").c_str()), 0);
+  UniqueFd fd = OpenDir(src.path());
+  ns::Request r = ProbeRequest();
+  r.clone_namespace = true;
+  r.entries.push_back({t.Path("absent/deep"), fd.get(), false, 4});
+  r.entries.push_back({"/foo/bar/baz", fd.get(), true, 5});  // a mirrored "/"
+  Outcome o = RunIn(
+      r, kProbe,
+      {"ls:" + t.Path("absent/deep") + "=from-src", "ls:" + t.path() + "=absent,file,link,sub",
+       "e:" + t.Path("link/."), "ls:/foo/bar/baz=from-src", "e:/proc/self/status", "r:/new-at-root",
+       "r:" + t.Path("new-beside"), "w:" + t.Path("sub/written"),
+       "w:" + t.Path("absent/deep/written")});
+  EXPECT_EQ(o.status, 0) << o.error;
+  struct stat st;
   EXPECT_NE(stat(t.Path("absent").c_str(), &st), 0) << "nothing is created in the caller's tree";
-}
+  EXPECT_NE(stat("/foo", &st), 0) << "nothing is created in the caller's tree";
+  EXPECT_EQ(stat(t.Path("sub/written").c_str(), &st), 0) << "siblings are the caller's own";
+  EXPECT_EQ(stat(src.Path("written").c_str(), &st), 0) << "the entry is the handed directory";
 
-std::string ReadFile(const char* path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int CountFds() {
-  int n = 0;
-  for (int fd = 0; fd < 4096; ++fd) n += fcntl(fd, F_GETFD) >= 0;
-  return n;
+  // A path through a file is not a directory: named, with the entry.
+  ns::Request bad = ProbeRequest();
+  bad.clone_namespace = true;
+  bad.entries.push_back({t.Path("file/x"), fd.get(), false, 7});
+  capspawn::Result<std::unique_ptr<ns::Plan>> p = ns::PlanNamespace(bad);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status(), CAPSPAWN_ERR_NOT_DIR);
+  EXPECT_NE(p.error().message().find("(action 7)"), std::string::npos) << p.error().message();
 }
 
 TEST(NamespaceTest, NothingOutlivesThousandsOfSpawns) {
@@ -304,12 +234,20 @@ TEST(NamespaceTest, NothingOutlivesThousandsOfSpawns) {
   ns::Request r = ProbeRequest();
   r.entries.push_back({"/a", fd.get(), true, 0});
   r.entries.push_back({"/b/c", fd.get(), false, 1});
+  ns::ClearCache();
+  (void)ns::GetCacheStats();  // opens the cache's mount-table watcher
   const std::string mounts = ReadFile("/proc/self/mountinfo");
   const int fds = CountFds();
   for (int i = 0; i < 1200; ++i) {
-    Outcome o = RunIn(r, kProbe, {"e:/a", "a:/proc"});
+    // Every spawn alike, both built every time and through the cache.
+    r.use_cache = i % 2 == 0;
+    Outcome o = RunIn(r, kProbe, {"e:/a", "a:/proc", "fds:3"});
     ASSERT_EQ(o.status, 0) << "spawn " << i << ": " << o.error;
   }
+  ns::CacheStats stats = ns::GetCacheStats();
+  EXPECT_EQ(stats.size, 1u);
+  EXPECT_LE(CountFds(), fds + (AsRoot() ? 1 : 2)) << "one cached namespace: its nsfs fds";
+  ns::ClearCache();
   EXPECT_EQ(CountFds(), fds);
   EXPECT_EQ(ReadFile("/proc/self/mountinfo"), mounts);
 }

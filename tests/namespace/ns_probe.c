@@ -4,7 +4,10 @@
  *   e:PATH    PATH exists            a:PATH  PATH does not exist
  *   w:PATH    PATH can be created (and is kept)
  *   r:PATH    creating PATH fails with EROFS
- *   ls:DIR=n1,n2  DIR holds exactly these names (any order; empty: nothing) */
+ *   ls:DIR=n1,n2  DIR holds exactly these names (any order; empty: nothing)
+ *   rd:PATH   PATH can be opened and one byte read from it
+ *   fds:N     exactly N fds are open (0..1023)
+ *   pid:N     getpid() is N */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +69,18 @@ int main(int argc, char** argv) {
       int fd = open(a + 2, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
       ok = fd < 0 && errno == EROFS;
       if (fd >= 0) close(fd);
+    } else if (!strncmp(a, "rd:", 3)) {
+      char byte;
+      int fd = open(a + 3, O_RDONLY | O_CLOEXEC);
+      ok = fd >= 0 && read(fd, &byte, 1) == 1;
+      if (fd >= 0) close(fd);
+    } else if (!strncmp(a, "fds:", 4)) {
+      int n = 0;
+      for (int fd = 0; fd < 1024; ++fd) n += fcntl(fd, F_GETFD) >= 0;
+      ok = n == atoi(a + 4);
+      if (!ok) fprintf(stderr, "ns_probe: %d fds open\n", n);
+    } else if (!strncmp(a, "pid:", 4)) {
+      ok = getpid() == atoi(a + 4);
     } else if (!strncmp(a, "ls:", 3)) {
       char dir[4096];
       const char* eq = strchr(a, '=');

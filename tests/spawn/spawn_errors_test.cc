@@ -166,10 +166,11 @@ TEST(SpawnErrors, BadActionFdNamesTheActionIndex) {
 TEST(SpawnErrors, RefusedNamespaceEntryIsConsumed) {
   UniqueFd dir(open("/tmp", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
   int handle = dir.release();
+  // A path that is not normalised: refused before anything is mounted.
   Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
-                    {AddNsEntry("/capspawn-test-no-such-dir", handle)});
-  EXPECT_EQ(s.status, CAPSPAWN_ERR_NOT_SUPPORTED) << s.err;
-  EXPECT_NE(s.err.find("/capspawn-test-no-such-dir"), std::string::npos) << s.err;
+                    {AddNsEntry("/capspawn-test/../dir", handle)});
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
+  EXPECT_NE(s.err.find("mount /capspawn-test/../dir (action 0)"), std::string::npos) << s.err;
   EXPECT_FALSE(FdIsOpen(handle)) << "the namespace entry's handle is consumed";
   EXPECT_FALSE(HasWaitableChild());
 }

@@ -204,6 +204,13 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
         act.fd.target_fd = a.target_fd;
         break;
       case CAPSPAWN_ACTION_ADD_HANDLE: {
+        if (!a.dir.empty()) {  // --ldsvc DIR
+          int dir = open(a.dir.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC);
+          if (dir < 0) return ErrnoFailure(errno, a.option + ": open " + a.dir);
+          act.h.id = a.id;
+          act.h.handle = owned->Add(dir);
+          break;
+        }
         // ADD_HANDLE consumes its fd: hand a copy so capspawn's own stays valid.
         int copy = fcntl(a.source_fd, F_DUPFD_CLOEXEC, 3);
         if (copy < 0)
@@ -215,7 +222,8 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
       case CAPSPAWN_ACTION_SET_NAME:
         act.name.data = a.path.c_str();
         break;
-      case CAPSPAWN_ACTION_ADD_NS_ENTRY: {
+      case CAPSPAWN_ACTION_ADD_NS_ENTRY:
+      case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY: {
         int dir = open(a.dir.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC);
         if (dir < 0) return ErrnoFailure(errno, a.option + ": open " + a.dir);
         act.ns.prefix = a.path.c_str();
@@ -223,6 +231,9 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
         break;
       }
       case CAPSPAWN_ACTION_CLONE_DIR:
+      case CAPSPAWN_ACTION_ADD_NS_TMPFS:
+      case CAPSPAWN_ACTION_ADD_NS_PROC:
+      case CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL:
         act.dir.prefix = a.path.c_str();
         break;
     }
@@ -319,8 +330,14 @@ class Run {
     }
     // The library routes capspawn_spawn* through the daemon this names; a
     // child given capspawn's environment spawns through it too.
+    if (!o_.launcher.empty() && o_.suspended) {
+      // capspawn_create_without_starting has no path through the launcher yet.
+      return Fail(
+          {CAPSPAWN_ERR_NOT_SUPPORTED, "--suspended together with --launcher is not built yet"});
+    }
     if (!o_.launcher.empty()) setenv("CAPSPAWN_LAUNCHER", o_.launcher.c_str(), 1);
     if (Failure f = Spawn()) return Fail(f);
+    if (o_.suspended) return suspended_exit_;
     if (o_.print_pid) fprintf(stderr, "capspawn: pid %d\n", PidOf(process_));
 
     int64_t deadline = o_.timeout_ns >= 0 ? MonotonicNs() + o_.timeout_ns : -1;
@@ -379,6 +396,21 @@ class Run {
     envp.push_back(nullptr);
     const char* const* environ_arg = explicit_env ? envp.data() : nullptr;
 
+    if (o_.suspended) {  // create without starting: cmd_start.cc
+      suspended_exit_ = RunSuspended(
+          [&](capspawn_start_data_t* data, std::string* message) {
+            char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
+            owned.HandedOver();
+            owned_executable.HandedOver();
+            capspawn_status_t st = capspawn_create_without_starting(
+                job, o_.flags, o_.vmo ? nullptr : path.c_str(), executable, argv.data(),
+                environ_arg, actions.size(), actions.data(), data, err);
+            *message = err[0] != '\0' ? err : "create " + path + " failed";
+            return st;
+          },
+          o_.quiet);
+      return {};
+    }
     char err_msg[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
     capspawn_status_t status;
     if (o_.vmo) {
@@ -409,6 +441,7 @@ class Run {
   RunOptions o_;
   int process_ = -1;
   int signal_pipe_[2] = {-1, -1};
+  int suspended_exit_ = 0;
 };
 
 }  // namespace

@@ -41,6 +41,11 @@ constexpr Command kCommands[] = {
 #else
     {"launcherd", "run the Launcher and Resolver service (capspawn-launcherd)", nullptr},
 #endif
+#ifdef CAPSPAWN_CLI_HAVE_START
+    {"start", "start a process created with 'run --suspended'", CmdStart},
+#else
+    {"start", "start a process created with 'run --suspended'", nullptr},
+#endif
 };
 
 constexpr char kHelpHead[] = R"(Usage: capspawn [--help] [--version] COMMAND [ARGS...]

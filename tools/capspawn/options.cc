@@ -29,12 +29,12 @@ enum OptionId : int {
   kOptVmo,
   kOptTimeout,
   kOptPrintPid,
-  // Accepted now, implemented by later work: they fail with NOT_SUPPORTED.
   kOptRoNs,
   kOptLdsvc,
   kOptDevMinimal,
   kOptProc,
   kOptTmpfs,
+  // Accepted now, implemented by later work: they fail with NOT_SUPPORTED.
   kOptSuspended,
   kOptLauncher,
 };
@@ -271,9 +271,11 @@ class Parser {
         o.actions.push_back(std::move(a));
         return true;
       }
-      case kOptNs: {
+      case kOptNs:
+      case kOptRoNs: {
         ActionOption a;
-        a.action = CAPSPAWN_ACTION_ADD_NS_ENTRY;
+        a.action =
+            c == kOptNs ? CAPSPAWN_ACTION_ADD_NS_ENTRY : CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY;
         a.option = Spelled(name, arg);
         if (!SplitPair(value, &a.path, &a.dir)) return Fail(a.option + ": expected PATH=DIR");
         o.actions.push_back(std::move(a));
@@ -309,13 +311,31 @@ class Parser {
       case kOptLauncher:
         o.launcher = optarg;
         return true;
-      case kOptRoNs:
-      case kOptLdsvc:
+      case kOptLdsvc: {
+        // PA_LDSVC_LOADER: the library directory, opened when spawning.
+        ActionOption a;
+        a.action = CAPSPAWN_ACTION_ADD_HANDLE;
+        a.id = CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0);
+        a.dir = value;
+        a.option = Spelled(name, arg);
+        if (value.empty()) return Fail(a.option + ": expected a directory");
+        o.actions.push_back(std::move(a));
+        return true;
+      }
       case kOptDevMinimal:
       case kOptProc:
-      case kOptTmpfs:
+      case kOptTmpfs: {
+        ActionOption a;
+        a.action = c == kOptDevMinimal ? CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL
+                   : c == kOptProc     ? CAPSPAWN_ACTION_ADD_NS_PROC
+                                       : CAPSPAWN_ACTION_ADD_NS_TMPFS;
+        a.path = c == kOptDevMinimal ? "/dev" : c == kOptProc ? "/proc" : value;
+        a.option = Spelled(name, arg);
+        o.actions.push_back(std::move(a));
+        return true;
+      }
       case kOptSuspended:
-        if (o.unbuilt_option.empty()) o.unbuilt_option = std::string("--") + name;
+        o.suspended = true;
         return true;
       default:
         return Fail("unhandled option '--" + std::string(name) + "'");

@@ -88,16 +88,19 @@ Program and run:
                             CAPSPAWN_LAUNCHER=SOCKET, which the child then inherits)
   -q, --quiet               print none of capspawn's own messages about the run
                             (failures and timeouts still set the exit status)
+      --suspended           create the process stopped before its first
+                            instruction, print its start data (JSON, with its
+                            pid) and exit 0; 'capspawn start PID' starts it
   -h, --help                show this help and exit
 
-Not built yet (accepted, then capspawn fails with NOT_SUPPORTED and exit 125):
-      --ro-ns PATH=DIR      a read-only namespace entry
-      --ldsvc DIR           the library directory a dynamic program loads from
-      --dev-minimal         a /dev with only null, zero and urandom
-      --proc                a /proc for the child's namespace
-      --tmpfs PATH          an empty tmpfs at PATH
-      --suspended           create the process stopped before its first
-                            instruction and print its start data and pid
+Namespace presets (capspawn extensions; see docs/cli.md):
+      --ro-ns PATH=DIR      as --ns, read-only (CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY)
+      --ldsvc DIR           PA_LDSVC_LOADER: the library directory a dynamic program
+                            loads its interpreter and libraries from
+      --dev-minimal         /dev holding only null, zero and urandom, read-only
+      --proc                a fresh /proc: the child runs in a new pid namespace,
+                            as its pid 1
+      --tmpfs PATH          an empty tmpfs of the child's own at PATH
 
 Signals: SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to capspawn
 with kill(2) are forwarded to the child, and capspawn keeps waiting for it. The

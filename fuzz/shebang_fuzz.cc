@@ -1,0 +1,65 @@
+// libFuzzer target over the #!/#!resolve line parser. Beyond "no crash, no
+// sanitizer report", it checks what the parser promises its callers.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+#include "spawn/shebang.h"
+
+namespace {
+
+namespace spawn = capspawn::spawn;
+
+void Check(bool ok) {
+  if (!ok) std::abort();
+}
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+// No blank at either end. A '\r' is trimmed only where the line ends (CRLF).
+bool Trimmed(std::string_view s, bool line_end) {
+  return !s.empty() && !IsBlank(s.front()) && !IsBlank(s.back()) && !(line_end && s.back() == '\r');
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // The last byte picks whether the input is the whole file or only its head.
+  const bool whole_file = size > 0 && (data[size - 1] & 1);
+  const std::span<const uint8_t> head(data, size);
+  capspawn::Result<std::optional<spawn::Shebang>> r = spawn::ParseShebang(head, whole_file);
+  const bool is_script = size >= 2 && data[0] == '#' && data[1] == '!';
+  if (!is_script) {
+    Check(r.ok() && !r->has_value());
+    return 0;
+  }
+  if (!r.ok()) {
+    const capspawn_status_t st = r.status();
+    Check(st == CAPSPAWN_ERR_OUT_OF_RANGE || st == CAPSPAWN_ERR_INVALID_ARGS);
+    Check(!r.error().message().empty());
+    // OUT_OF_RANGE exactly when no newline is within the limit (and the file
+    // does not end before it).
+    const size_t scan = std::min(size, spawn::kMaxShebangLine);
+    const bool has_nl = std::memchr(data, '\n', scan) != nullptr;
+    Check((st == CAPSPAWN_ERR_OUT_OF_RANGE) ==
+          (!has_nl && !(whole_file && size < spawn::kMaxShebangLine)));
+    return 0;
+  }
+  Check(r->has_value());
+  const spawn::Shebang& s = **r;
+  // Everything returned comes from the first line and fits in it.
+  Check(s.interpreter.size() + (s.arg ? s.arg->size() : 0) < spawn::kMaxShebangLine);
+  Check(s.interpreter.find('\0') == std::string::npos);
+  Check(s.interpreter.find('\n') == std::string::npos);
+  Check(Trimmed(s.interpreter, !s.arg.has_value()));
+  if (s.resolve) {
+    Check(!s.arg.has_value());
+  } else {
+    Check(s.interpreter.find(' ') == std::string::npos);
+    Check(s.interpreter.find('\t') == std::string::npos);
+    if (s.arg) Check(Trimmed(*s.arg, true) && s.arg->find('\n') == std::string::npos);
+  }
+  return 0;
+}
