@@ -65,12 +65,19 @@ Result<Probe> ProbeExit(int pidfd, int64_t* code) {
   pidfd::Info pi;
   std::memset(&pi, 0, sizeof pi);
   pi.mask = pidfd::kInfoExit;
-  if (ioctl(pidfd, pidfd::kGetInfo, &pi) == 0) {
-    if (pi.mask & pidfd::kInfoExit) {
-      *code = DecodeWaitStatus(pi.exit_code);
-      return Probe::kExited;
+  // The kernel reads the exit record, then looks the task up: a parent
+  // reaping in between (the launcher's reaper) makes that one call ESRCH
+  // although the record now exists. A second call sees it.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    pi.mask = pidfd::kInfoExit;
+    if (ioctl(pidfd, pidfd::kGetInfo, &pi) == 0) {
+      if (pi.mask & pidfd::kInfoExit) {
+        *code = DecodeWaitStatus(pi.exit_code);
+        return Probe::kExited;
+      }
+      return Probe::kRunning;
     }
-    return Probe::kRunning;
+    if (errno != ESRCH) break;
   }
   err = errno;
   if (err == ESRCH) return Probe::kUnknownExit;  // gone, and its status was not kept
@@ -130,8 +137,10 @@ Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
     if (r > 0 && (p.revents & POLLNVAL)) {
       return Error(CAPSPAWN_ERR_BAD_HANDLE, "fd " + std::to_string(pidfd) + " is not open");
     }
-    // Readable but no status yet: exited, not yet reaped by its parent.
-    if (r > 0) backoff_ns = backoff_ns == 0 ? 1000000 : std::min<int64_t>(backoff_ns * 2, 50000000);
+    // Readable but no status yet: exited, not yet reaped by its parent. A
+    // parent that reaps promptly (the launcher's reaper) takes microseconds:
+    // start short, then back off.
+    if (r > 0) backoff_ns = backoff_ns == 0 ? 20000 : std::min<int64_t>(backoff_ns * 2, 50000000);
   }
 }
 

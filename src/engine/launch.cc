@@ -57,9 +57,12 @@ struct ChildArgs {
   size_t gap_count = 0;
   unsigned dev_null_mask = 0;  // bit t: std fd t gets /dev/null
   bool legacy = false;         // clone() fallback: no CLONE_INTO_CGROUP/CLEAR_SIGHAND
+  const Credentials* credentials = nullptr;
   bool set_stack_limit = false;
   rlimit stack_limit{};
 };
+
+thread_local const Credentials* t_credentials = nullptr;
 
 CAPSPAWN_CHILD_CODE long Sys(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
   long r = syscall(nr, a, b, c, d, e);
@@ -203,6 +206,38 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     r = Sys(SYS_prlimit64, 0, RLIMIT_STACK, reinterpret_cast<long>(&a->stack_limit), 0);
     if (r < 0) return ChildFail(e, "setrlimit(RLIMIT_STACK)", static_cast<int>(-r));
   }
+
+  // 6. Who the program runs as. Raw syscalls: libc's wrappers would signal
+  //    every thread of the parent, whose memory this child shares.
+  if (const Credentials* c = a->credentials) {
+    for (int cap = 0; cap < 64; ++cap) {
+      if (!(c->drop_bounding & (uint64_t{1} << cap))) continue;
+      r = Sys(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+      if (r < 0 && r != -EINVAL)
+        return ChildFail(e, "prctl(PR_CAPBSET_DROP)", static_cast<int>(-r));
+    }
+    if (c->set_ids) {
+      r = Sys(SYS_setgroups, static_cast<long>(c->group_count), reinterpret_cast<long>(c->groups));
+      if (r < 0) return ChildFail(e, "setgroups", static_cast<int>(-r));
+      r = Sys(SYS_setresgid, c->gid, c->gid, c->gid);
+      if (r < 0) return ChildFail(e, "setresgid", static_cast<int>(-r));
+      r = Sys(SYS_setresuid, c->uid, c->uid, c->uid);
+      if (r < 0) return ChildFail(e, "setresuid", static_cast<int>(-r));
+    }
+    for (int sig = 1; sig < NSIG && sig <= 64; ++sig) {
+      const uint64_t bit = uint64_t{1} << (sig - 1);
+      if (!((c->ignore_signals | c->default_signals) & bit)) continue;
+      struct sigaction act;
+      std::memset(&act, 0, sizeof act);
+      act.sa_handler = (c->ignore_signals & bit) ? SIG_IGN : SIG_DFL;
+      sigaction(sig, &act, nullptr);  // libc's reserved signals are refused: nothing to do
+    }
+    if (c->no_new_privs) {
+      r = Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      if (r < 0) return ChildFail(e, "prctl(PR_SET_NO_NEW_PRIVS)", static_cast<int>(-r));
+    }
+  }
+
   if (p.listen_pid_env) FormatPid(p.listen_pid_env + sizeof("LISTEN_PID=") - 1, Sys(SYS_getpid));
 
   // Stop at exec so the parent can name the process or inspect it (see exec_stop.h).
@@ -211,7 +246,7 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     if (r < 0) return ChildFail(e, "ptrace(PTRACE_TRACEME)", static_cast<int>(-r));
   }
 
-  // 6. Last, the sandbox filter: nothing after it may need what it forbids.
+  // 7. Last, the sandbox filter: nothing after it may need what it forbids.
   if (p.seccomp_filter) {
     r = Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (r < 0) return ChildFail(e, "prctl(PR_SET_NO_NEW_PRIVS)", static_cast<int>(-r));
@@ -328,6 +363,12 @@ std::string DescribeChildError(const LaunchPlan& plan, const ChildError& e) {
 
 void SetForceLegacyCloneForTesting(bool force) { g_force_legacy = force; }
 
+ScopedThreadCredentials::ScopedThreadCredentials(const Credentials* credentials)
+    : saved_(t_credentials) {
+  t_credentials = credentials;
+}
+ScopedThreadCredentials::~ScopedThreadCredentials() { t_credentials = saved_; }
+
 Result<Process> Launch(const LaunchPlan& plan) {
   if (plan.exec_fd < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, "launch: no executable fd");
   if (!plan.argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "launch: no argv");
@@ -335,6 +376,7 @@ Result<Process> Launch(const LaunchPlan& plan) {
   // The child's fd layout, planned here.
   ChildArgs a;
   a.plan = &plan;
+  a.credentials = plan.credentials ? plan.credentials : t_credentials;
   uint64_t targets_seen[1024 / 64] = {};
   int max_target = 2;
   int keep_below = 3;

@@ -4,6 +4,7 @@
 #define CAPSPAWN_SRC_ENGINE_LAUNCH_H_
 
 #include <linux/filter.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
@@ -22,6 +23,24 @@ namespace capspawn::engine {
 // allocation-free and async-signal-safe: it runs on a small borrowed stack in
 // a child that shares the parent's memory.
 using ChildHook = int (*)(const void* arg, ChildError* error);
+
+// The identity the child takes after its setup steps, before its seccomp
+// filter and exec (the launcher daemon runs its clients' processes as them):
+// capabilities dropped from the bounding set, then setgroups, setresgid,
+// setresuid, then no_new_privs. `groups` is borrowed for Launch().
+struct Credentials {
+  bool set_ids = false;  // false: keep uid, gid and groups
+  uid_t uid = 0;
+  gid_t gid = 0;
+  const gid_t* groups = nullptr;
+  size_t group_count = 0;
+  uint64_t drop_bounding = 0;  // bit n: PR_CAPBSET_DROP capability n
+  bool no_new_privs = false;
+  // Signal dispositions to change (bit n-1: signal n), so that exactly the
+  // client's ignored signals are ignored, as in a child of the client.
+  uint64_t ignore_signals = 0;   // set to SIG_IGN
+  uint64_t default_signals = 0;  // set to SIG_DFL
+};
 
 struct FdAssignment {
   int source;  // fd in the parent
@@ -67,6 +86,8 @@ struct LaunchPlan {
   // choice (the executable's file name). Set by stopping the child at exec
   // and running prctl(PR_SET_NAME) in it before its first instruction.
   const char* name = nullptr;
+  // Credentials the child switches to (null: keep the caller's).
+  const Credentials* credentials = nullptr;
   // Leave the child stopped at its exec, still traced by the thread that
   // called Launch() (ProcessBuilder reads its registers, then detaches it
   // into a group stop; see src/builder/). A child that dies before its exec
@@ -75,6 +96,20 @@ struct LaunchPlan {
   // Minimum main-thread stack: the child raises its RLIMIT_STACK soft limit
   // to this floor before exec (never lowers it); 0 leaves it alone.
   uint64_t min_stack_size = 0;
+};
+
+// Credentials every Launch on this thread applies while the scope lives, when
+// the plan sets none: how the launcher daemon runs a client's spawn (which
+// builds its plan in src/spawn) as that client.
+class ScopedThreadCredentials {
+ public:
+  explicit ScopedThreadCredentials(const Credentials* credentials);
+  ~ScopedThreadCredentials();
+  ScopedThreadCredentials(const ScopedThreadCredentials&) = delete;
+  ScopedThreadCredentials& operator=(const ScopedThreadCredentials&) = delete;
+
+ private:
+  const Credentials* saved_;
 };
 
 // Test hook: use the legacy clone() path as when clone3 is unavailable.

@@ -631,6 +631,10 @@ std::unique_ptr<Plan> EnterPlan(std::shared_ptr<const CachedNamespace> ns,
 
 }  // namespace
 
+bool IsNormalisedAbsolute(const std::string& p) {
+  return IsNormalisedAbsolute(std::string_view(p));
+}
+
 Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
   bool clone_ns = r.clone_namespace;
   for (const std::string& d : r.clone_dirs) clone_ns |= d == "/";

@@ -132,6 +132,9 @@ int EnterCachedInChild(const void* plan, engine::ChildError* error);
 int RunOps(const Op* ops, size_t count, int* slots, char* error_text, size_t error_size,
            engine::ChildError* error);
 
+// "/" or "/a/b": absolute, no empty, "." or ".." component, no trailing '/'.
+bool IsNormalisedAbsolute(const std::string& path);
+
 // Whether this process may create user namespaces; the error names the host
 // setting that forbids it. Cached after the first call.
 Status CheckUserNamespaces();

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "resolver/resolver.h"
 #include "spawn/shebang.h"
 
 namespace capspawn::spawn {
@@ -72,6 +73,7 @@ Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
                                const char* const* argv) {
   Program out;
   std::string current = script_path;
+  bool seen_plain = false, seen_resolve = false;
   for (int depth = 0;; ++depth) {
     if (!file.readable) break;  // execute-only: the kernel reads it, we cannot
     uint8_t head[kHeadSize];
@@ -91,13 +93,41 @@ Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
       return Error(elf::kBadFormatStatus, current + ": not an ELF executable nor a #! script");
     }
     const Shebang& s = **sb;
-    if (s.resolve) {
-      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                   current + ": #!resolve needs the resolver, which is not built yet");
-    }
     if (depth + 1 > kMaxShebangDepth) {
       return Error(CAPSPAWN_ERR_IO_INVALID,
                    current + ": more than " + std::to_string(kMaxShebangDepth) + " levels of #!");
+    }
+    if (s.resolve) {
+      if (seen_plain) {
+        return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                     current + ": #!resolve reached through #! (the two kinds do not mix)");
+      }
+      seen_resolve = true;
+      // As fdio: the resolved program replaces the file, argv stays as it is.
+      Result<resolver::Resolution> r = resolver::ResolveForSpawn(s.interpreter);
+      if (!r.ok()) {
+        // fdio reports a name the resolver does not know as an internal error.
+        capspawn_status_t st =
+            r.status() == CAPSPAWN_ERR_NOT_FOUND ? CAPSPAWN_ERR_INTERNAL : r.status();
+        return Error(st, current + ": #!resolve " + s.interpreter + ": " + r.error().message());
+      }
+      out.loader = std::move(r->loader);
+      Result<ProgramFile> resolved = AdoptProgramFd(std::move(r->executable));
+      if (!resolved.ok()) return resolved.error().Context("#!resolve " + s.interpreter);
+      file = std::move(resolved.value());
+      current = "#!resolve " + s.interpreter;
+      continue;
+    }
+    if (seen_resolve) {
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   current + ": a #! line reached through #!resolve (the two kinds do not mix)");
+    }
+    seen_plain = true;
+    if (!resolver::InterpreterPathsAllowed()) {
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   current +
+                       ": the launcher does not open #! interpreters on a client's behalf "
+                       "(the client follows #! before it sends the program)");
     }
     // argv becomes: interpreter, [its argument], the script, the old argv[1..].
     std::vector<std::string> next;

@@ -20,6 +20,8 @@ struct Program {
   std::optional<std::vector<std::string>> argv;
   // Parsed headers; absent for an execute-only file we could not read.
   std::optional<elf::ElfHeaders> headers;
+  // The loader (library directory) the resolver gave with the last #!resolve.
+  UniqueFd loader;
 };
 
 // A program file, checked once: what later steps need to know of it.
@@ -36,8 +38,8 @@ Result<ProgramFile> OpenProgramPath(const char* path);
 // regular file), ACCESS_DENIED (not readable nor O_PATH).
 Result<ProgramFile> AdoptProgramFd(UniqueFd fd);
 
-// Follows #! (up to kMaxShebangDepth levels) from `file` and validates the
-// final ELF. `script_path` is what replaces argv[0] when `file` is a script.
+// Follows #! and #!resolve (up to kMaxShebangDepth levels, the two kinds
+// never mixed) from `file` and validates the final ELF. `script_path` is what replaces argv[0] when `file` is a script.
 Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
                                const char* const* argv);
 

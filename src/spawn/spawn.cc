@@ -14,6 +14,7 @@
 
 #include "engine/launch.h"
 #include "job/spawn_hooks.h"
+#include "launcher/client_internal.h"
 #include "namespace/namespace.h"
 #include "spawn/actions.h"
 #include "spawn/program.h"
@@ -160,7 +161,7 @@ Result<Launched> Execute(Request request) {
     nreq.entries.push_back({e.path, e.fd, e.read_only, e.action_index, e.kind});
   }
   nreq.clone_dirs = cfg.clone_dirs;
-  nreq.loader_fd = cfg.loader_fd;
+  nreq.loader_fd = cfg.loader_fd >= 0 ? cfg.loader_fd : program->loader.get();
   nreq.default_ldsvc = (flags & CAPSPAWN_DEFAULT_LDSVC) != 0;
   nreq.headers = program->headers ? &*program->headers : nullptr;
   Result<std::unique_ptr<ns::Plan>> nsplan = ns::PlanNamespace(nreq);
@@ -269,6 +270,11 @@ extern "C" capspawn_status_t capspawn_spawn_etc(int job, uint32_t flags, const c
                                                 size_t action_count,
                                                 const capspawn_action_t* actions, int* process_out,
                                                 char* err_msg_out) {
+  if (const char* launcher = capspawn::launcher_internal::ConfiguredLauncher()) {
+    return capspawn::launcher_internal::SpawnViaLauncher(launcher, job, flags, false, path, -1,
+                                                         argv, environ, action_count, actions,
+                                                         process_out, err_msg_out);
+  }
   if (!path) {
     capspawn::spawn::ConsumeActionHandles(action_count, actions);
     return Report(capspawn::Error(CAPSPAWN_ERR_INVALID_ARGS, "path is NULL"), process_out,
@@ -283,6 +289,11 @@ extern "C" capspawn_status_t capspawn_spawn_vmo(int job, uint32_t flags, int exe
                                                 size_t action_count,
                                                 const capspawn_action_t* actions, int* process_out,
                                                 char* err_msg_out) {
+  if (const char* launcher = capspawn::launcher_internal::ConfiguredLauncher()) {
+    return capspawn::launcher_internal::SpawnViaLauncher(launcher, job, flags, true, nullptr,
+                                                         executable_fd, argv, environ, action_count,
+                                                         actions, process_out, err_msg_out);
+  }
   // Always consumed; a fd that is not open is not ours to close.
   UniqueFd program(executable_fd >= 0 && fcntl(executable_fd, F_GETFD) >= 0 ? executable_fd : -1);
   if (!program) {

@@ -122,22 +122,11 @@ TEST(CliUsage, OptionalCommandsSayWhetherTheyAreBuilt) {
   }
 }
 
-TEST(CliUsage, UnbuiltOptionsFailWithNotSupported) {
-  const std::vector<std::vector<std::string>> cases = {
-      {"--launcher", "/run/capspawn.sock"},
-  };
-  for (const auto& option : cases) {
-    std::vector<std::string> args = {"run"};
-    args.insert(args.end(), option.begin(), option.end());
-    args.insert(args.end(), {"--", "/bin/true"});
-    CliResult r = RunCli(args);
-    EXPECT_EQ(r.exit_code, 125) << option[0];
-    EXPECT_EQ(r.err, "capspawn: NOT_SUPPORTED: " + option[0] + " is not built yet\n");
-    args.insert(args.begin() + 1, "--quiet");
-    r = RunCli(args);
-    EXPECT_EQ(r.exit_code, 125) << option[0];
-    EXPECT_EQ(r.err, "") << option[0];
-  }
+TEST(CliUsage, LauncherWithNothingListeningIsPeerClosed) {
+  CliResult r = RunCli({"run", "--launcher", "/nonexistent/capspawn.sock", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_EQ(r.err.rfind("capspawn: PEER_CLOSED: connect to the launcher at /nonexistent/", 0), 0u)
+      << r.err;
 }
 
 }  // namespace

@@ -131,12 +131,13 @@ TEST(CliOptions, HandleTypeNamesComeFromTheLibrary) {
   }
 }
 
-TEST(CliOptions, TimeoutAndUnbuilt) {
+TEST(CliOptions, TimeoutSuspendedLauncher) {
   ParseResult r = Parse({"--timeout", "1.5", "--suspended", "--launcher", "/s", "p"});
   ASSERT_EQ(r.outcome, ParseResult::Outcome::kRun) << r.error;
   EXPECT_EQ(r.options.timeout_ns, 1500000000);
   EXPECT_TRUE(r.options.suspended);
-  EXPECT_EQ(r.options.unbuilt_option, "--launcher");
+  EXPECT_EQ(r.options.launcher, "/s");
+  EXPECT_EQ(r.options.unbuilt_option, "");
   EXPECT_EQ(Parse({"--timeout", "0", "p"}).options.timeout_ns, -1);  // 0: no limit
 }
 

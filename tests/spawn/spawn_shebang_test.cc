@@ -2,7 +2,8 @@
 // {interpreter, [interpreter argument], script path, argv[1..]}: the script
 // path replaces argv[0], and everything after the interpreter on the #! line
 // is one argument. Up to 255 nested #! files; a first line longer than 2058
-// bytes is OUT_OF_RANGE; #!resolve is NOT_SUPPORTED for now.
+// bytes is OUT_OF_RANGE; #!resolve with no resolver, or mixed with #!, is NOT_SUPPORTED.
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -166,11 +167,23 @@ TEST(SpawnShebang, FirstLineOverTheLimitIsOutOfRange) {
                     CAPSPAWN_ERR_OUT_OF_RANGE);
 }
 
-TEST(SpawnShebang, ResolveIsNotSupportedYet) {
+TEST(SpawnShebang, ResolveWithoutResolverIsNotSupported) {
+  // No launcher configured: nothing can resolve the name (the launcher's own
+  // resolve tests are in tests/launcher).
+  const char* launcher = getenv("CAPSPAWN_LAUNCHER");
+  std::string saved = launcher ? launcher : "";
+  unsetenv("CAPSPAWN_LAUNCHER");
   TempDir dir;
-  std::string resolve = dir.WriteFile("resolve", "#!resolve fuchsia-pkg://example/foo\n");
-  ExpectScriptFails(resolve, CAPSPAWN_ERR_NOT_SUPPORTED);
-  // A #! script whose interpreter uses #!resolve: mixing the two.
+  ExpectScriptFails(dir.WriteFile("resolve", "#!resolve example/foo\n"),
+                    CAPSPAWN_ERR_NOT_SUPPORTED);
+  if (launcher) setenv("CAPSPAWN_LAUNCHER", saved.c_str(), 1);
+}
+
+TEST(SpawnShebang, ResolveMixedWithShebangIsNotSupported) {
+  TempDir dir;
+  std::string resolve = dir.WriteFile("resolve", "#!resolve example/foo\n");
+  // A #! script whose interpreter uses #!resolve: the two kinds do not mix
+  // (checked before anything is resolved).
   ExpectScriptFails(dir.WriteFile("uses-resolve", "#!" + resolve + "\n"),
                     CAPSPAWN_ERR_NOT_SUPPORTED);
 }

@@ -20,6 +20,11 @@ int CmdElf(int argc, char** argv);
 // compiled in only when that file exists: CAPSPAWN_CLI_HAVE_JOB is then defined)
 int CmdJob(int argc, char** argv);
 
+// capspawn resolve NAME   (cmd_resolve.cc; CAPSPAWN_CLI_HAVE_RESOLVE)
+int CmdResolve(int argc, char** argv);
+
+// capspawn launcherd [OPTIONS]   (cmd_launcherd.cc; CAPSPAWN_CLI_HAVE_LAUNCHERD)
+int CmdLauncherd(int argc, char** argv);
 // capspawn start PID | --fd N   (cmd_start.cc; CAPSPAWN_CLI_HAVE_START)
 int CmdStart(int argc, char** argv);
 

@@ -31,6 +31,16 @@ constexpr Command kCommands[] = {
 #else
     {"job", "manage jobs: create, list, ps, kill, freeze, thaw, limit, policy, destroy", nullptr},
 #endif
+#ifdef CAPSPAWN_CLI_HAVE_RESOLVE
+    {"resolve", "resolve a package name through the launcher's Resolver", CmdResolve},
+#else
+    {"resolve", "resolve a package name through the launcher's Resolver", nullptr},
+#endif
+#ifdef CAPSPAWN_CLI_HAVE_LAUNCHERD
+    {"launcherd", "run the Launcher and Resolver service (capspawn-launcherd)", CmdLauncherd},
+#else
+    {"launcherd", "run the Launcher and Resolver service (capspawn-launcherd)", nullptr},
+#endif
 #ifdef CAPSPAWN_CLI_HAVE_START
     {"start", "start a process created with 'run --suspended'", CmdStart},
 #else

@@ -308,6 +308,9 @@ class Parser {
       case 'q':
         o.quiet = true;
         return true;
+      case kOptLauncher:
+        o.launcher = optarg;
+        return true;
       case kOptLdsvc: {
         // PA_LDSVC_LOADER: the library directory, opened when spawning.
         ActionOption a;
@@ -333,9 +336,6 @@ class Parser {
       }
       case kOptSuspended:
         o.suspended = true;
-        return true;
-      case kOptLauncher:
-        if (o.unbuilt_option.empty()) o.unbuilt_option = std::string("--") + name;
         return true;
       default:
         return Fail("unhandled option '--" + std::string(name) + "'");

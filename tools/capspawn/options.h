@@ -49,6 +49,7 @@ struct RunOptions {
   int64_t timeout_ns = -1;  // --timeout; < 0: none
   bool print_pid = false;
   bool quiet = false;
+  std::string launcher;              // --launcher: spawn through the daemon at this socket
   bool suspended = false;            // --suspended: create without starting, print the start data
   std::string unbuilt_option;        // the first option given whose feature is not built yet
   std::vector<std::string> command;  // PROGRAM ARGS...

@@ -84,6 +84,8 @@ Program and run:
       --timeout SECONDS     kill the child (SIGKILL) after SECONDS (decimals
                             allowed; 0: no limit) and exit 124, as timeout(1)
       --print-pid           print "capspawn: pid N" on stderr once the child exists
+      --launcher SOCKET     spawn through the capspawn-launcherd at SOCKET (as
+                            CAPSPAWN_LAUNCHER=SOCKET, which the child then inherits)
   -q, --quiet               print none of capspawn's own messages about the run
                             (failures and timeouts still set the exit status)
       --suspended           create the process stopped before its first
@@ -99,9 +101,6 @@ Namespace presets (capspawn extensions; see docs/cli.md):
       --proc                a fresh /proc: the child runs in a new pid namespace,
                             as its pid 1
       --tmpfs PATH          an empty tmpfs of the child's own at PATH
-
-Not built yet (accepted, then capspawn fails with NOT_SUPPORTED and exit 125):
-      --launcher SOCKET     spawn through the capspawn-launcherd at SOCKET
 
 Signals: SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to capspawn
 with kill(2) are forwarded to the child, and capspawn keeps waiting for it. The

@@ -1,0 +1,209 @@
+// LauncherClient, Resolver, and the chunked senders they share with the
+// capspawn_spawn* translation.
+#include <capspawn/launcher.h>
+
+#include <cstdlib>
+
+#include "launcher/client_internal.h"
+#include "protocol/wire.h"
+
+namespace capspawn {
+namespace launcher_internal {
+namespace {
+
+using protocol::kChunkBudget;
+using protocol::kMaxFdsPerDatagram;
+
+// Splits items into chunks of at most kMaxFdsPerDatagram fds and kChunkBudget
+// bytes; an item too large for any datagram is INVALID_ARGS.
+template <typename T, typename Cost, typename Encode>
+Status SendChunked(int sock, std::span<const T> items, size_t fds_per_item, Cost cost,
+                   Encode encode, const char* what) {
+  size_t begin = 0;
+  while (begin < items.size()) {
+    size_t bytes = 0;
+    size_t end = begin;
+    while (end < items.size() && (end - begin + 1) * fds_per_item <= kMaxFdsPerDatagram) {
+      size_t c = cost(items[end]);
+      if (c > kChunkBudget) {
+        return Error(CAPSPAWN_ERR_INVALID_ARGS, std::string(what) + " " + std::to_string(end) +
+                                                    " is too large for one message (" +
+                                                    std::to_string(c) + " bytes)");
+      }
+      if (bytes + c > kChunkBudget) break;
+      bytes += c;
+      ++end;
+    }
+    Status st = protocol::Send(sock, encode(items.subspan(begin, end - begin)));
+    if (!st.ok()) return st;
+    begin = end;
+  }
+  return {};
+}
+
+Error FromReply(const protocol::Reply& reply) {
+  return Error(reply.status,
+               reply.message.empty() ? std::string("the launcher gave no message") : reply.message);
+}
+
+template <typename T>
+Result<T> Unexpected(const char* what) {
+  return Error(CAPSPAWN_ERR_INVALID_ARGS,
+               std::string("the launcher answered ") + what + " with a reply of the wrong kind");
+}
+
+}  // namespace
+
+Status SendStrings(int sock, protocol::RequestKind kind,
+                   std::span<const std::string_view> strings) {
+  return SendChunked<std::string_view>(
+      sock, strings, 0, [](std::string_view s) { return protocol::StringCost(s.size()); },
+      [kind](std::span<const std::string_view> chunk) {
+        return protocol::EncodeStrings(kind, chunk);
+      },
+      kind == protocol::RequestKind::kAddArgs ? "argument" : "environment variable");
+}
+
+Status SendNames(int sock, std::span<const protocol::NameRef> names) {
+  return SendChunked<protocol::NameRef>(
+      sock, names, 1, [](const protocol::NameRef& n) { return protocol::NameCost(n.path.size()); },
+      [](std::span<const protocol::NameRef> chunk) { return protocol::EncodeNames(chunk); },
+      "name entry");
+}
+
+Status SendHandles(int sock, std::span<const protocol::HandleRef> handles) {
+  return SendChunked<protocol::HandleRef>(
+      sock, handles, 1, [](const protocol::HandleRef&) { return protocol::kHandleCost; },
+      [](std::span<const protocol::HandleRef> chunk) { return protocol::EncodeHandles(chunk); },
+      "handle");
+}
+
+Result<Process> SendLaunch(int sock, const protocol::LaunchRef& info) {
+  Result<protocol::Reply> reply =
+      protocol::Call(sock, protocol::EncodeLaunch(protocol::RequestKind::kLaunch, info));
+  if (!reply.ok()) return reply.error();
+  if (reply->status != CAPSPAWN_OK) return FromReply(*reply);
+  if (reply->payload != protocol::Reply::Payload::kProcess) return Unexpected<Process>("Launch");
+  return Process(std::move(reply->process));
+}
+
+Result<ProcessStartData> SendCreateWithoutStarting(int sock, const protocol::LaunchRef& info) {
+  Result<protocol::Reply> reply = protocol::Call(
+      sock, protocol::EncodeLaunch(protocol::RequestKind::kCreateWithoutStarting, info));
+  if (!reply.ok()) return reply.error();
+  if (reply->status != CAPSPAWN_OK) return FromReply(*reply);
+  if (reply->payload != protocol::Reply::Payload::kStartData) {
+    return Unexpected<ProcessStartData>("CreateWithoutStarting");
+  }
+  ProcessStartData out;
+  out.process = Process(std::move(reply->start.process));
+  out.root_vmar = std::move(reply->start.root_vmar);
+  out.thread = reply->start.thread;
+  out.entry = reply->start.entry;
+  out.stack = reply->start.stack;
+  out.base = reply->start.base;
+  out.vdso_base = reply->start.vdso_base;
+  return out;
+}
+
+Result<resolver::Resolution> SendResolve(int sock, std::string_view name) {
+  if (name.size() > CAPSPAWN_MAX_RESOLVE_NAME_SIZE) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, "resolve name of " + std::to_string(name.size()) +
+                                                " bytes is longer than " +
+                                                std::to_string(CAPSPAWN_MAX_RESOLVE_NAME_SIZE));
+  }
+  Result<protocol::Reply> reply = protocol::Call(sock, protocol::EncodeResolve(name));
+  if (!reply.ok()) return reply.error();
+  if (reply->status != CAPSPAWN_OK) return FromReply(*reply);
+  if (reply->payload != protocol::Reply::Payload::kResolved) {
+    return Unexpected<resolver::Resolution>("Resolve");
+  }
+  return resolver::Resolution{std::move(reply->executable), std::move(reply->loader)};
+}
+
+Result<resolver::Resolution> ResolveVia(const std::string& socket, const std::string& name) {
+  Result<UniqueFd> sock = protocol::Connect(socket);
+  if (!sock.ok()) return sock.error();
+  return SendResolve(sock->get(), name);
+}
+
+const char* ConfiguredLauncher() {
+  const char* s = std::getenv("CAPSPAWN_LAUNCHER");
+  return s != nullptr && *s != '\0' ? s : nullptr;
+}
+
+}  // namespace launcher_internal
+
+namespace {
+
+protocol::LaunchRef Ref(const LaunchInfo& info) {
+  protocol::LaunchRef ref;
+  ref.executable = info.executable.get();
+  ref.job = info.job.get();
+  ref.name = info.name ? &*info.name : nullptr;
+  ref.default_loader = info.default_loader;
+  ref.cwd = info.cwd.get();
+  return ref;
+}
+
+std::vector<std::string_view> Views(const std::vector<std::string>& v) {
+  return std::vector<std::string_view>(v.begin(), v.end());
+}
+
+}  // namespace
+
+Result<LauncherClient> LauncherClient::Connect(const std::string& socket_path) {
+  Result<UniqueFd> sock = protocol::Connect(socket_path);
+  if (!sock.ok()) return sock.error();
+  return LauncherClient(std::move(sock.value()));
+}
+
+Status LauncherClient::AddArgs(const std::vector<std::string>& args) {
+  std::vector<std::string_view> v = Views(args);
+  return launcher_internal::SendStrings(socket_.get(), protocol::RequestKind::kAddArgs, v);
+}
+
+Status LauncherClient::AddEnvirons(const std::vector<std::string>& environ) {
+  std::vector<std::string_view> v = Views(environ);
+  return launcher_internal::SendStrings(socket_.get(), protocol::RequestKind::kAddEnvirons, v);
+}
+
+Status LauncherClient::AddNames(std::vector<LaunchNameInfo> names) {
+  std::vector<protocol::NameRef> refs;
+  for (const LaunchNameInfo& n : names) refs.push_back({n.path, n.directory.get()});
+  return launcher_internal::SendNames(socket_.get(), refs);
+}
+
+Status LauncherClient::AddHandles(std::vector<LaunchHandleInfo> handles) {
+  std::vector<protocol::HandleRef> refs;
+  for (const LaunchHandleInfo& h : handles) refs.push_back({h.id, h.handle.get()});
+  return launcher_internal::SendHandles(socket_.get(), refs);
+}
+
+Result<Process> LauncherClient::Launch(LaunchInfo info) {
+  return launcher_internal::SendLaunch(socket_.get(), Ref(info));
+}
+
+Result<ProcessStartData> LauncherClient::CreateWithoutStarting(LaunchInfo info) {
+  return launcher_internal::SendCreateWithoutStarting(socket_.get(), Ref(info));
+}
+
+Result<ResolvedProgram> LauncherClient::Resolve(const std::string& name) {
+  Result<resolver::Resolution> r = launcher_internal::SendResolve(socket_.get(), name);
+  if (!r.ok()) return r.error();
+  return ResolvedProgram{std::move(r->executable), std::move(r->loader)};
+}
+
+Result<Resolver> Resolver::Connect(const std::string& socket_path) {
+  Result<UniqueFd> sock = protocol::Connect(socket_path);
+  if (!sock.ok()) return sock.error();
+  return Resolver(std::move(sock.value()));
+}
+
+Result<ResolvedProgram> Resolver::Resolve(const std::string& name) {
+  Result<resolver::Resolution> r = launcher_internal::SendResolve(socket_.get(), name);
+  if (!r.ok()) return r.error();
+  return ResolvedProgram{std::move(r->executable), std::move(r->loader)};
+}
+
+}  // namespace capspawn

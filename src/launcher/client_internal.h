@@ -1,0 +1,46 @@
+// The launcher client's building blocks, over borrowed data: what
+// LauncherClient and the capspawn_spawn* translation share.
+#ifndef CAPSPAWN_SRC_LAUNCHER_CLIENT_INTERNAL_H_
+#define CAPSPAWN_SRC_LAUNCHER_CLIENT_INTERNAL_H_
+
+#include <capspawn/spawn.h>
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <capspawn/launcher.h>
+#include <capspawn/process.h>
+#include <capspawn/result.h>
+
+#include "protocol/messages.h"
+#include "resolver/resolver.h"
+
+namespace capspawn::launcher_internal {
+
+// Chunked sends: as many datagrams as the fd and byte limits need.
+Status SendStrings(int sock, protocol::RequestKind kind, std::span<const std::string_view> strings);
+Status SendNames(int sock, std::span<const protocol::NameRef> names);
+Status SendHandles(int sock, std::span<const protocol::HandleRef> handles);
+Result<Process> SendLaunch(int sock, const protocol::LaunchRef& info);
+Result<ProcessStartData> SendCreateWithoutStarting(int sock, const protocol::LaunchRef& info);
+Result<resolver::Resolution> SendResolve(int sock, std::string_view name);
+
+// Connects to `socket` and resolves `name` (for #!resolve).
+Result<resolver::Resolution> ResolveVia(const std::string& socket, const std::string& name);
+
+// The launcher socket capspawn_spawn* go through: $CAPSPAWN_LAUNCHER, or null.
+const char* ConfiguredLauncher();
+
+// capspawn_spawn_etc (vmo false: `path`) or capspawn_spawn_vmo (vmo true:
+// `executable_fd`, always consumed) through the
+// launcher at `socket`: flags and actions are turned into the protocol's
+// explicit arguments, environment, names and handles here, in the client.
+capspawn_status_t SpawnViaLauncher(const char* socket, int job, uint32_t flags, bool vmo,
+                                   const char* path, int executable_fd, const char* const* argv,
+                                   const char* const* environ, size_t action_count,
+                                   const capspawn_action_t* actions, int* process_out,
+                                   char* err_msg_out);
+}  // namespace capspawn::launcher_internal
+
+#endif  // CAPSPAWN_SRC_LAUNCHER_CLIENT_INTERNAL_H_

@@ -1,0 +1,215 @@
+// capspawn_spawn* through the launcher (CAPSPAWN_LAUNCHER): the client-side
+// translation of fdio's flags and actions into the Launcher protocol's
+// explicit arguments, environment, names and handles, as fdio does on Fuchsia.
+// Validation that needs no process (actions, the program file, #!) runs here
+// with the same code, statuses and messages as an in-process spawn; what is
+// left is the daemon's. See docs/launcher.md.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "job/spawn_hooks.h"
+#include "launcher/client_internal.h"
+#include "namespace/namespace.h"
+#include "protocol/wire.h"
+#include "spawn/actions.h"
+#include "spawn/program.h"
+
+extern char** environ;
+
+namespace capspawn::launcher_internal {
+namespace {
+
+constexpr uint32_t kKnownFlags = 0xFFFFu;
+
+// The in-process rule for namespace entries: a duplicate keeps the first, a
+// nested one is dropped (the launcher itself refuses overlapping names).
+class Kept {
+ public:
+  bool Overlaps(const std::string& p) const {
+    for (const std::string& k : kept_) {
+      if (Under(p, k) || Under(k, p)) return true;
+    }
+    return false;
+  }
+  void Add(std::string p) { kept_.push_back(std::move(p)); }
+
+ private:
+  static bool Under(const std::string& p, const std::string& root) {
+    return p.size() >= root.size() && p.compare(0, root.size(), root) == 0 &&
+           (p.size() == root.size() || p[root.size()] == '/');
+  }
+  std::vector<std::string> kept_;
+};
+
+Result<Process> Translate(int job, uint32_t flags, const char* path, UniqueFd program_fd,
+                          const char* const* argv, const char* const* env, size_t action_count,
+                          const capspawn_action_t* actions, const char* socket) {
+  Result<spawn::SpawnConfig> collected = spawn::CollectActions(flags, action_count, actions);
+  if (!collected.ok()) return collected.error();
+  spawn::SpawnConfig& cfg = collected.value();
+  if (flags & ~kKnownFlags) {
+    char b[64];
+    std::snprintf(b, sizeof b, "unknown flags 0x%x", flags & ~kKnownFlags);
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, b);
+  }
+  if (!argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "argv is NULL");
+  if (!argv[0] && !cfg.name) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 "the process name is unset: argv is empty and no SET_NAME");
+  }
+  bool clone_ns = flags & CAPSPAWN_CLONE_NAMESPACE;
+  for (const std::string& d : cfg.clone_dirs) {
+    if (!ns::IsNormalisedAbsolute(d)) {
+      return Error(
+          CAPSPAWN_ERR_INVALID_ARGS,
+          "clone dir '" + d + "' is not an absolute, normalised path without a trailing '/'");
+    }
+    if (d == "/") clone_ns = true;
+  }
+
+  std::vector<protocol::HandleRef> handles;
+  if (job != CAPSPAWN_INVALID_HANDLE) {
+    // The same checks (and messages) as in-process; the daemon repeats them.
+    Result<job_internal::SpawnTarget> t = job_internal::PrepareSpawn(job);
+    if (!t.ok()) return t.error().Context("job " + std::to_string(job));
+    if (flags & CAPSPAWN_CLONE_JOB) {
+      bool given = false;
+      for (const spawn::TypedHandle& h : cfg.typed)
+        given |= CAPSPAWN_PA_TYPE(h.id) == CAPSPAWN_PA_JOB_DEFAULT;
+      if (!given) handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_JOB_DEFAULT, 0), job});
+    }
+  }
+  bool stdio_open[3] = {};
+  for (int t = 0; t < 3; ++t) stdio_open[t] = (flags & CAPSPAWN_CLONE_STDIO) && spawn::IsOpen(t);
+
+  Result<spawn::ProgramFile> file =
+      path ? spawn::OpenProgramPath(path) : spawn::AdoptProgramFd(std::move(program_fd));
+  if (!file.ok()) return file.error();
+  std::string script_path = path ? path : (argv[0] ? argv[0] : "");
+  Result<spawn::Program> program =
+      spawn::ResolveProgram(std::move(file.value()), script_path, argv);
+  if (!program.ok()) return program.error();
+
+  // Names: the in-process order and rules, so the launcher sees no overlap.
+  std::vector<protocol::NameRef> names;
+  std::vector<UniqueFd> opened;  // directories opened here, for CLONE_DIR and CLONE_NAMESPACE
+  Kept kept;
+  for (const spawn::NsEntry& e : cfg.ns_entries) {
+    if (e.path == "/") {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, "mount / (action " + std::to_string(e.action_index) +
+                                                  "): an entry cannot replace the root");
+    }
+    if (!ns::IsNormalisedAbsolute(e.path)) {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, "mount " + e.path + " (action " +
+                                                  std::to_string(e.action_index) +
+                                                  "): the path is not absolute and normalised");
+    }
+    if (kept.Overlaps(e.path)) continue;
+    kept.Add(e.path);
+    names.push_back({e.path, e.fd});
+  }
+  if (!clone_ns) {
+    for (const std::string& d : cfg.clone_dirs) {
+      if (kept.Overlaps(d)) continue;
+      UniqueFd dir(open(d.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!dir) continue;  // as in-process: a missing directory gives nothing
+      kept.Add(d);
+      names.push_back({d, dir.get()});
+      opened.push_back(std::move(dir));
+    }
+  }
+  UniqueFd cwd;
+  if (clone_ns) {
+    UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) return Error::FromErrno(errno, "open / (the client's namespace)");
+    cwd.reset(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));  // none if it was removed
+    names.insert(names.begin(), protocol::NameRef{"/", root.get()});
+    opened.push_back(std::move(root));
+  }
+
+  // Handles: fd placements, stdio, typed handles, the loader.
+  bool set[3] = {};
+  for (const engine::FdAssignment& f : cfg.fds) {
+    if (f.target < 3) set[f.target] = true;
+    handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, f.target), f.source});
+  }
+  for (int t = 0; t < 3; ++t) {
+    if (!set[t] && stdio_open[t]) handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, t), t});
+  }
+  for (const spawn::TypedHandle& h : cfg.typed) handles.push_back({h.id, h.fd});
+  if (cfg.loader_fd >= 0) {
+    handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), cfg.loader_fd});
+  } else if (program->loader) {
+    handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), program->loader.get()});
+  }
+
+  std::vector<std::string_view> args;
+  if (program->argv) {
+    args.assign(program->argv->begin(), program->argv->end());
+  } else {
+    for (size_t i = 0; argv[i]; ++i) args.emplace_back(argv[i]);
+  }
+  std::vector<std::string_view> vars;
+  const char* const* base = env ? env : (flags & CAPSPAWN_CLONE_ENVIRON) ? environ : nullptr;
+  for (size_t i = 0; base && base[i]; ++i) vars.emplace_back(base[i]);
+
+  Result<UniqueFd> sock = protocol::Connect(socket);
+  if (!sock.ok()) return sock.error();
+  Status st = SendStrings(sock->get(), protocol::RequestKind::kAddArgs, args);
+  if (st.ok() && !vars.empty()) {
+    st = SendStrings(sock->get(), protocol::RequestKind::kAddEnvirons, vars);
+  }
+  if (st.ok() && !names.empty()) st = SendNames(sock->get(), names);
+  if (st.ok() && !handles.empty()) st = SendHandles(sock->get(), handles);
+  if (!st.ok()) return st.error();
+  protocol::LaunchRef info;
+  info.executable = program->fd.get();
+  info.job = job;
+  info.name = cfg.name ? &*cfg.name : nullptr;
+  info.default_loader = flags & CAPSPAWN_DEFAULT_LDSVC;
+  info.cwd = cwd.get();
+  return SendLaunch(sock->get(), info);
+}
+
+}  // namespace
+
+capspawn_status_t SpawnViaLauncher(const char* socket, int job, uint32_t flags, bool vmo,
+                                   const char* path, int executable_fd, const char* const* argv,
+                                   const char* const* env, size_t action_count,
+                                   const capspawn_action_t* actions, int* process_out,
+                                   char* err_msg_out) {
+  Result<Process> r = Error(CAPSPAWN_ERR_INTERNAL, "unreached");
+  if (!vmo && path == nullptr) {
+    spawn::ConsumeActionHandles(action_count, actions);
+    r = Error(CAPSPAWN_ERR_INVALID_ARGS, "path is NULL");
+  } else if (vmo) {
+    // Always consumed; a fd that is not open is not ours to close.
+    UniqueFd program(executable_fd >= 0 && fcntl(executable_fd, F_GETFD) >= 0 ? executable_fd : -1);
+    if (!program) {
+      spawn::ConsumeActionHandles(action_count, actions);
+      r = Error(CAPSPAWN_ERR_BAD_HANDLE,
+                "executable fd " + std::to_string(executable_fd) + " is not an open fd");
+    } else {
+      r = Translate(job, flags, nullptr, std::move(program), argv, env, action_count, actions,
+                    socket);
+    }
+  } else {
+    r = Translate(job, flags, path, UniqueFd(), argv, env, action_count, actions, socket);
+  }
+  if (r.ok()) {
+    if (process_out) *process_out = r->release();
+    return CAPSPAWN_OK;
+  }
+  if (err_msg_out) {
+    std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", r.error().message().c_str());
+  }
+  return r.status();
+}
+
+}  // namespace capspawn::launcher_internal

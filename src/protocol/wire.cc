@@ -1,0 +1,141 @@
+#include "protocol/wire.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace capspawn::protocol {
+
+Result<UniqueFd> Connect(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 "launcher socket path '" + path + "' does not fit a sockaddr_un");
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  UniqueFd sock(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!sock) return Error::FromErrno(errno, "socket(AF_UNIX, SOCK_SEQPACKET)");
+  // A datagram must fit the send buffer whole; the default (wmem_default,
+  // often 208 KiB) is close to kMaxDatagramBytes. The kernel caps this at
+  // wmem_max (no error) and doubles it.
+  int sndbuf = static_cast<int>(2 * kMaxDatagramBytes);
+  setsockopt(sock.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  int r;
+  do {
+    r = connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) {
+    int err = errno;
+    std::string what = "connect to the launcher at " + path + ": " + std::strerror(err);
+    if (err == ENOENT || err == ECONNREFUSED || err == ENOTSOCK || err == EPROTOTYPE) {
+      return Error(CAPSPAWN_ERR_PEER_CLOSED, what + " (is capspawn-launcherd running?)");
+    }
+    return Error(capspawn_status_from_errno(err), what);
+  }
+  return sock;
+}
+
+Status Send(int sock, const Outgoing& message) {
+  if (message.fds.size() > kMaxFdsPerDatagram) {
+    return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                 std::to_string(message.fds.size()) + " fds do not fit one datagram (at most 253)");
+  }
+  iovec iov{const_cast<uint8_t*>(message.bytes.data()), message.bytes.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerDatagram)];
+  if (!message.fds.empty()) {
+    const size_t len = sizeof(int) * message.fds.size();
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(len);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(len);
+    std::memcpy(CMSG_DATA(c), message.fds.data(), len);
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN) {
+      return Error(CAPSPAWN_ERR_PEER_CLOSED,
+                   std::string("send to the launcher: ") + std::strerror(errno));
+    }
+    if (errno == EBADF) {
+      return Error(CAPSPAWN_ERR_BAD_HANDLE, "sendmsg: an fd to pass is not open");
+    }
+    return Error::FromErrno(errno, "sendmsg");
+  }
+  return {};
+}
+
+Receiver::Receiver(size_t capacity)
+    : buffer_(capacity / sizeof(uint64_t) + 1), capacity_(capacity) {}
+
+std::span<const uint8_t> Receiver::bytes() const {
+  return {reinterpret_cast<const uint8_t*>(buffer_.data()), size_};
+}
+
+Result<bool> Receiver::Receive(int sock) {
+  fds_.clear();
+  size_ = 0;
+  iovec iov{buffer_.data(), buffer_.size() * sizeof(uint64_t)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerDatagram)];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == ECONNRESET) return false;
+    return Error::FromErrno(errno, "recvmsg");
+  }
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      fds_.emplace_back(fd);
+    }
+  }
+  if (msg.msg_flags & MSG_CTRUNC) {
+    fds_.clear();
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, "a datagram carried more fds than allowed (253)");
+  }
+  if ((msg.msg_flags & MSG_TRUNC) || static_cast<size_t>(n) > capacity_) {
+    fds_.clear();
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 "a datagram is larger than " + std::to_string(capacity_) + " bytes");
+  }
+  if (n == 0 && fds_.empty()) return false;
+  size_ = static_cast<size_t>(n);
+  return true;
+}
+
+Result<Reply> Call(int sock, const Outgoing& request) {
+  Status sent = Send(sock, request);
+  if (!sent.ok()) return sent.error();
+  // Replies are small: a message of at most 1 KiB and a few fields.
+  Receiver receiver(8192);
+  Result<bool> got = receiver.Receive(sock);
+  if (!got.ok()) return got.error();
+  if (!*got) {
+    return Error(CAPSPAWN_ERR_PEER_CLOSED,
+                 "the launcher closed the connection without replying (it rejects malformed "
+                 "requests by closing; see its log)");
+  }
+  return DecodeReply(receiver.bytes(), receiver.TakeFds());
+}
+
+}  // namespace capspawn::protocol

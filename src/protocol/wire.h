@@ -1,0 +1,50 @@
+// Datagrams over AF_UNIX SOCK_SEQPACKET: one message per datagram, its fds in
+// SCM_RIGHTS. Both sides use these; see docs/protocol.md.
+#ifndef CAPSPAWN_SRC_PROTOCOL_WIRE_H_
+#define CAPSPAWN_SRC_PROTOCOL_WIRE_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <capspawn/fd.h>
+#include <capspawn/result.h>
+
+#include "protocol/messages.h"
+
+namespace capspawn::protocol {
+
+// Connects to a launcher socket. PEER_CLOSED when nothing listens there
+// (no such socket, connection refused), INVALID_ARGS for a path that does
+// not fit a sockaddr_un.
+Result<UniqueFd> Connect(const std::string& path);
+
+// Sends one datagram. PEER_CLOSED when the peer has gone.
+Status Send(int sock, const Outgoing& message);
+
+// Receives datagrams into a reusable, word-aligned buffer.
+class Receiver {
+ public:
+  explicit Receiver(size_t capacity = kMaxDatagramBytes);
+  // One datagram: true, or false at end of stream (the peer closed). A
+  // datagram too large for kMaxDatagramBytes, or whose fds the kernel had to
+  // drop, is an error (INVALID_ARGS) and its fds are closed.
+  Result<bool> Receive(int sock);
+  std::span<const uint8_t> bytes() const;
+  // The datagram's fds (close-on-exec); moved out by the decoder.
+  std::vector<UniqueFd> TakeFds() { return std::move(fds_); }
+
+ private:
+  std::vector<uint64_t> buffer_;
+  size_t capacity_;
+  size_t size_ = 0;
+  std::vector<UniqueFd> fds_;
+};
+
+// Send one request and receive its reply (Launch, CreateWithoutStarting, Resolve).
+Result<Reply> Call(int sock, const Outgoing& request);
+
+}  // namespace capspawn::protocol
+
+#endif  // CAPSPAWN_SRC_PROTOCOL_WIRE_H_

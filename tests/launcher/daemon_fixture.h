@@ -1,0 +1,73 @@
+// A real capspawn-launcherd for a test: started on a socket in a fresh
+// directory, checked alive, stopped (and required to exit cleanly) at the end.
+#ifndef CAPSPAWN_TESTS_LAUNCHER_DAEMON_FIXTURE_H_
+#define CAPSPAWN_TESTS_LAUNCHER_DAEMON_FIXTURE_H_
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <capspawn/fd.h>
+#include <capspawn/launcher.h>
+
+#include "test_util.h"
+
+namespace capspawn_test {
+
+class Launcherd {
+ public:
+  // Starts the daemon with these extra options; ASSERTs inside.
+  void Start(const std::vector<std::string>& options = {});
+  // SIGTERM; returns the daemon's wait status.
+  int Stop();
+  ~Launcherd();
+
+  const std::string& socket() const { return socket_; }
+  const std::string& dir() const { return dir_->path(); }
+  bool Alive() const;
+  pid_t pid() const { return pid_; }
+  std::string Log() const;  // its stderr so far
+
+ private:
+  std::unique_ptr<TempDir> dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+// Fixture: one daemon per test, with the package root dir()/"packages".
+class LauncherTest : public ::testing::Test {
+ public:
+  // A directory fd (O_PATH).
+  capspawn::UniqueFd OpenDir(const std::string& path);
+  // Sanitizer builds make spawn_child dynamic: it then needs the client's
+  // filesystem (the name "/") to find its loader. Sends that name if so.
+  void AddRootIfDynamic(capspawn::LauncherClient& client);
+
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  virtual std::vector<std::string> DaemonOptions() { return {}; }
+
+  capspawn::LauncherClient Connect();
+  // spawn_child's executable, opened for the launcher.
+  capspawn::UniqueFd ChildExecutable();
+  // Launches spawn_child with argv (argv[0] added), the report on a pipe at fd
+  // 1, plus these handles and names; reads the report and waits.
+  ChildRun RunThroughLauncher(capspawn::LauncherClient& client, const Strings& args,
+                              std::vector<capspawn::LaunchHandleInfo> handles = {},
+                              std::vector<capspawn::LaunchNameInfo> names = {},
+                              capspawn::LaunchInfo info = {});
+  // A package root with packages made by MakePackage.
+  std::string packages() const { return daemon_.dir() + "/packages"; }
+  // packages()/NAME/bin/BINARY with `content` (mode 0755), and lib/ if asked.
+  void MakePackage(const std::string& name, const std::string& binary, const std::string& content,
+                   bool with_lib = false);
+
+  Launcherd daemon_;
+};
+
+}  // namespace capspawn_test
+
+#endif  // CAPSPAWN_TESTS_LAUNCHER_DAEMON_FIXTURE_H_

@@ -1,0 +1,6 @@
+// capspawn-launcherd: see src/launcher/daemon.cc and docs/launcher.md.
+#include "launcher/daemon.h"
+
+int main(int argc, char** argv) {
+  return capspawn::launcher_internal::LauncherDaemonMain(argc, argv);
+}

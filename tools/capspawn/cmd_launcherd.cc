@@ -1,0 +1,8 @@
+// `capspawn launcherd`: the same program as capspawn-launcherd
+// (src/launcher/daemon.cc).
+#include "commands.h"
+#include "launcher/daemon.h"
+
+int CmdLauncherd(int argc, char** argv) {
+  return capspawn::launcher_internal::LauncherDaemonMain(argc, argv);
+}
