@@ -35,7 +35,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
 zombies() { ps --ppid "$pid" -o stat= | grep -c '^Z' || true; }
 children() { ps --ppid "$pid" -o pid= | wc -l; }
 mnt_namespaces() { lsns -t mnt -n -o NS 2>/dev/null | sort -u | wc -l; }
-cgroup_root=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+cgroup_root=$(findmnt -t cgroup2 -n -o TARGET | head -1)
 cgroups() { find "$cgroup_root" -mindepth 1 -type d 2>/dev/null | wc -l; }
 drive() {
   CAPSPAWN_LAUNCHER=$dir/launcher.sock "$driver" --program "$program" --launches "$1" \
