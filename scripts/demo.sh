@@ -62,3 +62,38 @@ except OSError as e:
 else
   echo "(this host does not let us create cgroups: skipped)"
 fi
+
+step "A private filesystem: only the handed directories exist (read-only /usr, a tmpfs, a minimal /dev)"
+mkdir -p "$tmp/data" && echo "a file in the handed directory" >"$tmp/data/hello.txt"
+"$cs" run --no-clone=namespace --ro-ns /usr=/usr --ns /data="$tmp/data" --tmpfs /tmp --dev-minimal \
+  --ldsvc "/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)" -- /usr/bin/python3 -S -c 'import os
+print("/ holds:", sorted(os.listdir("/")))
+print(open("/data/hello.txt").read().strip())
+try:
+    open("/usr/x", "w")
+except OSError as e:
+    print("writing /usr:", e.strerror)' || echo "(namespaces unavailable here: exit $?)"
+
+step "Create without starting: the process has exec'd and waits before its first instruction"
+# Its stdout is the demo's stderr (fd 3), so capturing the JSON does not wait for it.
+json=$("$cs" run --suspended --no-clone=stdio --fd 1=3 -- /bin/echo "started, after inspection" 3>&2)
+echo "$json"
+pid=$(sed -E 's/.*"pid":([0-9]+).*/\1/' <<<"$json")
+echo "state of $pid: $(awk '{print $3}' "/proc/$pid/stat") (T: stopped)"
+"$cs" start "$pid"
+sleep 0.2
+
+step "The launcher: a process in a DENY job gets a child through capspawn-launcherd"
+if "$cs" job create --deny-new-process "$job" >/dev/null 2>&1; then
+  "$src/build/tools/capspawn-launcherd/capspawn-launcherd" --socket "$tmp/launcher.sock" --quiet &
+  daemon=$!
+  for _ in $(seq 50); do [[ -S $tmp/launcher.sock ]] && break; sleep 0.1; done
+  # capspawn itself runs in the DENY job, and spawns through the launcher.
+  "$cs" run --job "$job" --env CAPSPAWN_LAUNCHER="$tmp/launcher.sock" -- \
+    "$cs" run -- /bin/sh -c 'echo "grandchild created through the launcher"; exit 42' ||
+    echo "its exit code came back: $?"
+  kill "$daemon"; wait "$daemon" 2>/dev/null || true
+  "$cs" job destroy "$job"
+else
+  echo "(this host does not let us create cgroups: skipped)"
+fi
