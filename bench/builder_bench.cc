@@ -16,28 +16,9 @@
 namespace capspawn_bench {
 namespace {
 
-std::string WaitAndClose(int pidfd) {
-  int64_t return_code = -1;
-  capspawn_status_t status = capspawn_process_wait(pidfd, -1, &return_code);
-  close(pidfd);
-  if (status != CAPSPAWN_OK) {
-    return std::string("capspawn_process_wait: ") + capspawn_status_string(status);
-  }
-  return return_code == 0 ? "" : "the program returned " + std::to_string(return_code);
-}
-
 // capspawn_spawn_etc, flags 0, no namespace entries: the empty private root
 // ProcessBuilder gives too, so the two differ only in the build/start steps.
-std::string SpawnEmptyNamespace(const Target& t) {
-  int pidfd = -1;
-  char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = {};
-  capspawn_status_t status =
-      capspawn_spawn_etc(-1, 0, t.path, t.argv, t.envp, 0, nullptr, &pidfd, err);
-  if (status != CAPSPAWN_OK) {
-    return std::string("capspawn_spawn_etc: ") + capspawn_status_string(status) + ": " + err;
-  }
-  return WaitAndClose(pidfd);
-}
+std::string SpawnEmptyNamespace(const Target& t) { return CapspawnSpawnAndWait(t, -1, 0, t.envp); }
 
 std::string BuilderBuildStart(const Target& t) {
   capspawn::ProcessBuilder b("bench", -1, capspawn::UniqueFd(open(t.path, O_RDONLY | O_CLOEXEC)));

@@ -16,6 +16,7 @@
 #define CAPSPAWN_BENCH_HARNESS_H_
 
 #include <benchmark/benchmark.h>
+#include <capspawn/spawn.h>
 
 #include <functional>
 #include <string>
@@ -68,6 +69,15 @@ struct SpawnMethod {
 };
 // Returns a dummy value so a .cc file can register from a static initializer.
 int AddSpawnMethod(SpawnMethod method);
+
+// Waits for a capspawn process and closes its pidfd: "" when it exited with
+// status 0, otherwise what failed.
+std::string WaitAndClose(int pidfd);
+// capspawn_spawn_etc of the target with its argv, then WaitAndClose. The
+// capspawn rows of every benchmark file use it.
+std::string CapspawnSpawnAndWait(const Target& t, int job, uint32_t flags,
+                                 const char* const* envp = nullptr, size_t action_count = 0,
+                                 const capspawn_action_t* actions = nullptr);
 std::string SpawnBenchmarkName(std::string_view method, Scenario scenario);
 // The methods in summary order.
 std::vector<const SpawnMethod*> SpawnMethods();

@@ -58,18 +58,7 @@ BenchJobs& Jobs() {
 }
 
 std::string SpawnInto(int job, const Target& t) {
-  int pidfd = -1;
-  char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = {};
-  capspawn_status_t status = capspawn_spawn_etc(job, CAPSPAWN_CLONE_ALL & ~CAPSPAWN_CLONE_JOB,
-                                                t.path, t.argv, nullptr, 0, nullptr, &pidfd, err);
-  if (status != CAPSPAWN_OK) {
-    return std::string("capspawn_spawn_etc: ") + capspawn_status_string(status) + ": " + err;
-  }
-  int64_t rc = -1;
-  status = capspawn_process_wait(pidfd, -1, &rc);
-  close(pidfd);
-  if (status != CAPSPAWN_OK) return std::string("wait: ") + capspawn_status_string(status);
-  return rc == 0 ? "" : "the spawned program returned " + std::to_string(rc);
+  return CapspawnSpawnAndWait(t, job, CAPSPAWN_CLONE_ALL & ~CAPSPAWN_CLONE_JOB);
 }
 
 // Kills a tree of 1,000 processes: /bin/sh starting 999 sleeps, then becoming one.

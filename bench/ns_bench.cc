@@ -74,18 +74,7 @@ class EntrySet {
       actions[i].ns.prefix = targets_[i].c_str();
       actions[i].ns.handle = fcntl(fds_[i], F_DUPFD_CLOEXEC, 3);
     }
-    int pidfd = -1;
-    char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = {};
-    capspawn_status_t status = capspawn_spawn_etc(-1, kPrivate, t.path, t.argv, nullptr,
-                                                  actions.size(), actions.data(), &pidfd, err);
-    if (status != CAPSPAWN_OK) {
-      return std::string("capspawn_spawn_etc: ") + capspawn_status_string(status) + ": " + err;
-    }
-    int64_t rc = -1;
-    status = capspawn_process_wait(pidfd, -1, &rc);
-    close(pidfd);
-    if (status != CAPSPAWN_OK) return std::string("wait: ") + capspawn_status_string(status);
-    return rc == 0 ? "" : "the spawned program returned " + std::to_string(rc);
+    return CapspawnSpawnAndWait(t, -1, kPrivate, nullptr, actions.size(), actions.data());
   }
 
  private:

@@ -8,26 +8,33 @@
 #include "harness.h"
 
 namespace capspawn_bench {
-namespace {
 
-std::string CapspawnSpawn(const Target& t) {
-  int pidfd = -1;
-  char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = {};
-  capspawn_status_t status =
-      capspawn_spawn_etc(-1, CAPSPAWN_CLONE_ALL, t.path, t.argv, nullptr, 0, nullptr, &pidfd, err);
-  if (status != CAPSPAWN_OK) {
-    return std::string("capspawn_spawn_etc: ") + capspawn_status_string(status) + ": " + err;
-  }
+std::string WaitAndClose(int pidfd) {
   int64_t return_code = -1;
-  status = capspawn_process_wait(pidfd, -1, &return_code);
+  capspawn_status_t status = capspawn_process_wait(pidfd, -1, &return_code);
   close(pidfd);
   if (status != CAPSPAWN_OK) {
     return std::string("capspawn_process_wait: ") + capspawn_status_string(status);
   }
-  if (return_code != 0) {
-    return "the spawned program returned " + std::to_string(return_code);
+  return return_code == 0 ? "" : "the spawned program returned " + std::to_string(return_code);
+}
+
+std::string CapspawnSpawnAndWait(const Target& t, int job, uint32_t flags, const char* const* envp,
+                                 size_t action_count, const capspawn_action_t* actions) {
+  int pidfd = -1;
+  char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = {};
+  capspawn_status_t status =
+      capspawn_spawn_etc(job, flags, t.path, t.argv, envp, action_count, actions, &pidfd, err);
+  if (status != CAPSPAWN_OK) {
+    return std::string("capspawn_spawn_etc: ") + capspawn_status_string(status) + ": " + err;
   }
-  return "";
+  return WaitAndClose(pidfd);
+}
+
+namespace {
+
+std::string CapspawnSpawn(const Target& t) {
+  return CapspawnSpawnAndWait(t, -1, CAPSPAWN_CLONE_ALL);
 }
 
 std::string Name(const char* method, Scenario scenario) {

@@ -25,8 +25,6 @@ extern char** environ;
 namespace capspawn::launcher_internal {
 namespace {
 
-constexpr uint32_t kKnownFlags = 0xFFFFu;
-
 // The in-process rule for namespace entries: a duplicate keeps the first, a
 // nested one is dropped (the launcher itself refuses overlapping names).
 class Kept {
@@ -53,25 +51,9 @@ Result<Process> Translate(int job, uint32_t flags, const char* path, UniqueFd pr
   Result<spawn::SpawnConfig> collected = spawn::CollectActions(flags, action_count, actions);
   if (!collected.ok()) return collected.error();
   spawn::SpawnConfig& cfg = collected.value();
-  if (flags & ~kKnownFlags) {
-    char b[64];
-    std::snprintf(b, sizeof b, "unknown flags 0x%x", flags & ~kKnownFlags);
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, b);
-  }
-  if (!argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "argv is NULL");
-  if (!argv[0] && !cfg.name) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS,
-                 "the process name is unset: argv is empty and no SET_NAME");
-  }
-  bool clone_ns = flags & CAPSPAWN_CLONE_NAMESPACE;
-  for (const std::string& d : cfg.clone_dirs) {
-    if (!ns::IsNormalisedAbsolute(d)) {
-      return Error(
-          CAPSPAWN_ERR_INVALID_ARGS,
-          "clone dir '" + d + "' is not an absolute, normalised path without a trailing '/'");
-    }
-    if (d == "/") clone_ns = true;
-  }
+  Result<bool> checked = spawn::CheckCall(flags, argv, cfg);
+  if (!checked.ok()) return checked.error();
+  const bool clone_ns = *checked;
 
   std::vector<protocol::HandleRef> handles;
   if (job != CAPSPAWN_INVALID_HANDLE) {

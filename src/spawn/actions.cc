@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <unordered_set>
 
 namespace capspawn::spawn {
@@ -193,6 +194,34 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
     if (!st.ok()) return st.error();
   }
   return cfg;
+}
+
+Result<bool> CheckCall(uint32_t flags, const char* const* argv, const SpawnConfig& cfg) {
+  constexpr uint32_t kKnownFlags = 0xFFFFu;
+  if (flags & ~kKnownFlags) {
+    char b[40];
+    std::snprintf(b, sizeof b, "unknown flags 0x%x", flags & ~kKnownFlags);
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, b);
+  }
+  if (!argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "argv is NULL");
+  if (!argv[0] && !cfg.name) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 "the process name is unset: argv is empty and no SET_NAME");
+  }
+  bool clone_ns = flags & CAPSPAWN_CLONE_NAMESPACE;
+  for (const std::string& d : cfg.clone_dirs) {
+    if (d.empty() || d[0] != '/') {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, "clone dir '" + d + "' is not an absolute path");
+    }
+    if (d.size() > 1 && d.back() == '/') {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, "clone dir '" + d + "' ends with '/'");
+    }
+    if (!ns::IsNormalisedAbsolute(d)) {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, "clone dir '" + d + "' is not normalised");
+    }
+    clone_ns |= d == "/";
+  }
+  return clone_ns;
 }
 
 }  // namespace capspawn::spawn

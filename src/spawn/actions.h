@@ -59,6 +59,12 @@ bool IsOpen(int fd);
 // else: for failures that happen before CollectActions runs.
 void ConsumeActionHandles(size_t action_count, const capspawn_action_t* actions);
 
+// The checks of a call that need no program: known flags, argv, a name when
+// argv is empty, CLONE_DIR prefixes (absolute, normalised, no trailing '/').
+// Shared by the in-process and the launcher paths. Returns whether the child
+// sees the caller's filesystem: CLONE_NAMESPACE, or a CLONE_DIR of "/".
+Result<bool> CheckCall(uint32_t flags, const char* const* argv, const SpawnConfig& cfg);
+
 }  // namespace capspawn::spawn
 
 #endif  // CAPSPAWN_SRC_SPAWN_ACTIONS_H_

@@ -25,29 +25,7 @@ extern char** environ;
 namespace capspawn::spawn {
 namespace {
 
-constexpr uint32_t kKnownFlags = 0xFFFFu;
 constexpr int kFirstTypedFd = 3;  // SD_LISTEN_FDS_START
-
-// A CLONE_DIR prefix: absolute, normalised, whole components, no trailing '/'.
-Status CheckDirPrefix(const std::string& p) {
-  if (p.empty() || p[0] != '/') {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, "clone dir '" + p + "' is not an absolute path");
-  }
-  if (p.size() > 1 && p.back() == '/') {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, "clone dir '" + p + "' ends with '/'");
-  }
-  for (size_t i = 1; i <= p.size(); ++i) {
-    if (p.size() == 1) break;
-    size_t end = p.find('/', i);
-    if (end == std::string::npos) end = p.size();
-    std::string_view comp(p.data() + i, end - i);
-    if (comp.empty() || comp == "." || comp == "..") {
-      return Error(CAPSPAWN_ERR_INVALID_ARGS, "clone dir '" + p + "' is not normalised");
-    }
-    i = end;
-  }
-  return {};
-}
 
 bool IsListenVar(const char* e) {
   return std::strncmp(e, "LISTEN_FDS=", 11) == 0 || std::strncmp(e, "LISTEN_PID=", 11) == 0 ||
@@ -98,27 +76,9 @@ Result<Launched> Execute(Request request) {
   const char* const* const argv = request.argv;
   const char* const* const env = request.env;
 
-  if (flags & ~kKnownFlags) {
-    return Error(
-        CAPSPAWN_ERR_INVALID_ARGS, "unknown flags 0x" + [&] {
-          char b[16];
-          std::snprintf(b, sizeof b, "%x", flags & ~kKnownFlags);
-          return std::string(b);
-        }());
-  }
-  if (!argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "argv is NULL");
-  if (!argv[0] && !cfg.name) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS,
-                 "the process name is unset: argv is empty and no SET_NAME");
-  }
-
-  // The filesystem the child sees.
-  bool clone_ns = flags & CAPSPAWN_CLONE_NAMESPACE;
-  for (const std::string& d : cfg.clone_dirs) {
-    Status st = CheckDirPrefix(d);
-    if (!st.ok()) return st.error();
-    if (d == "/") clone_ns = true;
-  }
+  Result<bool> checked = CheckCall(flags, argv, cfg);
+  if (!checked.ok()) return checked.error();
+  const bool clone_ns = *checked;
 
   // The job.
   engine::LaunchPlan plan;
