@@ -2,7 +2,7 @@
 #include <capspawn/process.h>
 #include <capspawn/spawn.h>
 
-#include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -108,9 +108,12 @@ Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
     // status kept with the pidfd. Other errors are reported by ProbeExit.
   }
   const int64_t deadline = timeout_ns < 0 ? -1 : NowNs() + timeout_ns;
-  // A non-parent may see the process exit before its parent reaps it; the exit
-  // status is then not yet recorded, so poll again with a short back-off.
-  int64_t backoff_ns = 0;
+  // A non-parent may see the process exit before its parent reaps it, and the
+  // exit status is recorded only at the reaping. An edge-triggered epoll on
+  // the pidfd wakes twice: at the exit (EPOLLIN) and at the reaping (EPOLLHUP),
+  // so no sleeping or polling is needed; a wakeup between a probe and the
+  // wait stays queued.
+  UniqueFd ep;
   for (;;) {
     int64_t code = 0;
     Result<Probe> probe = ProbeExit(pidfd, &code);
@@ -123,24 +126,28 @@ Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
     if (deadline >= 0 && remaining <= 0) {
       return Error(CAPSPAWN_ERR_TIMED_OUT, "process still running after the timeout");
     }
-    pollfd p{pidfd, POLLIN, 0};
+    if (!ep) {
+      ep.reset(epoll_create1(EPOLL_CLOEXEC));
+      if (!ep) return Error::FromErrno(errno, "epoll_create1 (waiting on a pidfd)");
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLHUP | EPOLLET;
+      if (epoll_ctl(ep.get(), EPOLL_CTL_ADD, pidfd, &ev) != 0) {
+        if (errno == EBADF) {
+          return Error(CAPSPAWN_ERR_BAD_HANDLE, "fd " + std::to_string(pidfd) + " is not open");
+        }
+        return Error::FromErrno(errno, "epoll_ctl(pidfd " + std::to_string(pidfd) + ")");
+      }
+      continue;  // probe again: it may have changed before the registration
+    }
     timespec ts, *tsp = nullptr;
-    int64_t wait_ns = remaining;
-    if (backoff_ns > 0 && (wait_ns < 0 || wait_ns > backoff_ns)) wait_ns = backoff_ns;
-    if (wait_ns >= 0) {
-      ts.tv_sec = wait_ns / 1000000000;
-      ts.tv_nsec = wait_ns % 1000000000;
+    if (remaining >= 0) {
+      ts.tv_sec = remaining / 1000000000;
+      ts.tv_nsec = remaining % 1000000000;
       tsp = &ts;
     }
-    int r = backoff_ns > 0 ? ppoll(nullptr, 0, tsp, nullptr) : ppoll(&p, 1, tsp, nullptr);
-    if (r < 0 && errno != EINTR) return Error::FromErrno(errno, "poll(pidfd)");
-    if (r > 0 && (p.revents & POLLNVAL)) {
-      return Error(CAPSPAWN_ERR_BAD_HANDLE, "fd " + std::to_string(pidfd) + " is not open");
-    }
-    // Readable but no status yet: exited, not yet reaped by its parent. A
-    // parent that reaps promptly (the launcher's reaper) takes microseconds:
-    // start short, then back off.
-    if (r > 0) backoff_ns = backoff_ns == 0 ? 20000 : std::min<int64_t>(backoff_ns * 2, 50000000);
+    epoll_event got;
+    int r = epoll_pwait2(ep.get(), &got, 1, tsp, nullptr);
+    if (r < 0 && errno != EINTR) return Error::FromErrno(errno, "epoll_wait(pidfd)");
   }
 }
 

@@ -5,8 +5,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -235,63 +233,6 @@ Result<Client> IdentifyPeer(int sock) {
     c.pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, c.pid, 0)));
   }
   return c;
-}
-
-// ---------------------------------------------------------------------------
-// Reaper
-
-Reaper::Reaper() : epoll_(epoll_create1(EPOLL_CLOEXEC)), stop_(eventfd(0, EFD_CLOEXEC)) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = stop_.get();
-  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_.get(), &ev);
-  thread_ = std::thread([this] { Run(); });
-}
-
-Reaper::~Reaper() {
-  uint64_t one = 1;
-  (void)write(stop_.get(), &one, sizeof one);
-  thread_.join();
-}
-
-void Reaper::Watch(UniqueFd pidfd) {
-  std::lock_guard<std::mutex> lock(mu_);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = pidfd.get();
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, pidfd.get(), &ev) != 0) {
-    // Cannot watch it: wait for it here rather than leave a zombie.
-    siginfo_t info;
-    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED);
-    return;
-  }
-  const int fd = pidfd.get();
-  fds_[fd] = std::move(pidfd);
-}
-
-size_t Reaper::watched() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return fds_.size();
-}
-
-void Reaper::Run() {
-  epoll_event events[64];
-  for (;;) {
-    int n = epoll_wait(epoll_.get(), events, 64, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return;
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == stop_.get()) return;
-      siginfo_t info{};
-      int r =
-          waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED | WNOHANG);
-      if (r == 0 && info.si_pid == 0) continue;  // not yet
-      std::lock_guard<std::mutex> lock(mu_);
-      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-      fds_.erase(fd);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -688,7 +629,6 @@ void Connection::Run() {
             Log(std::string(suspended ? "created (not started) " : "launched ") + summary +
                 ": pid " + std::to_string(p->pid()));
           }
-          server_->reaper_.Watch(UniqueFd(p->release()));
         } else {
           Log(std::string(suspended ? "create " : "launch ") + summary +
               " failed: " + capspawn_status_string(p.status()) + ": " + p.error().message());
@@ -722,6 +662,16 @@ Server::Server(ServerOptions options)
       gid_(getegid()),
       privileged_(geteuid() == 0),
       root_(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) {
+  // The kernel reaps what the launcher creates the moment it exits, so it
+  // keeps no zombies and needs no reaper thread; the exit status stays with
+  // the pidfd for the client (PIDFD_INFO_EXIT), which is woken once. Waits
+  // for stops (ptrace, the builder's group stop) are unaffected, and exec
+  // clears the flag, so launched programs do not inherit it.
+  struct sigaction act;
+  std::memset(&act, 0, sizeof act);
+  act.sa_handler = SIG_DFL;
+  act.sa_flags = SA_NOCLDWAIT;
+  sigaction(SIGCHLD, &act, nullptr);
   int n = getgroups(0, nullptr);
   groups_.resize(n > 0 ? static_cast<size_t>(n) : 0);
   if (n > 0) groups_.resize(static_cast<size_t>(getgroups(n, groups_.data())));

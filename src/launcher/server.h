@@ -1,6 +1,6 @@
 // The launcher service's connections: identifying a client, its per-connection
 // state machine (Add* accumulate; Launch and CreateWithoutStarting use and
-// reset), running its launches as the client, and reaping what it launched.
+// reset), and running its launches as the client; the kernel reaps them.
 // capspawn-launcherd accepts connections and hands each to Server::Serve on
 // its own thread. See docs/launcher.md.
 #ifndef CAPSPAWN_SRC_LAUNCHER_SERVER_H_
@@ -10,10 +10,8 @@
 
 #include <atomic>
 #include <cstddef>
-#include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include <capspawn/fd.h>
@@ -35,27 +33,6 @@ struct Client {
 };
 Result<Client> IdentifyPeer(int sock);
 
-// Watches launched processes' pidfds and reaps each as it exits, so the
-// daemon keeps no zombies; clients read exit status through their own pidfd
-// (PIDFD_GET_INFO), which outlives the reaping.
-class Reaper {
- public:
-  Reaper();
-  ~Reaper();
-  Reaper(const Reaper&) = delete;
-  Reaper& operator=(const Reaper&) = delete;
-  void Watch(UniqueFd pidfd);
-  size_t watched() const;
-
- private:
-  void Run();
-  UniqueFd epoll_;
-  UniqueFd stop_;  // eventfd
-  mutable std::mutex mu_;
-  std::unordered_map<int, UniqueFd> fds_;
-  std::thread thread_;
-};
-
 struct ServerOptions {
   resolver::PackageRoots roots;
   bool quiet = false;                    // no per-launch log line
@@ -76,12 +53,10 @@ class Server {
   // #!resolve inside a launch: the daemon's roots, as the launching client.
   static Result<resolver::Resolution> ResolveForCurrentLaunch(const std::string& name);
 
-  size_t reaper_watched() const { return reaper_.watched(); }
 
  private:
   friend class Connection;
   ServerOptions options_;
-  Reaper reaper_;
   // The daemon's own identity, cgroup and root, for comparison with clients'.
   uid_t uid_;
   gid_t gid_;
