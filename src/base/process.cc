@@ -2,8 +2,8 @@
 #include <capspawn/process.h>
 #include <capspawn/spawn.h>
 
-#include <sys/epoll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>

@@ -13,29 +13,33 @@ namespace {
 
 using protocol::kChunkBudget;
 using protocol::kMaxFdsPerDatagram;
+using Batch = std::vector<protocol::Outgoing>;
 
 // Splits items into chunks of at most kMaxFdsPerDatagram fds and kChunkBudget
-// bytes; an item too large for any datagram is INVALID_ARGS.
+// bytes, one datagram each; an item too large for any datagram is
+// INVALID_ARGS, and then nothing is added.
 template <typename T, typename Cost, typename Encode>
-Status SendChunked(int sock, std::span<const T> items, size_t fds_per_item, Cost cost,
-                   Encode encode, const char* what) {
+Status AppendChunked(Batch* batch, std::span<const T> items, size_t fds_per_item, Cost cost,
+                     Encode encode, const char* what) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    size_t c = cost(items[i]);
+    if (c > kChunkBudget) {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, std::string(what) + " " + std::to_string(i) +
+                                                  " is too large for one message (" +
+                                                  std::to_string(c) + " bytes)");
+    }
+  }
   size_t begin = 0;
   while (begin < items.size()) {
     size_t bytes = 0;
     size_t end = begin;
     while (end < items.size() && (end - begin + 1) * fds_per_item <= kMaxFdsPerDatagram) {
       size_t c = cost(items[end]);
-      if (c > kChunkBudget) {
-        return Error(CAPSPAWN_ERR_INVALID_ARGS, std::string(what) + " " + std::to_string(end) +
-                                                    " is too large for one message (" +
-                                                    std::to_string(c) + " bytes)");
-      }
       if (bytes + c > kChunkBudget) break;
       bytes += c;
       ++end;
     }
-    Status st = protocol::Send(sock, encode(items.subspan(begin, end - begin)));
-    if (!st.ok()) return st;
+    batch->push_back(encode(items.subspan(begin, end - begin)));
     begin = end;
   }
   return {};
@@ -52,39 +56,63 @@ Result<T> Unexpected(const char* what) {
                std::string("the launcher answered ") + what + " with a reply of the wrong kind");
 }
 
+Status SendBatch(int sock, Status appended, const Batch& batch) {
+  if (!appended.ok()) return appended;
+  return protocol::SendAll(sock, batch);
+}
+
 }  // namespace
 
-Status SendStrings(int sock, protocol::RequestKind kind,
-                   std::span<const std::string_view> strings) {
-  return SendChunked<std::string_view>(
-      sock, strings, 0, [](std::string_view s) { return protocol::StringCost(s.size()); },
+Status AppendStrings(Batch* batch, protocol::RequestKind kind,
+                     std::span<const std::string_view> strings) {
+  return AppendChunked<std::string_view>(
+      batch, strings, 0, [](std::string_view s) { return protocol::StringCost(s.size()); },
       [kind](std::span<const std::string_view> chunk) {
         return protocol::EncodeStrings(kind, chunk);
       },
       kind == protocol::RequestKind::kAddArgs ? "argument" : "environment variable");
 }
 
-Status SendNames(int sock, std::span<const protocol::NameRef> names) {
-  return SendChunked<protocol::NameRef>(
-      sock, names, 1, [](const protocol::NameRef& n) { return protocol::NameCost(n.path.size()); },
+Status AppendNames(Batch* batch, std::span<const protocol::NameRef> names) {
+  return AppendChunked<protocol::NameRef>(
+      batch, names, 1, [](const protocol::NameRef& n) { return protocol::NameCost(n.path.size()); },
       [](std::span<const protocol::NameRef> chunk) { return protocol::EncodeNames(chunk); },
       "name entry");
 }
 
-Status SendHandles(int sock, std::span<const protocol::HandleRef> handles) {
-  return SendChunked<protocol::HandleRef>(
-      sock, handles, 1, [](const protocol::HandleRef&) { return protocol::kHandleCost; },
+Status AppendHandles(Batch* batch, std::span<const protocol::HandleRef> handles) {
+  return AppendChunked<protocol::HandleRef>(
+      batch, handles, 1, [](const protocol::HandleRef&) { return protocol::kHandleCost; },
       [](std::span<const protocol::HandleRef> chunk) { return protocol::EncodeHandles(chunk); },
       "handle");
 }
 
-Result<Process> SendLaunch(int sock, const protocol::LaunchRef& info) {
-  Result<protocol::Reply> reply =
-      protocol::Call(sock, protocol::EncodeLaunch(protocol::RequestKind::kLaunch, info));
+Status SendStrings(int sock, protocol::RequestKind kind,
+                   std::span<const std::string_view> strings) {
+  Batch batch;
+  return SendBatch(sock, AppendStrings(&batch, kind, strings), batch);
+}
+
+Status SendNames(int sock, std::span<const protocol::NameRef> names) {
+  Batch batch;
+  return SendBatch(sock, AppendNames(&batch, names), batch);
+}
+
+Status SendHandles(int sock, std::span<const protocol::HandleRef> handles) {
+  Batch batch;
+  return SendBatch(sock, AppendHandles(&batch, handles), batch);
+}
+
+Result<Process> ProcessFromReply(Result<protocol::Reply> reply) {
   if (!reply.ok()) return reply.error();
   if (reply->status != CAPSPAWN_OK) return FromReply(*reply);
   if (reply->payload != protocol::Reply::Payload::kProcess) return Unexpected<Process>("Launch");
   return Process(std::move(reply->process));
+}
+
+Result<Process> SendLaunch(int sock, const protocol::LaunchRef& info) {
+  return ProcessFromReply(
+      protocol::Call(sock, protocol::EncodeLaunch(protocol::RequestKind::kLaunch, info)));
 }
 
 Result<ProcessStartData> SendCreateWithoutStarting(int sock, const protocol::LaunchRef& info) {

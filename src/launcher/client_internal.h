@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <capspawn/launcher.h>
 #include <capspawn/process.h>
@@ -18,7 +19,19 @@
 
 namespace capspawn::launcher_internal {
 
-// Chunked sends: as many datagrams as the fd and byte limits need.
+// A request's datagrams, all encoded before any is sent (then one sendmmsg).
+// Chunked: as many datagrams as the fd and byte limits need; an item that
+// fits no datagram is INVALID_ARGS and adds nothing.
+Status AppendStrings(std::vector<protocol::Outgoing>* batch, protocol::RequestKind kind,
+                     std::span<const std::string_view> strings);
+Status AppendNames(std::vector<protocol::Outgoing>* batch,
+                   std::span<const protocol::NameRef> names);
+Status AppendHandles(std::vector<protocol::Outgoing>* batch,
+                     std::span<const protocol::HandleRef> handles);
+// A Launch reply (or the failure to get one) as its Process.
+Result<Process> ProcessFromReply(Result<protocol::Reply> reply);
+
+// The same, sent at once.
 Status SendStrings(int sock, protocol::RequestKind kind, std::span<const std::string_view> strings);
 Status SendNames(int sock, std::span<const protocol::NameRef> names);
 Status SendHandles(int sock, std::span<const protocol::HandleRef> handles);

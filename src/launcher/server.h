@@ -53,7 +53,6 @@ class Server {
   // #!resolve inside a launch: the daemon's roots, as the launching client.
   static Result<resolver::Resolution> ResolveForCurrentLaunch(const std::string& name);
 
-
  private:
   friend class Connection;
   ServerOptions options_;

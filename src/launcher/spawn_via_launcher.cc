@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +46,76 @@ class Kept {
   }
   std::vector<std::string> kept_;
 };
+
+// capspawn_spawn* keep one launcher connection per thread between spawns: a
+// connection's state resets after every Launch, so reusing it is safe, and a
+// spawn then costs no connect, and the daemon no accept and peer lookup.
+// The daemon acts with the credentials the kernel recorded at connect
+// (SO_PEERCRED), so the connection is replaced when the socket path, the
+// process (after fork) or the caller's effective ids or groups differ from
+// then; and it is dropped whenever an exchange did not end with a reply.
+class ThreadConnection {
+ public:
+  Result<protocol::Reply> Exchange(const char* socket, std::span<const protocol::Outgoing> batch) {
+    bool reused = Matches(socket);
+    if (!reused) {
+      sock_.reset();
+      Result<UniqueFd> fresh = protocol::Connect(socket);
+      if (!fresh.ok()) return fresh.error();
+      sock_ = std::move(fresh.value());
+      Remember(socket);
+    }
+    size_t sent = 0;
+    Status st = protocol::SendAll(sock_.get(), batch, &sent);
+    if (!st.ok() && reused && sent == 0 && st.status() == CAPSPAWN_ERR_PEER_CLOSED) {
+      // The daemon closed it since (it was restarted): nothing of this
+      // request reached it, so a new connection may carry it whole.
+      sock_.reset();
+      Result<UniqueFd> fresh = protocol::Connect(socket);
+      if (!fresh.ok()) return fresh.error();
+      sock_ = std::move(fresh.value());
+      Remember(socket);
+      st = protocol::SendAll(sock_.get(), batch);
+    }
+    if (!st.ok()) {
+      sock_.reset();
+      return st.error();
+    }
+    Result<protocol::Reply> reply = protocol::ReceiveReply(sock_.get());
+    if (!reply.ok()) sock_.reset();
+    return reply;
+  }
+
+ private:
+  bool Matches(const char* socket) const {
+    if (!sock_ || pid_ != getpid() || euid_ != geteuid() || egid_ != getegid() || path_ != socket) {
+      return false;
+    }
+    return Groups() == groups_;
+  }
+  void Remember(const char* socket) {
+    path_ = socket;
+    pid_ = getpid();
+    euid_ = geteuid();
+    egid_ = getegid();
+    groups_ = Groups();
+  }
+  static std::vector<gid_t> Groups() {
+    std::vector<gid_t> g(static_cast<size_t>(std::max(getgroups(0, nullptr), 0)));
+    int n = g.empty() ? 0 : getgroups(static_cast<int>(g.size()), g.data());
+    g.resize(static_cast<size_t>(std::max(n, 0)));
+    return g;
+  }
+
+  UniqueFd sock_;
+  std::string path_;
+  pid_t pid_ = -1;
+  uid_t euid_ = 0;
+  gid_t egid_ = 0;
+  std::vector<gid_t> groups_;
+};
+
+thread_local ThreadConnection t_connection;
 
 Result<Process> Translate(int job, uint32_t flags, const char* path, UniqueFd program_fd,
                           const char* const* argv, const char* const* env, size_t action_count,
@@ -141,14 +213,13 @@ Result<Process> Translate(int job, uint32_t flags, const char* path, UniqueFd pr
   const char* const* base = env ? env : (flags & CAPSPAWN_CLONE_ENVIRON) ? environ : nullptr;
   for (size_t i = 0; base && base[i]; ++i) vars.emplace_back(base[i]);
 
-  Result<UniqueFd> sock = protocol::Connect(socket);
-  if (!sock.ok()) return sock.error();
-  Status st = SendStrings(sock->get(), protocol::RequestKind::kAddArgs, args);
+  std::vector<protocol::Outgoing> batch;
+  Status st = AppendStrings(&batch, protocol::RequestKind::kAddArgs, args);
   if (st.ok() && !vars.empty()) {
-    st = SendStrings(sock->get(), protocol::RequestKind::kAddEnvirons, vars);
+    st = AppendStrings(&batch, protocol::RequestKind::kAddEnvirons, vars);
   }
-  if (st.ok() && !names.empty()) st = SendNames(sock->get(), names);
-  if (st.ok() && !handles.empty()) st = SendHandles(sock->get(), handles);
+  if (st.ok() && !names.empty()) st = AppendNames(&batch, names);
+  if (st.ok() && !handles.empty()) st = AppendHandles(&batch, handles);
   if (!st.ok()) return st.error();
   protocol::LaunchRef info;
   info.executable = program->fd.get();
@@ -156,7 +227,8 @@ Result<Process> Translate(int job, uint32_t flags, const char* path, UniqueFd pr
   info.name = cfg.name ? &*cfg.name : nullptr;
   info.default_loader = flags & CAPSPAWN_DEFAULT_LDSVC;
   info.cwd = cwd.get();
-  return SendLaunch(sock->get(), info);
+  batch.push_back(protocol::EncodeLaunch(protocol::RequestKind::kLaunch, info));
+  return ProcessFromReply(t_connection.Exchange(socket, batch));
 }
 
 }  // namespace

@@ -38,39 +38,67 @@ Result<UniqueFd> Connect(const std::string& path) {
   return sock;
 }
 
-Status Send(int sock, const Outgoing& message) {
-  if (message.fds.size() > kMaxFdsPerDatagram) {
-    return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
-                 std::to_string(message.fds.size()) + " fds do not fit one datagram (at most 253)");
+namespace {
+
+Error SendError(int err) {
+  if (err == EPIPE || err == ECONNRESET || err == ENOTCONN) {
+    return Error(CAPSPAWN_ERR_PEER_CLOSED,
+                 std::string("send to the launcher: ") + std::strerror(err));
   }
-  iovec iov{const_cast<uint8_t*>(message.bytes.data()), message.bytes.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerDatagram)];
-  if (!message.fds.empty()) {
-    const size_t len = sizeof(int) * message.fds.size();
-    msg.msg_control = control;
+  if (err == EBADF) return Error(CAPSPAWN_ERR_BAD_HANDLE, "sendmsg: an fd to pass is not open");
+  return Error::FromErrno(err, "sendmsg");
+}
+
+}  // namespace
+
+Status Send(int sock, const Outgoing& message) {
+  return SendAll(sock, std::span<const Outgoing>(&message, 1));
+}
+
+Status SendAll(int sock, std::span<const Outgoing> messages, size_t* sent) {
+  if (sent) *sent = 0;
+  for (const Outgoing& m : messages) {
+    if (m.fds.size() > kMaxFdsPerDatagram) {
+      return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                   std::to_string(m.fds.size()) + " fds do not fit one datagram (at most 253)");
+    }
+  }
+  std::vector<mmsghdr> headers(messages.size());
+  std::vector<iovec> iovs(messages.size());
+  size_t control_bytes = 0;
+  for (const Outgoing& m : messages) {
+    if (!m.fds.empty()) control_bytes += CMSG_SPACE(sizeof(int) * m.fds.size());
+  }
+  std::vector<uint64_t> control(control_bytes / sizeof(uint64_t) + 1);  // cmsghdr-aligned
+  char* next = reinterpret_cast<char*>(control.data());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const Outgoing& m = messages[i];
+    iovs[i] = {const_cast<uint8_t*>(m.bytes.data()), m.bytes.size()};
+    msghdr& msg = headers[i].msg_hdr;
+    msg = msghdr{};
+    msg.msg_iov = &iovs[i];
+    msg.msg_iovlen = 1;
+    if (m.fds.empty()) continue;
+    const size_t len = sizeof(int) * m.fds.size();
+    msg.msg_control = next;
     msg.msg_controllen = CMSG_SPACE(len);
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(len);
-    std::memcpy(CMSG_DATA(c), message.fds.data(), len);
+    std::memcpy(CMSG_DATA(c), m.fds.data(), len);
+    next += CMSG_SPACE(len);
   }
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN) {
-      return Error(CAPSPAWN_ERR_PEER_CLOSED,
-                   std::string("send to the launcher: ") + std::strerror(errno));
+  size_t done = 0;
+  while (done < headers.size()) {
+    int n = sendmmsg(sock, headers.data() + done, static_cast<unsigned>(headers.size() - done),
+                     MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return SendError(errno);
     }
-    if (errno == EBADF) {
-      return Error(CAPSPAWN_ERR_BAD_HANDLE, "sendmsg: an fd to pass is not open");
-    }
-    return Error::FromErrno(errno, "sendmsg");
+    done += static_cast<size_t>(n);
+    if (sent) *sent = done;
   }
   return {};
 }
@@ -126,6 +154,10 @@ Result<bool> Receiver::Receive(int sock) {
 Result<Reply> Call(int sock, const Outgoing& request) {
   Status sent = Send(sock, request);
   if (!sent.ok()) return sent.error();
+  return ReceiveReply(sock);
+}
+
+Result<Reply> ReceiveReply(int sock) {
   // Replies are small: a message of at most 1 KiB and a few fields.
   Receiver receiver(8192);
   Result<bool> got = receiver.Receive(sock);

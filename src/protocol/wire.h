@@ -23,6 +23,11 @@ Result<UniqueFd> Connect(const std::string& path);
 // Sends one datagram. PEER_CLOSED when the peer has gone.
 Status Send(int sock, const Outgoing& message);
 
+// Sends datagrams in order, as few sendmmsg calls as the kernel allows.
+// `*sent` (if given) counts the datagrams that left whole; on error the rest
+// were not sent. Errors as Send.
+Status SendAll(int sock, std::span<const Outgoing> messages, size_t* sent = nullptr);
+
 // Receives datagrams into a reusable, word-aligned buffer.
 class Receiver {
  public:
@@ -41,6 +46,10 @@ class Receiver {
   size_t size_ = 0;
   std::vector<UniqueFd> fds_;
 };
+
+// Receives and decodes the reply to a request sent before; PEER_CLOSED if
+// the launcher closed the connection instead.
+Result<Reply> ReceiveReply(int sock);
 
 // Send one request and receive its reply (Launch, CreateWithoutStarting, Resolve).
 Result<Reply> Call(int sock, const Outgoing& request);
