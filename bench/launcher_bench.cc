@@ -92,20 +92,25 @@ std::string ViaLauncher(const Target& t) {
 constexpr int kLaunchesPerIteration = 16;
 
 // kLaunchesPerIteration launches spread over `clients` threads, each its own
-// client (its own connections to the daemon).
-void Throughput(benchmark::State& state, int clients) {
-  if (!GetDaemon().unavailable.empty()) {
+// client (its own connection to the daemon). With `in_process`, the same
+// spawns made in-process: the host's own ceiling for parallel spawning, the
+// control for the launcher's ratio.
+void Throughput(benchmark::State& state, int clients, bool in_process = false) {
+  if (!in_process && !GetDaemon().unavailable.empty()) {
     state.SkipWithError(GetDaemon().unavailable.c_str());
     return;
   }
   const Target& t = GetTarget(Program::kTinyStatic);
+  auto one = [&t, in_process] {
+    return in_process ? CapspawnSpawnAndWait(t, -1, CAPSPAWN_CLONE_ALL) : ViaLauncher(t);
+  };
   for (auto _ : state) {
     std::vector<std::thread> threads;
     std::vector<std::string> errors(static_cast<size_t>(clients));
     for (int c = 0; c < clients; ++c) {
       threads.emplace_back([&, c] {
         for (int i = 0; i < kLaunchesPerIteration / clients && errors[c].empty(); ++i) {
-          errors[c] = ViaLauncher(t);
+          errors[c] = one();
         }
       });
     }
@@ -129,6 +134,10 @@ const int kRegistered = [] {
                   .spawn_and_wait = ViaLauncher});
   AddBenchmark("launcher/16_launches/1_client", [](benchmark::State& s) { Throughput(s, 1); });
   AddBenchmark("launcher/16_launches/4_clients", [](benchmark::State& s) { Throughput(s, 4); });
+  AddBenchmark("launcher/16_launches/1_thread_in_process",
+               [](benchmark::State& s) { Throughput(s, 1, true); });
+  AddBenchmark("launcher/16_launches/4_threads_in_process",
+               [](benchmark::State& s) { Throughput(s, 4, true); });
   AddSummaryRow({"capspawn via launcher / capspawn in-process",
                  SpawnBenchmarkName("capspawn_launcher", Scenario::kBaseline),
                  SpawnBenchmarkName("capspawn", Scenario::kBaseline),
@@ -139,6 +148,9 @@ const int kRegistered = [] {
                  "launcher/16_launches/4_clients",
                  {Goal::kAtLeast, 1.6},
                  410});
+  AddSummaryRow({"control: in-process spawns/s, 4 threads / 1",
+                 "launcher/16_launches/1_thread_in_process",
+                 "launcher/16_launches/4_threads_in_process", Goal{}, 411});
   return 0;
 }();
 

@@ -26,13 +26,16 @@ int* ConsumedFd(const capspawn_action_t& a) {
 }
 
 // Owns each consumed fd once; a fd named twice is owned by its first action.
-std::vector<UniqueFd> TakeConsumed(size_t count, const capspawn_action_t* actions) {
-  std::vector<UniqueFd> owned;
+// `open` (if given) receives the consumed fds that were open.
+OwnedFds TakeConsumed(size_t count, const capspawn_action_t* actions,
+                      std::unordered_set<int>* open = nullptr) {
+  OwnedFds owned;
   std::unordered_set<int> seen;
   for (size_t i = 0; actions && i < count; ++i) {
     int* fd = ConsumedFd(actions[i]);
-    if (fd && IsOpen(*fd) && seen.insert(*fd).second) owned.emplace_back(*fd);
+    if (fd && IsOpen(*fd) && seen.insert(*fd).second) owned.Add(*fd);
   }
+  if (open) *open = std::move(seen);
   return owned;
 }
 
@@ -62,7 +65,8 @@ void ConsumeActionHandles(size_t action_count, const capspawn_action_t* actions)
 Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
                                    const capspawn_action_t* actions) {
   SpawnConfig cfg;
-  cfg.owned = TakeConsumed(action_count, actions);
+  std::unordered_set<int> open_consumed;  // checked once, here
+  cfg.owned = TakeConsumed(action_count, actions, &open_consumed);
   if (action_count > 0 && !actions) {
     return Error(CAPSPAWN_ERR_INVALID_ARGS,
                  "action_count is " + std::to_string(action_count) + " but actions is NULL");
@@ -86,7 +90,7 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
   };
   // A consumed fd must be open and named by one action only.
   auto consumed = [&](size_t i, int fd, const char* what) -> Status {
-    if (!IsOpen(fd)) {
+    if (!open_consumed.count(fd)) {
       return Error(CAPSPAWN_ERR_BAD_HANDLE,
                    ActionName(i) + ": " + what + " " + std::to_string(fd) + " is not an open fd");
     }

@@ -11,6 +11,7 @@
 #include <capspawn/fd.h>
 #include <capspawn/result.h>
 
+#include "base/owned_fds.h"
 #include "engine/launch.h"
 #include "namespace/namespace.h"
 
@@ -33,7 +34,7 @@ struct TypedHandle {
 struct SpawnConfig {
   // Fds the spawn consumes (TRANSFER_FD, ADD_HANDLE, ADD_NS_ENTRY): closed when
   // the config dies, whatever happens.
-  std::vector<UniqueFd> owned;
+  OwnedFds owned;
   std::vector<engine::FdAssignment> fds;  // targets 0..1023, unique
   std::vector<TypedHandle> typed;         // land at 3.. in this order
   std::vector<NsEntry> ns_entries;
