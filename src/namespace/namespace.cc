@@ -52,6 +52,7 @@ struct Want {
   bool optional = false;  // a loader bind that may land inside an entry
   std::string label;      // "mount /data (action 2)"
   int slot = -1;          // kBind: the open_tree slot
+  int fd = -1;            // kBind: the caller's directory, cloned in the parent (no source)
 };
 
 bool IsNormalisedAbsolute(std::string_view p) {
@@ -89,6 +90,14 @@ std::string EntryLabel(const Entry& e) {
   return l;
 }
 
+// A bind whose directory cannot be reached (removed, or outside the tree).
+Error Unreachable(int fd, const std::string& label, const std::string& source) {
+  return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+               label + ": fd " + std::to_string(fd) + " (" + source +
+                   ") is not reachable at a path in the caller's mount tree, which the bind "
+                   "needs");
+}
+
 // The path a directory fd was opened at: the child rebinds it by that path
 // in its copy of the caller's mount tree and checks it by (dev, ino).
 Result<std::string> PathOfFd(int fd, const std::string& label) {
@@ -99,10 +108,7 @@ Result<std::string> PathOfFd(int fd, const std::string& label) {
   if (n < 0) return Error::FromErrno(errno, label + ": readlink " + link);
   std::string source(buf, static_cast<size_t>(n));
   if (source.empty() || source[0] != '/' || source.ends_with(" (deleted)")) {
-    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                 label + ": fd " + std::to_string(fd) + " (" + source +
-                     ") is not reachable at a path in the caller's mount tree, which the bind "
-                     "needs");
+    return Unreachable(fd, label, source);
   }
   return source;
 }
@@ -171,12 +177,14 @@ struct Kept {
   dev_t dev = 0;
   ino_t ino = 0;
   uint64_t mnt_id = 0;
+  bool unlinked = false;  // removed from the tree: nothing to bind by path or to mount
 };
 
 // What a directory fd is: fails unless it is a directory.
 Status IdentifyFd(int fd, const std::string& label, Kept* k) {
   struct statx sx;
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_INO | kStatxMntIdUnique, &sx) != 0) {
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_INO | STATX_NLINK | kStatxMntIdUnique, &sx) !=
+      0) {
     return Error::FromErrno(errno, label + ": statx fd " + std::to_string(fd));
   }
   if (!S_ISDIR(sx.stx_mode)) {
@@ -186,6 +194,7 @@ Status IdentifyFd(int fd, const std::string& label, Kept* k) {
   k->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
   k->ino = sx.stx_ino;
   k->mnt_id = sx.stx_mnt_id;
+  k->unlinked = (sx.stx_mask & STATX_NLINK) && sx.stx_nlink == 0;
   return {};
 }
 
@@ -205,7 +214,7 @@ class Planner {
   void OpenTrees(std::vector<Want>* wants) {
     for (Want& w : *wants) {
       if (w.kind == EntryKind::kBind)
-        w.slot = OpenTree(w.source, w.dev, w.ino, w.read_only, w.label);
+        w.slot = OpenTree(w.source, w.dev, w.ino, w.read_only, w.label, w.fd);
       if (w.kind == EntryKind::kDevMinimal) {
         for (const char* node : kDevNodes) {
           std::string src = std::string("/dev/") + node;
@@ -217,11 +226,13 @@ class Planner {
     }
   }
 
-  int OpenTree(const std::string& source, dev_t dev, ino_t ino, bool ro, const std::string& label) {
+  int OpenTree(const std::string& source, dev_t dev, ino_t ino, bool ro, const std::string& label,
+               int source_fd = -1) {
     Op op{OpKind::kOpenTree};
     op.a = plan_->NewSlot();
     op.flag = ro;
-    op.path = plan_->Keep(source);
+    op.source_fd = source_fd;
+    op.path = source_fd >= 0 ? nullptr : plan_->Keep(source);
     op.dev = dev;
     op.ino = ino;
     op.label = Label(label);
@@ -727,7 +738,13 @@ Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
     if (hit.ns) return EnterPlan(std::move(hit.ns), kept);
   }
 
-  // Plan a build.
+  // Plan a build. Without a user namespace (root), the cached build's
+  // entries are cloned from their fds in the caller's namespace, before the
+  // builder leaves it (PrecloneTrees): no path lookup and no inode check. A
+  // builder in a user namespace cannot clone a mount of the caller's
+  // namespace, and an unprivileged caller may not clone there: it looks the
+  // path up in the builder and checks the inode.
+  const bool preclone = cacheable && geteuid() == 0;
   std::vector<Want> wants;
   wants.reserve(kept.size() + 8);
   for (const Kept& k : kept) {
@@ -736,7 +753,11 @@ Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
     w.kind = k.entry->kind;
     w.read_only = k.entry->read_only;
     w.label = EntryLabel(*k.entry);
-    if (w.kind == EntryKind::kBind) {
+    if (w.kind == EntryKind::kBind && preclone) {
+      // As the path route would find: a removed directory cannot be mounted.
+      if (k.unlinked) return Unreachable(k.entry->fd, w.label, "removed");
+      w.fd = k.entry->fd;
+    } else if (w.kind == EntryKind::kBind) {
       Result<std::string> src = PathOfFd(k.entry->fd, w.label);
       if (!src.ok()) return src.error();
       w.source = std::move(src.value());

@@ -71,6 +71,7 @@ struct Op {
   const char* link = nullptr;  // kSymlink: the target; kOpenTree: unused
   dev_t dev = 0;               // kOpenTree: the expected directory; ino 0: no check
   ino_t ino = 0;
+  int source_fd = -1;           // kOpenTree: clone this directory fd in the parent (PrecloneTrees)
   const char* label = nullptr;  // "mount /data (action 2)"
   const char* step = nullptr;   // "open_tree"...
 };
@@ -129,6 +130,10 @@ void Apply(Plan& plan, engine::LaunchPlan* launch);
 int BuildInChild(const void* plan, engine::ChildError* error);
 int EnterCachedInChild(const void* plan, engine::ChildError* error);
 // Runs ops in the child or the builder; -1 after ChildFail.
+// open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) of dirfd/path ("" for dirfd
+// itself), read-only if asked: the new fd or -errno. Allocation-free.
+long CloneTreeAt(int dirfd, const char* path, bool read_only);
+
 int RunOps(const Op* ops, size_t count, int* slots, char* error_text, size_t error_size,
            engine::ChildError* error);
 

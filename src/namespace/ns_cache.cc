@@ -173,8 +173,36 @@ size_t Cache::SetCapacity(size_t capacity) {
   return old;
 }
 
+namespace {
+
+void CloseOpenSlots(Plan& plan) {
+  for (int& fd : plan.slots) {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+}
+
+// The entries planned from their fds, cloned here, in the caller's namespace,
+// before the builder leaves it (see PlanNamespace).
+Status PrecloneTrees(Plan& plan) {
+  for (const Op& op : plan.ops) {
+    if (op.kind != OpKind::kOpenTree || op.source_fd < 0) continue;
+    long r = CloneTreeAt(op.source_fd, "", op.flag);
+    if (r < 0) {
+      CloseOpenSlots(plan);
+      return Error::FromErrno(static_cast<int>(-r), std::string(op.label) + ": " + op.step);
+    }
+    plan.slots[static_cast<size_t>(op.a)] = static_cast<int>(r);
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const CachedNamespace>> BuildCachedNamespace(Plan& plan) {
   plan.slots.assign(static_cast<size_t>(plan.slot_count), -1);
+  Status cloned = PrecloneTrees(plan);
+  if (!cloned.ok()) return cloned.error();
   void* stack = mmap(nullptr, kBuilderStack, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return Error::FromErrno(errno, "namespace cache: mmap builder stack");
@@ -194,6 +222,9 @@ Result<std::shared_ptr<const CachedNamespace>> BuildCachedNamespace(Plan& plan) 
     }
   }
   munmap(stack, kBuilderStack);
+  // The builder closes its slots (they share our fd table) unless it failed
+  // before its plan ran.
+  CloseOpenSlots(plan);
   if (pid < 0) return Error::FromErrno(clone_err, "namespace cache: clone the builder");
   if (args.mnt_fd < 0) {
     const engine::ChildError& e = args.error;

@@ -84,17 +84,20 @@ CAPSPAWN_CHILD_CODE long SetReadOnly(int dirfd, const char* path, unsigned flags
 
 // A detached recursive copy of `path`, read-only if asked: one syscall where
 // the kernel has open_tree_attr.
-CAPSPAWN_CHILD_CODE long CloneTree(const char* path, bool read_only) {
-  const long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
+}  // namespace
+
+CAPSPAWN_CHILD_CODE long CloneTreeAt(int dirfd, const char* path, bool read_only) {
+  const long flags =
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | (path[0] ? 0 : AT_EMPTY_PATH);
   if (read_only && !g_no_open_tree_attr) {
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_RDONLY;
-    long r = Sys(SYS_open_tree_attr, AT_FDCWD, reinterpret_cast<long>(path), flags,
+    long r = Sys(SYS_open_tree_attr, dirfd, reinterpret_cast<long>(path), flags,
                  reinterpret_cast<long>(&attr), sizeof attr);
     if (r != -ENOSYS) return r;
     g_no_open_tree_attr = true;
   }
-  long r = Sys(SYS_open_tree, AT_FDCWD, reinterpret_cast<long>(path), flags);
+  long r = Sys(SYS_open_tree, dirfd, reinterpret_cast<long>(path), flags);
   if (r < 0 || !read_only) return r;
   long s = SetReadOnly(static_cast<int>(r), "", AT_EMPTY_PATH | AT_RECURSIVE);
   if (s < 0) {
@@ -103,6 +106,8 @@ CAPSPAWN_CHILD_CODE long CloneTree(const char* path, bool read_only) {
   }
   return r;
 }
+
+namespace {
 
 // Closes every open slot, one close_range per run of consecutive fd numbers:
 // the slots are ours alone, and a namespace of many entries would otherwise
@@ -136,7 +141,8 @@ CAPSPAWN_CHILD_CODE long RunOp(const Op& op, int* slots) {
   long r;
   switch (op.kind) {
     case OpKind::kOpenTree: {
-      r = CloneTree(op.path, op.flag);
+      if (op.source_fd >= 0) return 0;  // cloned by the parent (PrecloneTrees)
+      r = CloneTreeAt(AT_FDCWD, op.path, op.flag);
       if (r < 0) return r;
       slots[op.a] = static_cast<int>(r);
       if (op.ino == 0) return 0;
