@@ -15,6 +15,7 @@
 #include <capspawn/process_builder.h>
 
 #include "builder/inspect.h"
+#include "launcher/client_internal.h"
 #include "spawn/actions.h"
 #include "spawn/request.h"
 
@@ -103,6 +104,11 @@ extern "C" capspawn_status_t capspawn_create_without_starting(
   if (!path && !program) {
     return refuse(CAPSPAWN_ERR_BAD_HANDLE,
                   "executable fd " + std::to_string(executable_fd) + " is not an open fd");
+  }
+  if (const char* launcher = capspawn::launcher_internal::ConfiguredLauncher()) {
+    return capspawn::launcher_internal::CreateViaLauncher(
+        launcher, job, flags, path, program.release(), argv, environ, action_count, actions,
+        data_out, err_msg_out);
   }
   capspawn::Result<capspawn::BuiltProcess> built = capspawn::builder::Create(
       job, flags, path, std::move(program), argv, environ, action_count, actions);

@@ -115,9 +115,7 @@ Result<Process> SendLaunch(int sock, const protocol::LaunchRef& info) {
       protocol::Call(sock, protocol::EncodeLaunch(protocol::RequestKind::kLaunch, info)));
 }
 
-Result<ProcessStartData> SendCreateWithoutStarting(int sock, const protocol::LaunchRef& info) {
-  Result<protocol::Reply> reply = protocol::Call(
-      sock, protocol::EncodeLaunch(protocol::RequestKind::kCreateWithoutStarting, info));
+Result<ProcessStartData> StartDataFromReply(Result<protocol::Reply> reply) {
   if (!reply.ok()) return reply.error();
   if (reply->status != CAPSPAWN_OK) return FromReply(*reply);
   if (reply->payload != protocol::Reply::Payload::kStartData) {
@@ -132,6 +130,11 @@ Result<ProcessStartData> SendCreateWithoutStarting(int sock, const protocol::Lau
   out.base = reply->start.base;
   out.vdso_base = reply->start.vdso_base;
   return out;
+}
+
+Result<ProcessStartData> SendCreateWithoutStarting(int sock, const protocol::LaunchRef& info) {
+  return StartDataFromReply(protocol::Call(
+      sock, protocol::EncodeLaunch(protocol::RequestKind::kCreateWithoutStarting, info)));
 }
 
 Result<resolver::Resolution> SendResolve(int sock, std::string_view name) {

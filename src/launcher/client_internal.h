@@ -4,6 +4,7 @@
 #define CAPSPAWN_SRC_LAUNCHER_CLIENT_INTERNAL_H_
 
 #include <capspawn/spawn.h>
+#include <capspawn/start.h>
 
 #include <span>
 #include <string>
@@ -28,8 +29,10 @@ Status AppendNames(std::vector<protocol::Outgoing>* batch,
                    std::span<const protocol::NameRef> names);
 Status AppendHandles(std::vector<protocol::Outgoing>* batch,
                      std::span<const protocol::HandleRef> handles);
-// A Launch reply (or the failure to get one) as its Process.
+// A Launch reply (or the failure to get one) as its Process; a
+// CreateWithoutStarting reply as its start data.
 Result<Process> ProcessFromReply(Result<protocol::Reply> reply);
+Result<ProcessStartData> StartDataFromReply(Result<protocol::Reply> reply);
 
 // The same, sent at once.
 Status SendStrings(int sock, protocol::RequestKind kind, std::span<const std::string_view> strings);
@@ -54,6 +57,14 @@ capspawn_status_t SpawnViaLauncher(const char* socket, int job, uint32_t flags, 
                                    const char* const* environ, size_t action_count,
                                    const capspawn_action_t* actions, int* process_out,
                                    char* err_msg_out);
+// capspawn_create_without_starting through the launcher at `socket`
+// (CreateWithoutStarting): the same translation; `executable_fd` (or -1
+// with `path`) is consumed. Fills *data_out on success.
+capspawn_status_t CreateViaLauncher(const char* socket, int job, uint32_t flags, const char* path,
+                                    int executable_fd, const char* const* argv,
+                                    const char* const* environ, size_t action_count,
+                                    const capspawn_action_t* actions,
+                                    capspawn_start_data_t* data_out, char* err_msg_out);
 }  // namespace capspawn::launcher_internal
 
 #endif  // CAPSPAWN_SRC_LAUNCHER_CLIENT_INTERNAL_H_

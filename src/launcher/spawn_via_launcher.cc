@@ -117,9 +117,11 @@ class ThreadConnection {
 
 thread_local ThreadConnection t_connection;
 
-Result<Process> Translate(int job, uint32_t flags, const char* path, UniqueFd program_fd,
-                          const char* const* argv, const char* const* env, size_t action_count,
-                          const capspawn_action_t* actions, const char* socket) {
+// The whole request (Add* then `kind`) exchanged; the daemon's reply.
+Result<protocol::Reply> Translate(protocol::RequestKind kind, int job, uint32_t flags,
+                                  const char* path, UniqueFd program_fd, const char* const* argv,
+                                  const char* const* env, size_t action_count,
+                                  const capspawn_action_t* actions, const char* socket) {
   Result<spawn::SpawnConfig> collected = spawn::CollectActions(flags, action_count, actions);
   if (!collected.ok()) return collected.error();
   spawn::SpawnConfig& cfg = collected.value();
@@ -227,8 +229,8 @@ Result<Process> Translate(int job, uint32_t flags, const char* path, UniqueFd pr
   info.name = cfg.name ? &*cfg.name : nullptr;
   info.default_loader = flags & CAPSPAWN_DEFAULT_LDSVC;
   info.cwd = cwd.get();
-  batch.push_back(protocol::EncodeLaunch(protocol::RequestKind::kLaunch, info));
-  return ProcessFromReply(t_connection.Exchange(socket, batch));
+  batch.push_back(protocol::EncodeLaunch(kind, info));
+  return t_connection.Exchange(socket, batch);
 }
 
 }  // namespace
@@ -250,11 +252,12 @@ capspawn_status_t SpawnViaLauncher(const char* socket, int job, uint32_t flags, 
       r = Error(CAPSPAWN_ERR_BAD_HANDLE,
                 "executable fd " + std::to_string(executable_fd) + " is not an open fd");
     } else {
-      r = Translate(job, flags, nullptr, std::move(program), argv, env, action_count, actions,
-                    socket);
+      r = ProcessFromReply(Translate(protocol::RequestKind::kLaunch, job, flags, nullptr,
+                                     std::move(program), argv, env, action_count, actions, socket));
     }
   } else {
-    r = Translate(job, flags, path, UniqueFd(), argv, env, action_count, actions, socket);
+    r = ProcessFromReply(Translate(protocol::RequestKind::kLaunch, job, flags, path, UniqueFd(),
+                                   argv, env, action_count, actions, socket));
   }
   if (r.ok()) {
     if (process_out) *process_out = r->release();
@@ -264,6 +267,31 @@ capspawn_status_t SpawnViaLauncher(const char* socket, int job, uint32_t flags, 
     std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", r.error().message().c_str());
   }
   return r.status();
+}
+
+capspawn_status_t CreateViaLauncher(const char* socket, int job, uint32_t flags, const char* path,
+                                    int executable_fd, const char* const* argv,
+                                    const char* const* env, size_t action_count,
+                                    const capspawn_action_t* actions,
+                                    capspawn_start_data_t* data_out, char* err_msg_out) {
+  UniqueFd program(executable_fd >= 0 ? executable_fd : -1);
+  Result<ProcessStartData> r =
+      StartDataFromReply(Translate(protocol::RequestKind::kCreateWithoutStarting, job, flags, path,
+                                   std::move(program), argv, env, action_count, actions, socket));
+  if (!r.ok()) {
+    if (err_msg_out) {
+      std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", r.error().message().c_str());
+    }
+    return r.status();
+  }
+  data_out->process = r->process.release();
+  data_out->root_vmar = r->root_vmar.release();
+  data_out->thread = r->thread;
+  data_out->entry = r->entry;
+  data_out->stack = r->stack;
+  data_out->base = r->base;
+  data_out->vdso_base = r->vdso_base;
+  return CAPSPAWN_OK;
 }
 
 }  // namespace capspawn::launcher_internal

@@ -330,11 +330,6 @@ class Run {
     }
     // The library routes capspawn_spawn* through the daemon this names; a
     // child given capspawn's environment spawns through it too.
-    if (!o_.launcher.empty() && o_.suspended) {
-      // capspawn_create_without_starting has no path through the launcher yet.
-      return Fail(
-          {CAPSPAWN_ERR_NOT_SUPPORTED, "--suspended together with --launcher is not built yet"});
-    }
     if (!o_.launcher.empty()) setenv("CAPSPAWN_LAUNCHER", o_.launcher.c_str(), 1);
     if (Failure f = Spawn()) return Fail(f);
     if (o_.suspended) return suspended_exit_;
