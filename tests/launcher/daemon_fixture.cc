@@ -24,6 +24,16 @@ void Launcherd::Start(const std::vector<std::string>& options) {
   chmod(dir_->path().c_str(), 0755);  // clients of other uids reach the socket
   socket_ = dir_->Path("launcher.sock");
   mkdir(dir_->Path("packages").c_str(), 0755);
+  Exec(options, false);
+}
+
+void Launcherd::Restart(const std::vector<std::string>& options) {
+  ASSERT_TRUE(dir_ != nullptr) << "Restart before Start";
+  ASSERT_LT(pid_, 0) << "Restart while the daemon runs";
+  Exec(options, true);
+}
+
+void Launcherd::Exec(const std::vector<std::string>& options, bool append_log) {
   Pipe ready = MakePipe();
   const std::string log = dir_->Path("log");
   std::vector<std::string> args = {
@@ -42,7 +52,8 @@ void Launcherd::Start(const std::vector<std::string>& options) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, ready.write.get(), 3);
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(),
+                                   O_WRONLY | O_CREAT | (append_log ? O_APPEND : O_TRUNC), 0644);
   int r = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), env.data());
   posix_spawn_file_actions_destroy(&fa);
   ASSERT_EQ(r, 0) << std::strerror(r);
@@ -61,6 +72,16 @@ int Launcherd::Stop() {
   return status;
 }
 
+int Launcherd::Kill() {
+  if (pid_ < 0) return 0;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+  return status;
+}
+
 Launcherd::~Launcherd() { Stop(); }
 
 bool Launcherd::Alive() const {
@@ -71,9 +92,20 @@ bool Launcherd::Alive() const {
 
 std::string Launcherd::Log() const { return dir_ ? ReadFileBytes(dir_->Path("log")) : ""; }
 
+std::string Launcherd::SanitizerReport() const {
+  const std::string log = Log();
+  for (const char* mark : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                           "ERROR: LeakSanitizer", "runtime error:"}) {
+    size_t at = log.find(mark);
+    if (at != std::string::npos) return log.substr(at, 4000);
+  }
+  return "";
+}
+
 void LauncherTest::SetUp() { ASSERT_NO_FATAL_FAILURE(daemon_.Start(DaemonOptions())); }
 
 void LauncherTest::TearDown() {
+  EXPECT_EQ(daemon_.SanitizerReport(), "") << "in the daemon's log";
   EXPECT_TRUE(daemon_.Alive()) << "the daemon died:\n" << daemon_.Log();
   int status = daemon_.Stop();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << daemon_.Log();

@@ -20,8 +20,13 @@ class Launcherd {
  public:
   // Starts the daemon with these extra options; ASSERTs inside.
   void Start(const std::vector<std::string>& options = {});
+  // Starts it again, after Kill(), on the same socket path (the stale socket
+  // file is still there) and the same directory; the log is appended to.
+  void Restart(const std::vector<std::string>& options = {});
   // SIGTERM; returns the daemon's wait status.
   int Stop();
+  // SIGKILL, then reaps it; returns its wait status.
+  int Kill();
   ~Launcherd();
 
   const std::string& socket() const { return socket_; }
@@ -29,8 +34,12 @@ class Launcherd {
   bool Alive() const;
   pid_t pid() const { return pid_; }
   std::string Log() const;  // its stderr so far
+  // A sanitizer's report in the log (a TSan build's daemon reports races
+  // there and, without halt_on_error, goes on): empty if none.
+  std::string SanitizerReport() const;
 
  private:
+  void Exec(const std::vector<std::string>& options, bool append_log);
   std::unique_ptr<TempDir> dir_;
   std::string socket_;
   pid_t pid_ = -1;
