@@ -1,0 +1,262 @@
+// capspawn-launcherd failing under its clients: killed (SIGKILL) in the middle
+// of launches and restarted on the same socket. docs/SECURITY.md lists the
+// outcomes these hold.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <capspawn/launcher.h>
+#include <capspawn/start.h>
+
+#include "daemon_fixture.h"
+
+namespace capspawn_test {
+namespace {
+
+using capspawn::LauncherClient;
+using capspawn::LaunchHandleInfo;
+using capspawn::LaunchInfo;
+using capspawn::Process;
+using capspawn::ProcessStartData;
+using capspawn::Result;
+
+constexpr int64_t kSecond = 1000000000;
+
+// Whether the process has exited, waiting at most timeout_ms.
+bool ExitsWithin(const Process& p, int timeout_ms) {
+  pollfd pfd{p.pidfd().get(), POLLIN, 0};
+  return poll(&pfd, 1, timeout_ms) == 1;
+}
+
+// The state letter of /proc/PID/stat ('?' if gone), and the PPid of /proc/PID/status.
+char StateOf(pid_t pid) {
+  std::string stat = ReadFileBytes("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() ? '?' : stat[paren + 2];
+}
+pid_t ParentOf(pid_t pid) {
+  std::string status = ReadFileBytes("/proc/" + std::to_string(pid) + "/status");
+  size_t at = status.find("\nPPid:\t");
+  return at == std::string::npos ? -1 : std::atoi(status.c_str() + at + 7);
+}
+
+UniqueFd DupCloexec(int fd) { return UniqueFd(fcntl(fd, F_DUPFD_CLOEXEC, 3)); }
+
+// Tests that kill the daemon. This process adopts what the daemon leaves
+// (PR_SET_CHILD_SUBREAPER), so that the orphans' exit statuses are ours to
+// read and reap, and none is left behind.
+class DaemonFaultTest : public LauncherTest {
+ protected:
+  using Status = capspawn::Status;
+
+  void SetUp() override {
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+    LauncherTest::SetUp();
+  }
+  void TearDown() override {
+    if (daemon_.pid() > 0) {
+      LauncherTest::TearDown();
+    } else {
+      EXPECT_EQ(daemon_.SanitizerReport(), "") << "in the daemon's log";
+    }
+    ReapAdopted();
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+  }
+
+  // Waits (10 s at most) until every adopted orphan has exited, and reaps it.
+  void ReapAdopted() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::vector<pid_t> left;
+    do {
+      left.clear();
+      for (pid_t pid : LiveChildren()) {
+        if (pid == daemon_.pid()) continue;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == 0) left.push_back(pid);
+      }
+      if (left.empty()) return;
+      usleep(10000);
+    } while (std::chrono::steady_clock::now() < deadline);
+    std::string pids;
+    for (pid_t pid : left) pids += " " + std::to_string(pid) + "(" + StateOf(pid) + ")";
+    ADD_FAILURE() << "adopted processes still running:" << pids;
+    for (pid_t pid : left) kill(pid, SIGKILL), waitpid(pid, nullptr, 0);
+  }
+
+  // spawn_child reporting nothing that waits for EOF on fd 3 (a dup of
+  // `wait_read`), then exits with 7. Optionally writes "R" to fd 4 first.
+  Status AddWaitingChild(LauncherClient& c, int wait_read, int ready_write = -1) {
+    Strings argv = {ChildPath(), "--report-fd", "-1", "--wait-fd", "3", "--exit", "7"};
+    if (ready_write >= 0) argv.insert(argv.end(), {"--ready-fd", "4"});
+    capspawn::Status st = c.AddArgs(argv);
+    if (!st.ok()) return st;
+    std::vector<LaunchHandleInfo> handles;
+    handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 3), DupCloexec(wait_read)});
+    if (ready_write >= 0) {
+      handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 4), DupCloexec(ready_write)});
+    }
+    st = c.AddHandles(std::move(handles));
+    if (!st.ok()) return st;
+    if (!ChildIsStatic()) {
+      std::vector<capspawn::LaunchNameInfo> root;
+      root.push_back({"/", OpenDir("/")});
+      st = c.AddNames(std::move(root));
+    }
+    return st;
+  }
+
+  Result<Process> LaunchWaiting(LauncherClient& c, int wait_read) {
+    Status st = AddWaitingChild(c, wait_read);
+    if (!st.ok()) return st.error();
+    LaunchInfo info;
+    info.executable = ChildExecutable();
+    return c.Launch(std::move(info));
+  }
+};
+
+// Clients launch in a loop; the daemon is SIGKILLed in the middle. Every call
+// in flight then, and every one after, ends with PEER_CLOSED and a message,
+// none hangs; what was launched runs on, its exit status readable through the
+// client's pidfd; a daemon restarted on the same socket path serves again.
+TEST_F(DaemonFaultTest, KilledMidLaunchEveryCallEndsInPeerClosedAndARestartServes) {
+  constexpr int kClients = 6;
+  constexpr int kLaunchedBeforeKill = 30;
+  Pipe hold = MakePipe();  // the launched children wait for its EOF
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int finished = 0;
+  std::vector<Process> launched;
+  std::atomic<int> ok_count{0};
+  std::atomic<bool> killed{false};
+  std::atomic<int> in_flight_closed{0};  // calls begun before the kill, ended PEER_CLOSED
+  std::atomic<int> connected_after{0};   // connects after the kill that were still queued
+  std::vector<std::string> failures(kClients);
+
+  auto client_loop = [&](int c) {
+    Result<LauncherClient> client = LauncherClient::Connect(daemon_.socket());
+    if (!client.ok()) {
+      failures[c] = "connect: " + client.error().message();
+      return;
+    }
+    for (;;) {
+      const bool before = !killed.load();
+      Result<Process> p = LaunchWaiting(*client, hold.read.get());
+      if (p.ok()) {
+        ok_count++;
+        std::lock_guard<std::mutex> lock(mu);
+        launched.push_back(std::move(p.value()));
+        continue;
+      }
+      if (p.status() != CAPSPAWN_ERR_PEER_CLOSED || p.error().message().empty()) {
+        failures[c] = std::string("a launch ended ") + capspawn_status_string(p.status()) + ": " +
+                      p.error().message();
+        return;
+      }
+      if (before) in_flight_closed++;
+      // After it: the same connection, and a new one, get PEER_CLOSED too.
+      Result<Process> again = LaunchWaiting(*client, hold.read.get());
+      if (again.ok() || again.status() != CAPSPAWN_ERR_PEER_CLOSED) {
+        failures[c] =
+            std::string("the launch after PEER_CLOSED: ") + capspawn_status_string(again.status());
+        return;
+      }
+      // A connect just after the kill may still be queued: a child that was
+      // being created holds a copy of the daemon's fds (the listener too)
+      // until its first step closes them. Its first call then fails.
+      Result<LauncherClient> fresh = LauncherClient::Connect(daemon_.socket());
+      if (fresh.ok()) {
+        connected_after++;
+        Result<Process> on_fresh = LaunchWaiting(*fresh, hold.read.get());
+        if (on_fresh.ok() || on_fresh.status() != CAPSPAWN_ERR_PEER_CLOSED) {
+          failures[c] = std::string("a launch on a connection made after the kill: ") +
+                        capspawn_status_string(on_fresh.status());
+        }
+      } else if (fresh.status() != CAPSPAWN_ERR_PEER_CLOSED || fresh.error().message().empty()) {
+        failures[c] = std::string("connecting to the dead daemon: ") +
+                      capspawn_status_string(fresh.status()) + " " + fresh.error().message();
+      }
+      return;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      client_loop(c);
+      std::lock_guard<std::mutex> lock(mu);
+      ++finished;
+      cv.notify_all();
+    });
+  }
+  // Kill it while every client is busy launching.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (ok_count < kLaunchedBeforeKill && std::chrono::steady_clock::now() < deadline) {
+    usleep(1000);
+  }
+  killed = true;
+  const pid_t daemon_pid = daemon_.pid();
+  int status = daemon_.Kill();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    bool all = cv.wait_for(lock, std::chrono::seconds(30), [&] { return finished == kClients; });
+    if (!all) {
+      ADD_FAILURE() << kClients - finished << " clients still blocked 30 s after the kill";
+      std::_Exit(1);  // their threads cannot be joined
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  for (int c = 0; c < kClients; ++c) EXPECT_EQ(failures[c], "") << "client " << c;
+  EXPECT_GE(ok_count.load(), kLaunchedBeforeKill) << daemon_.Log();
+  EXPECT_GE(in_flight_closed.load(), 1) << "no call was in flight when the daemon was killed";
+  std::printf(
+      "launched %d before the kill; %d calls in flight ended PEER_CLOSED; %d of %d "
+      "connects after the kill were still queued\n",
+      ok_count.load(), in_flight_closed.load(), connected_after.load(), kClients);
+
+  // What it launched runs on, now a child of ours (the subreaper).
+  ASSERT_FALSE(launched.empty());
+  for (const Process& p : launched) {
+    EXPECT_FALSE(ExitsWithin(p, 0)) << "pid " << p.pid();
+    EXPECT_EQ(ParentOf(p.pid()), getpid()) << "pid " << p.pid();
+  }
+
+  // Restarted on the same path, over the socket file the killed one left.
+  struct stat st;
+  ASSERT_EQ(lstat(daemon_.socket().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  ASSERT_NO_FATAL_FAILURE(daemon_.Restart());
+  EXPECT_NE(daemon_.pid(), daemon_pid);
+  LauncherClient c = Connect();
+  ChildRun run = RunThroughLauncher(c, {"after", "restart"});
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err << "\n" << daemon_.Log();
+  EXPECT_EQ(run.return_code, 0);
+  EXPECT_EQ(run.report.argv, (Strings{ChildPath(), "after", "restart"}));
+
+  // The earlier processes end as they were told to, their status read through
+  // the pidfd the killed daemon handed out.
+  hold.write.reset();
+  for (const Process& p : launched) {
+    Result<int64_t> rc = p.Wait(10 * kSecond);
+    ASSERT_TRUE(rc.ok()) << "pid " << p.pid() << ": " << rc.error().message();
+    EXPECT_EQ(*rc, 7) << "pid " << p.pid();
+  }
+}
+
+}  // namespace
+}  // namespace capspawn_test
