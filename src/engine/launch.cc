@@ -60,6 +60,7 @@ struct ChildArgs {
   const Credentials* credentials = nullptr;
   bool set_stack_limit = false;
   rlimit stack_limit{};
+  pid_t parent = 0;  // getpid() of the caller
 };
 
 thread_local const Credentials* t_credentials = nullptr;
@@ -236,6 +237,15 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
       r = Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
       if (r < 0) return ChildFail(e, "prctl(PR_SET_NO_NEW_PRIVS)", static_cast<int>(-r));
     }
+    if (c->parent_death_signal != 0) {
+      r = Sys(SYS_prctl, PR_SET_PDEATHSIG, c->parent_death_signal, 0, 0, 0);
+      if (r < 0) return ChildFail(e, "prctl(PR_SET_PDEATHSIG)", static_cast<int>(-r));
+      // A creator that died before the prctl sent nothing: we were reparented.
+      // (In a new PID namespace the parent is invisible, getppid() is 0, and
+      // this window stays open.)
+      const long ppid = Sys(SYS_getppid);
+      if (ppid != 0 && ppid != a->parent) return ChildFail(e, "its creator exited", ESRCH);
+    }
   }
 
   if (p.listen_pid_env) FormatPid(p.listen_pid_env + sizeof("LISTEN_PID=") - 1, Sys(SYS_getpid));
@@ -377,6 +387,7 @@ Result<Process> Launch(const LaunchPlan& plan) {
   ChildArgs a;
   a.plan = &plan;
   a.credentials = plan.credentials ? plan.credentials : t_credentials;
+  if (a.credentials && a.credentials->parent_death_signal) a.parent = getpid();
   uint64_t targets_seen[1024 / 64] = {};
   int max_target = 2;
   int keep_below = 3;

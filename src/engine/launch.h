@@ -40,6 +40,12 @@ struct Credentials {
   // client's ignored signals are ignored, as in a child of the client.
   uint64_t ignore_signals = 0;   // set to SIG_IGN
   uint64_t default_signals = 0;  // set to SIG_DFL
+  // PR_SET_PDEATHSIG: the signal the child gets when the thread that called
+  // Launch() exits (0: none). Set after the ids (changing them clears it); a
+  // child whose creator is already gone by then fails instead (ESRCH; not
+  // detectable in a new PID namespace). exec keeps it, unless the program is
+  // setuid, setgid or has file capabilities.
+  int parent_death_signal = 0;
 };
 
 struct FdAssignment {

@@ -57,7 +57,8 @@ and connections closed for malformed requests.
 // next: a connection costs no thread creation while spare workers wait. When
 // the last idle worker takes a connection it starts another (up to
 // --max-connections; beyond, connections wait in the listen backlog); a
-// worker that finds too many others idle retires.
+// worker that finds too many others idle retires, unless it created a
+// process that dies with it (CreateWithoutStarting).
 constexpr int kSpareWorkers = 4;
 
 struct Pool {
@@ -87,7 +88,9 @@ void Worker(Pool* pool, bool permanent) {
       std::thread(Worker, pool, false).detach();
     }
     pool->server->Serve(UniqueFd(conn));
-    if (++pool->idle > kSpareWorkers && !permanent) {
+    // A worker that created processes bound to its life (built, not yet
+    // started: they die with their creating thread) stays.
+    if (++pool->idle > kSpareWorkers && !permanent && !Server::ThreadMustOutliveItsChildren()) {
       --pool->idle;
       --pool->total;
       return;

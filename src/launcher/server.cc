@@ -194,6 +194,8 @@ Result<Privileges> ReadPrivileges(const std::string& pid) {
 
 thread_local const Client* t_client = nullptr;
 thread_local Server* t_server = nullptr;
+// This thread created a process that dies when its creating thread exits.
+thread_local bool t_bound_children = false;
 
 }  // namespace
 
@@ -545,6 +547,12 @@ Result<Process> Connection::Launch(protocol::LaunchInfo info, std::string* summa
   creds.no_new_privs = theirs->no_new_privs;
   creds.ignore_signals = theirs->ignored_signals & ~server_->ignored_signals_;
   creds.default_signals = server_->ignored_signals_ & ~theirs->ignored_signals;
+  // A process built but not started dies with the daemon (the parent-death
+  // signal fires when this thread exits: it must then never retire).
+  if (start) {
+    creds.parent_death_signal = SIGKILL;
+    t_bound_children = true;
+  }
   engine::ScopedThreadCredentials as_client(&creds);
   t_client = &client_;
   t_server = server_;
@@ -703,6 +711,8 @@ void Server::Serve(UniqueFd connection) {
   Connection c(this, std::move(connection), std::move(client.value()));
   c.Run();
 }
+
+bool Server::ThreadMustOutliveItsChildren() { return t_bound_children; }
 
 Result<resolver::Resolution> Server::ResolveForCurrentLaunch(const std::string& name) {
   if (t_server == nullptr || t_client == nullptr) {

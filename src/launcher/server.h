@@ -53,6 +53,11 @@ class Server {
   // #!resolve inside a launch: the daemon's roots, as the launching client.
   static Result<resolver::Resolution> ResolveForCurrentLaunch(const std::string& name);
 
+  // Whether this thread created a process (CreateWithoutStarting) that is
+  // killed when its creating thread exits (PR_SET_PDEATHSIG): such a worker
+  // must not retire.
+  static bool ThreadMustOutliveItsChildren();
+
  private:
   friend class Connection;
   ServerOptions options_;

@@ -1,6 +1,7 @@
 // capspawn-launcherd failing under its clients: killed (SIGKILL) in the middle
-// of launches and restarted on the same socket. docs/SECURITY.md lists the
-// outcomes these hold.
+// of launches and restarted on the same socket; processes built but not
+// started dying with it, launched ones outliving it; the daemon at its fd
+// limit. docs/SECURITY.md lists the outcomes these hold.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -126,6 +127,13 @@ class DaemonFaultTest : public LauncherTest {
     LaunchInfo info;
     info.executable = ChildExecutable();
     return c.Launch(std::move(info));
+  }
+  Result<ProcessStartData> CreateWaiting(LauncherClient& c, int wait_read, int ready_write = -1) {
+    Status st = AddWaitingChild(c, wait_read, ready_write);
+    if (!st.ok()) return st.error();
+    LaunchInfo info;
+    info.executable = ChildExecutable();
+    return c.CreateWithoutStarting(std::move(info));
   }
 };
 
@@ -255,6 +263,95 @@ TEST_F(DaemonFaultTest, KilledMidLaunchEveryCallEndsInPeerClosedAndARestartServe
     Result<int64_t> rc = p.Wait(10 * kSecond);
     ASSERT_TRUE(rc.ok()) << "pid " << p.pid() << ": " << rc.error().message();
     EXPECT_EQ(*rc, 7) << "pid " << p.pid();
+  }
+}
+
+// A process created without starting dies with the daemon (SIGKILL, from its
+// parent-death signal); a launched one outlives it.
+TEST_F(DaemonFaultTest, CreatedNotStartedDiesWithTheDaemonLaunchedOutlivesIt) {
+  Pipe hold = MakePipe();
+  LauncherClient c = Connect();
+  Result<ProcessStartData> built = CreateWaiting(c, hold.read.get());
+  ASSERT_TRUE(built.ok()) << built.error().message();
+  Result<Process> launched = LaunchWaiting(c, hold.read.get());
+  ASSERT_TRUE(launched.ok()) << launched.error().message();
+  const pid_t built_pid = built->process.pid();
+  EXPECT_EQ(StateOf(built_pid), 'T');
+  EXPECT_FALSE(ExitsWithin(launched.value(), 0));
+
+  int status = daemon_.Kill();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  // The parent-death signal was sent as the daemon exited, before it was reaped.
+  ASSERT_TRUE(ExitsWithin(built->process, 10000)) << "state " << StateOf(built_pid);
+  Result<int64_t> rc = built->process.Wait(10 * kSecond);
+  ASSERT_TRUE(rc.ok()) << rc.error().message();
+  EXPECT_EQ(*rc, -SIGKILL);
+  // Not merely later: the launched one was sent nothing.
+  EXPECT_FALSE(ExitsWithin(launched.value(), 300));
+  EXPECT_EQ(ParentOf(launched->pid()), getpid());
+  hold.write.reset();
+  rc = launched->Wait(10 * kSecond);
+  ASSERT_TRUE(rc.ok()) << rc.error().message();
+  EXPECT_EQ(*rc, 7);
+}
+
+// Once started it runs normally while the daemon lives; it stays bound to the
+// daemon's life all the same (docs/launcher.md).
+TEST_F(DaemonFaultTest, StartedAfterCreationRunsButStillDiesWithTheDaemon) {
+  LauncherClient c = Connect();
+  Pipe hold_a = MakePipe(), hold_b = MakePipe(), ready_a = MakePipe(), ready_b = MakePipe();
+  Result<ProcessStartData> a = CreateWaiting(c, hold_a.read.get(), ready_a.write.get());
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  Result<ProcessStartData> b = CreateWaiting(c, hold_b.read.get(), ready_b.write.get());
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  ready_a.write.reset();
+  ready_b.write.reset();
+  ASSERT_EQ(capspawn_start(a->process.pidfd().get()), CAPSPAWN_OK);
+  ASSERT_EQ(capspawn_start(b->process.pidfd().get()), CAPSPAWN_OK);
+  EXPECT_EQ(ReadAll(ready_a.read.get(), 10000), "R");
+  EXPECT_EQ(ReadAll(ready_b.read.get(), 10000), "R");
+  // a runs to its end while the daemon lives.
+  hold_a.write.reset();
+  Result<int64_t> rc = a->process.Wait(10 * kSecond);
+  ASSERT_TRUE(rc.ok()) << rc.error().message();
+  EXPECT_EQ(*rc, 7);
+  // b, running, dies with it.
+  EXPECT_FALSE(ExitsWithin(b->process, 0));
+  daemon_.Kill();
+  ASSERT_TRUE(ExitsWithin(b->process, 10000));
+  rc = b->process.Wait(10 * kSecond);
+  ASSERT_TRUE(rc.ok()) << rc.error().message();
+  EXPECT_EQ(*rc, -SIGKILL);
+}
+
+// The parent-death signal fires when the creating *thread* exits: a worker
+// that created such a process must not retire with the surplus idle workers.
+// Many connections at once, each served by its own worker, each creating one;
+// then all close (the surplus workers would retire now): every process lives.
+TEST_F(DaemonFaultTest, WorkersThatCreatedSuspendedProcessesDoNotRetire) {
+  constexpr int kConnections = 12;
+  Pipe hold = MakePipe();
+  std::vector<LauncherClient> clients;
+  for (int i = 0; i < kConnections; ++i) clients.push_back(Connect());
+  std::vector<ProcessStartData> built;
+  for (LauncherClient& c : clients) {
+    Result<ProcessStartData> d = CreateWaiting(c, hold.read.get());
+    ASSERT_TRUE(d.ok()) << d.error().message();
+    built.push_back(std::move(d.value()));
+  }
+  clients.clear();  // every connection closed: idle workers beyond the spares would retire
+  usleep(300000);
+  for (const ProcessStartData& d : built) {
+    EXPECT_FALSE(ExitsWithin(d.process, 0)) << "pid " << d.process.pid() << " died";
+    EXPECT_EQ(StateOf(d.process.pid()), 'T');
+  }
+  // The daemon is still their parent; killing them through the pidfd leaves
+  // their status readable, the daemon reaping them.
+  for (const ProcessStartData& d : built) {
+    ASSERT_TRUE(d.process.Kill().ok());
+    Result<int64_t> rc = d.process.Wait(10 * kSecond);
+    ASSERT_TRUE(rc.ok()) << rc.error().message();
+    EXPECT_EQ(*rc, -SIGKILL);
   }
 }
 
