@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test: the suite as root, as the unprivileged user nobody, and under
-# AddressSanitizer + UndefinedBehaviorSanitizer; then each libFuzzer target for
-# a bounded time. Run as root.
+# AddressSanitizer + UndefinedBehaviorSanitizer; the launcher's tests under
+# ThreadSanitizer; then each libFuzzer target for a bounded time. Run as root.
+# CAPSPAWN_TEST_STAGES picks stages (default: "release asan tsan fuzz";
+# release is the root and nobody runs).
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 # nobody must be able to reach the build, so it lives outside the checkout.
@@ -12,12 +14,16 @@ total_pass=0
 total_fail=0
 failed_suites=()
 
+ctest_args=()  # extra ctest arguments for the next run_suite
+stages=" ${CAPSPAWN_TEST_STAGES:-release asan tsan fuzz} "
+stage() { [[ $stages == *" $1 "* ]]; }
+
 run_suite() {  # name, build dir, ctest prefix...
   local name=$1 dir=$2
   shift 2
   echo "=== $name ==="
   local log="$work/$name.log"
-  (cd "$dir" && "$@" ctest --output-on-failure --timeout 300 -j2) 2>&1 | tee "$log"
+  (cd "$dir" && "$@" ctest --output-on-failure --timeout 300 -j2 "${ctest_args[@]}") 2>&1 | tee "$log"
   local line
   line=$(grep -E "tests passed, [0-9]+ tests failed out of" "$log" | tail -1)
   if [[ -z $line ]]; then
@@ -41,37 +47,76 @@ tar -C "$src" --exclude='./build' --exclude='./build-*' --exclude='./.git' -cf -
 src="$work/src"
 
 # 1. Release build: as root, then as nobody.
-BUILD_DIR="$work/build" "$src/scripts/build.sh" || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
-chmod -R o+rX "$work" 2>/dev/null || true
-run_suite root "$work/build"
-mkdir -p "$work/build/Testing"
-chmod -R 1777 "$work/build/Testing"
-# cmake --install (the install test) records what it wrote in the build dir.
-touch "$work/build/install_manifest.txt"
-chmod 666 "$work/build/install_manifest.txt"
-if [[ -x $(command -v setpriv) ]] && su -s /bin/sh nobody -c "test -r '$work/build/CTestTestfile.cmake'" 2>/dev/null; then
-  run_suite nobody "$work/build" env HOME=/tmp CAPSPAWN_TEST_AS_NOBODY=1 \
-    setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all
-else
-  echo "nobody cannot read $work/build (is $src readable by others?)"
-  total_fail=$((total_fail + 1))
-  failed_suites+=(nobody)
+if stage release; then
+  BUILD_DIR="$work/build" "$src/scripts/build.sh" ||
+    { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+  chmod -R o+rX "$work" 2>/dev/null || true
+  run_suite root "$work/build"
+  mkdir -p "$work/build/Testing"
+  chmod -R 1777 "$work/build/Testing"
+  # cmake --install (the install test) records what it wrote in the build dir.
+  touch "$work/build/install_manifest.txt"
+  chmod 666 "$work/build/install_manifest.txt"
+  if [[ -x $(command -v setpriv) ]] && su -s /bin/sh nobody -c "test -r '$work/build/CTestTestfile.cmake'" 2>/dev/null; then
+    run_suite nobody "$work/build" env HOME=/tmp CAPSPAWN_TEST_AS_NOBODY=1 \
+      setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all
+  else
+    echo "nobody cannot read $work/build (is $src readable by others?)"
+    total_fail=$((total_fail + 1))
+    failed_suites+=(nobody)
+  fi
 fi
 
 # 2. Sanitizers.
-BUILD_DIR="$work/build-asan" "$src/scripts/build.sh" -DCAPSPAWN_SANITIZE=address,undefined \
-  -DCAPSPAWN_BUILD_BENCH=OFF || { echo "asan build failed"; total_fail=$((total_fail + 1)); }
-[[ -d $work/build-asan ]] && run_suite asan "$work/build-asan" env \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1  # LeakSanitizer is on by default; children that must not run it (DENY jobs) turn it off themselves
+if stage asan; then
+  BUILD_DIR="$work/build-asan" "$src/scripts/build.sh" -DCAPSPAWN_SANITIZE=address,undefined \
+    -DCAPSPAWN_BUILD_BENCH=OFF || { echo "asan build failed"; total_fail=$((total_fail + 1)); }
+  [[ -d $work/build-asan ]] && run_suite asan "$work/build-asan" env \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1  # LeakSanitizer is on by default; children that must not run it (DENY jobs) turn it off themselves
+fi
 
-# 3. Fuzzing: every libFuzzer target for a bounded time (CAPSPAWN_FUZZ_SECONDS each).
-echo "=== fuzz ==="
-FUZZ_BUILD_DIR="$work/build-fuzz" "$src/scripts/fuzz.sh" "${CAPSPAWN_FUZZ_SECONDS:-30}" | tee "$work/fuzz.log"
-fuzz_ok=$(grep -c '^fuzz .*, ok$' "$work/fuzz.log")
-fuzz_bad=$(grep -c '^fuzz .*CRASH\|^fuzz build failed' "$work/fuzz.log")
-total_pass=$((total_pass + fuzz_ok))
-total_fail=$((total_fail + fuzz_bad))
-((fuzz_bad == 0 && fuzz_ok > 0)) || failed_suites+=(fuzz)
+# 3. ThreadSanitizer: the launcher's tests (launcher_test: concurrent,
+#    stalled and vanished clients, the daemon killed mid-launch...), the daemon
+#    they start built with it too. Only those targets are built. A report stops
+#    the process that makes it (halt_on_error); the fixture also fails a test
+#    whose daemon's log holds one (tests/launcher/daemon_fixture.cc).
+#    CAPSPAWN_NS_CACHE=0: the namespace cache's builder is a glibc
+#    clone(CLONE_VM|CLONE_VFORK) child, which TSan's clone interceptor takes for
+#    a fork: its child-side bookkeeping lands in the daemon's shared memory (the
+#    worker stops being checked; the next new thread dies "after multi-threaded
+#    fork"). Without the cache, private namespaces are built in the engine's own
+#    clone3 child, which TSan does not intercept.
+if stage tsan; then
+  echo "=== tsan build ==="
+  if cmake -S "$src" -B "$work/build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCAPSPAWN_SANITIZE=thread -DCAPSPAWN_BUILD_BENCH=OFF >/dev/null &&
+    cmake --build "$work/build-tsan" -j"$(nproc)" --target capspawn-launcherd launcher_test; then
+    ctest_args=(-L '^launcher_test$')
+    run_suite tsan "$work/build-tsan" env TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+      CAPSPAWN_NS_CACHE=0
+    ctest_args=()
+    if grep -q "WARNING: ThreadSanitizer" "$work/tsan.log"; then
+      echo "tsan: a ThreadSanitizer report (see $work/tsan.log)"
+      total_fail=$((total_fail + 1))
+      failed_suites+=(tsan)
+    fi
+  else
+    echo "tsan build failed"
+    total_fail=$((total_fail + 1))
+    failed_suites+=(tsan)
+  fi
+fi
+
+# 4. Fuzzing: every libFuzzer target for a bounded time (CAPSPAWN_FUZZ_SECONDS each).
+if stage fuzz; then
+  echo "=== fuzz ==="
+  FUZZ_BUILD_DIR="$work/build-fuzz" "$src/scripts/fuzz.sh" "${CAPSPAWN_FUZZ_SECONDS:-30}" | tee "$work/fuzz.log"
+  fuzz_ok=$(grep -c '^fuzz .*, ok$' "$work/fuzz.log")
+  fuzz_bad=$(grep -c '^fuzz .*CRASH\|^fuzz build failed' "$work/fuzz.log")
+  total_pass=$((total_pass + fuzz_ok))
+  total_fail=$((total_fail + fuzz_bad))
+  ((fuzz_bad == 0 && fuzz_ok > 0)) || failed_suites+=(fuzz)
+fi
 
 echo
 echo "suites failed: ${failed_suites[*]:-none}"
