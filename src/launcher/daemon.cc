@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,15 +69,50 @@ struct Pool {
   int max_workers;
   std::atomic<int> total{0};
   std::atomic<int> idle{0};
+  std::mutex reserve_mu;
+  int reserve = -1;  // an fd held to make room for refusing a connection at the fd limit
 };
+
+// At the fd limit a connection would wait in the backlog, its client blocked
+// without a word, until fds free up. The reserve fd makes room to accept it
+// and close it at once: the client gets PEER_CLOSED, the log says why.
+void RefuseAtFdLimit(Pool* pool, int err) {
+  std::lock_guard<std::mutex> lock(pool->reserve_mu);
+  rlimit nofile{};
+  getrlimit(RLIMIT_NOFILE, &nofile);
+  const unsigned long long limit = nofile.rlim_cur;
+  if (pool->reserve < 0) pool->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  pollfd p{pool->listener, POLLIN, 0};
+  if (poll(&p, 1, 0) == 0) return;  // another worker took it: back to a blocking accept
+  if (pool->reserve >= 0) {
+    close(pool->reserve);
+    int conn = accept4(pool->listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn >= 0) {
+      ucred cred{};
+      socklen_t len = sizeof cred;
+      getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+      std::fprintf(stderr,
+                   "capspawn-launcherd: refusing a connection from pid %d uid %d: at the fd "
+                   "limit (RLIMIT_NOFILE %llu): %s\n",
+                   static_cast<int>(cred.pid), static_cast<int>(cred.uid), limit,
+                   std::strerror(err));
+      close(conn);
+    }
+    pool->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (conn >= 0) return;
+  }
+  // No reserve (fds still short): wait for fds to free.
+  std::fprintf(stderr, "capspawn-launcherd: accept: %s (RLIMIT_NOFILE %llu)\n", std::strerror(err),
+               limit);
+  usleep(10000);
+}
 
 void Worker(Pool* pool, bool permanent) {
   for (;;) {
     int conn = accept4(pool->listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) {
       if (errno == EMFILE || errno == ENFILE) {
-        std::fprintf(stderr, "capspawn-launcherd: accept: %s\n", std::strerror(errno));
-        usleep(10000);
+        RefuseAtFdLimit(pool, errno);
       } else if (errno != EINTR && errno != ECONNABORTED) {
         std::fprintf(stderr, "capspawn-launcherd: accept: %s\n", std::strerror(errno));
         _exit(1);
@@ -280,11 +317,12 @@ int LauncherDaemonMain(int argc, char** argv) {
   std::fprintf(stderr, "capspawn-launcherd: listening on %s (uid %d)\n",
                own_socket ? socket_path.c_str() : "the socket from systemd",
                static_cast<int>(geteuid()));
+  auto* pool = new Pool{server, listener, max_connections};
+  pool->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (ready_fd >= 0) {
     (void)!write(ready_fd, "READY\n", 6);
     close(ready_fd);
   }
-  auto* pool = new Pool{server, listener, max_connections};
   ++pool->total;
   ++pool->idle;
   for (int i = 1; i < kSpareWorkers; ++i) {
