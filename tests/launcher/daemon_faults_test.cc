@@ -103,8 +103,8 @@ class DaemonFaultTest : public LauncherTest {
     for (pid_t pid : left) kill(pid, SIGKILL), waitpid(pid, nullptr, 0);
   }
 
-  // spawn_child reporting nothing that waits for EOF on fd 3 (a dup of
-  // `wait_read`), then exits with 7. Optionally writes "R" to fd 4 first.
+  // spawn_child, reporting nothing: it waits for EOF on fd 3 (a dup of
+  // `wait_read`), then exits with 7; optionally it writes "R" to fd 4 first.
   Status AddWaitingChild(LauncherClient& c, int wait_read, int ready_write = -1) {
     Strings argv = {ChildPath(), "--report-fd", "-1", "--wait-fd", "3", "--exit", "7"};
     if (ready_write >= 0) argv.insert(argv.end(), {"--ready-fd", "4"});
