@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -270,6 +271,7 @@ class Connection {
   void AddStrings(RequestKind kind, std::vector<std::string> strings);
   void AddNames(std::vector<protocol::NameEntry> names);
   void AddHandles(std::vector<protocol::HandleEntry> handles);
+  bool LostFds(std::span<const uint8_t> bytes);
   Status Reply(const protocol::Outgoing& reply);
   // Launch, or CreateWithoutStarting when `start` is set (the process then
   // waits before its first instruction and *start describes it).
@@ -595,6 +597,31 @@ Result<resolver::Resolution> Connection::Resolve(const std::string& name) {
   return server_->options_.roots.Resolve(name);
 }
 
+// The kernel could not hand us a request's fds: the daemon is at its fd
+// limit. That launch fails with NO_RESOURCES (now, or at its Launch if the
+// lost fds were an Add*'s); the connection goes on. False: close it.
+bool Connection::LostFds(std::span<const uint8_t> bytes) {
+  Result<RequestKind> kind = protocol::DecodeRequestKind(bytes);
+  if (!kind.ok()) {
+    Log("closing the connection: " + std::string(capspawn_status_string(kind.status())) + ": " +
+        kind.error().message());
+    return false;
+  }
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  const std::string what = std::string("the launcher is at its fd limit (RLIMIT_NOFILE ") +
+                           std::to_string(limit.rlim_cur) + "): the fds of an " +
+                           protocol::RequestKindName(*kind) + " request could not be received";
+  Log(what);
+  if (*kind == RequestKind::kLaunch || *kind == RequestKind::kCreateWithoutStarting ||
+      *kind == RequestKind::kResolve) {
+    pending_ = Pending();  // the state resets, as after any launch
+    return Reply(protocol::EncodeErrorReply(CAPSPAWN_ERR_NO_RESOURCES, what)).ok();
+  }
+  Fail(CAPSPAWN_ERR_NO_RESOURCES, what);
+  return true;
+}
+
 void Connection::Run() {
   protocol::Receiver receiver;
   for (;;) {
@@ -604,6 +631,10 @@ void Connection::Run() {
       return;
     }
     if (!*got) return;  // the client closed it
+    if (receiver.fds_truncated()) {
+      if (!LostFds(receiver.bytes())) return;
+      continue;
+    }
     Result<protocol::Request> request =
         protocol::DecodeRequest(receiver.bytes(), receiver.TakeFds());
     if (!request.ok()) {

@@ -297,6 +297,31 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes, std::vector<Unique
   return Guarded<Request>(bytes, std::move(fds), DecodeRequestUnsafe);
 }
 
+Result<RequestKind> DecodeRequestKind(std::span<const uint8_t> bytes) {
+  return Guarded<RequestKind>(
+      bytes, {}, [](kj::ArrayPtr<const capnp::word> words, FdTable&) -> Result<RequestKind> {
+        capnp::FlatArrayMessageReader reader(words, Limits(words.size()));
+        switch (reader.getRoot<wire::Request>().which()) {
+          case wire::Request::ADD_ARGS:
+            return RequestKind::kAddArgs;
+          case wire::Request::ADD_ENVIRONS:
+            return RequestKind::kAddEnvirons;
+          case wire::Request::ADD_NAMES:
+            return RequestKind::kAddNames;
+          case wire::Request::ADD_HANDLES:
+            return RequestKind::kAddHandles;
+          case wire::Request::LAUNCH:
+            return RequestKind::kLaunch;
+          case wire::Request::CREATE_WITHOUT_STARTING:
+            return RequestKind::kCreateWithoutStarting;
+          case wire::Request::RESOLVE:
+            return RequestKind::kResolve;
+          default:
+            return Error(CAPSPAWN_ERR_NOT_SUPPORTED, "unknown request kind");
+        }
+      });
+}
+
 Result<Reply> DecodeReply(std::span<const uint8_t> bytes, std::vector<UniqueFd> fds) {
   return Guarded<Reply>(bytes, std::move(fds), DecodeReplyUnsafe);
 }

@@ -39,6 +39,8 @@ enum class RequestKind {
   kResolve,
 };
 const char* RequestKindName(RequestKind kind);
+// Only the kind of a request (for one whose fds were lost in transit).
+Result<RequestKind> DecodeRequestKind(std::span<const uint8_t> bytes);
 
 struct NameEntry {
   std::string path;

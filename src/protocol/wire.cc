@@ -113,6 +113,7 @@ std::span<const uint8_t> Receiver::bytes() const {
 Result<bool> Receiver::Receive(int sock) {
   fds_.clear();
   size_ = 0;
+  truncated_ = false;
   iovec iov{buffer_.data(), buffer_.size() * sizeof(uint64_t)};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -139,14 +140,14 @@ Result<bool> Receiver::Receive(int sock) {
   }
   if (msg.msg_flags & MSG_CTRUNC) {
     fds_.clear();
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, "a datagram carried more fds than allowed (253)");
+    truncated_ = true;
   }
   if ((msg.msg_flags & MSG_TRUNC) || static_cast<size_t>(n) > capacity_) {
     fds_.clear();
     return Error(CAPSPAWN_ERR_INVALID_ARGS,
                  "a datagram is larger than " + std::to_string(capacity_) + " bytes");
   }
-  if (n == 0 && fds_.empty()) return false;
+  if (n == 0 && fds_.empty() && !truncated_) return false;
   size_ = static_cast<size_t>(n);
   return true;
 }
@@ -162,6 +163,11 @@ Result<Reply> ReceiveReply(int sock) {
   Receiver receiver(8192);
   Result<bool> got = receiver.Receive(sock);
   if (!got.ok()) return got.error();
+  if (*got && receiver.fds_truncated()) {
+    return Error(CAPSPAWN_ERR_NO_RESOURCES,
+                 "the launcher's reply carried fds this process could not receive: it is at "
+                 "its fd limit (RLIMIT_NOFILE)");
+  }
   if (!*got) {
     return Error(CAPSPAWN_ERR_PEER_CLOSED,
                  "the launcher closed the connection without replying (it rejects malformed "

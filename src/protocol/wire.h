@@ -33,9 +33,12 @@ class Receiver {
  public:
   explicit Receiver(size_t capacity = kMaxDatagramBytes);
   // One datagram: true, or false at end of stream (the peer closed). A
-  // datagram too large for kMaxDatagramBytes, or whose fds the kernel had to
-  // drop, is an error (INVALID_ARGS) and its fds are closed.
+  // datagram too large for kMaxDatagramBytes is an error (INVALID_ARGS).
   Result<bool> Receive(int sock);
+  // The last datagram's fds could not all be received (MSG_CTRUNC): with
+  // room for the most a datagram can carry (SCM_MAX_FD, 253), that means this
+  // process is at its fd limit. Its bytes are kept, its fds closed.
+  bool fds_truncated() const { return truncated_; }
   std::span<const uint8_t> bytes() const;
   // The datagram's fds (close-on-exec); moved out by the decoder.
   std::vector<UniqueFd> TakeFds() { return std::move(fds_); }
@@ -44,6 +47,7 @@ class Receiver {
   std::vector<uint64_t> buffer_;
   size_t capacity_;
   size_t size_ = 0;
+  bool truncated_ = false;
   std::vector<UniqueFd> fds_;
 };
 
