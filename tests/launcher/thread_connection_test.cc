@@ -209,8 +209,12 @@ TEST_F(ThreadConnectionTest, AChangedUidGetsANewConnectionAndItsOwnIdentity) {
     prctl(PR_SET_DUMPABLE, 1);
     int pidfd = -1;
     char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
-    if (capspawn_spawn_etc(CAPSPAWN_INVALID_HANDLE, CAPSPAWN_CLONE_ALL, path.c_str(), sleep_argv,
-                           nullptr, 0, nullptr, &pidfd, err) != CAPSPAWN_OK) {
+    capspawn_status_t st = capspawn_spawn_etc(CAPSPAWN_INVALID_HANDLE, CAPSPAWN_CLONE_ALL,
+                                              path.c_str(), sleep_argv, nullptr, 0, nullptr,
+                                              &pidfd, err);
+    if (st != CAPSPAWN_OK) {
+      std::string why = std::string("spawn as nobody: ") + capspawn_status_string(st) + ": " + err;
+      (void)!write(report[1], why.data(), why.size());
       _exit(12);
     }
     capspawn::Process p{UniqueFd(pidfd)};
@@ -229,7 +233,8 @@ TEST_F(ThreadConnectionTest, AChangedUidGetsANewConnectionAndItsOwnIdentity) {
   close(report[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "child status " << status << ": " << std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
   ASSERT_GT(n, 0);
   // Real, effective, saved, fs: all 65534, none 0.
   EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "Uid:\t65534\t65534\t65534\t65534");
