@@ -42,6 +42,7 @@ constexpr size_t kGuardSize = 4096;
 constexpr int kExecFdSlack = 64;
 
 std::atomic<bool> g_force_legacy{false};
+bool g_kill_before_exec = false;  // tests: the child kills itself before its exec
 std::atomic<bool> g_clone3_unavailable{false};
 std::atomic<bool> g_proc_reopen_unusable{false};
 
@@ -61,6 +62,9 @@ struct ChildArgs {
   bool set_stack_limit = false;
   rlimit stack_limit{};
   pid_t parent = 0;  // getpid() of the caller
+  // Set by the child just before execveat: a child that exits without it
+  // and without a failed step died before its exec (a signal).
+  bool reached_exec = false;
 };
 
 thread_local const Credentials* t_credentials = nullptr;
@@ -267,6 +271,8 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
   // The program starts with no signal blocked.
   uint64_t empty_mask = 0;
   Sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&empty_mask), 0, sizeof empty_mask);
+  if (g_kill_before_exec) Sys(SYS_kill, Sys(SYS_getpid), SIGKILL);
+  a->reached_exec = true;
   r = Sys(SYS_execveat, exec_fd, reinterpret_cast<long>(""), reinterpret_cast<long>(p.argv),
           reinterpret_cast<long>(p.envp), AT_EMPTY_PATH);
   return ChildFail(e, "execveat", static_cast<int>(-r));
@@ -372,6 +378,7 @@ std::string DescribeChildError(const LaunchPlan& plan, const ChildError& e) {
 }  // namespace
 
 void SetForceLegacyCloneForTesting(bool force) { g_force_legacy = force; }
+void SetKillChildBeforeExecForTesting(bool kill) { g_kill_before_exec = kill; }
 
 ScopedThreadCredentials::ScopedThreadCredentials(const Credentials* credentials)
     : saved_(t_credentials) {
@@ -496,6 +503,19 @@ Result<Process> Launch(const LaunchPlan& plan) {
     }
 
     UniqueFd pidfd(at.pidfd);
+    if (a.error.step == nullptr && !a.reached_exec) {
+      // Killed before its exec, without a step to blame: no process to hand
+      // back. Reap it and say how it ended.
+      siginfo_t info{};
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED);
+      return Error(CAPSPAWN_ERR_INTERNAL,
+                   info.si_code == CLD_EXITED
+                       ? "the child exited with " + std::to_string(info.si_status) +
+                             " before its exec, without saying why"
+                       : std::string("the child was killed by signal ") +
+                             std::to_string(info.si_status) + " (" + strsignal(info.si_status) +
+                             ") before its exec");
+    }
     if (a.error.step == nullptr) {
       if (plan.name || plan.stop_at_exec) {
         const pid_t pid = static_cast<pid_t>(at.ret);

@@ -120,6 +120,8 @@ class ScopedThreadCredentials {
 
 // Test hook: use the legacy clone() path as when clone3 is unavailable.
 void SetForceLegacyCloneForTesting(bool force);
+// Tests: every child kills itself (SIGKILL) just before its exec.
+void SetKillChildBeforeExecForTesting(bool kill);
 
 // Creates the process. On failure nothing survives: the child, if it existed,
 // has been reaped. The message names the step and errno.

@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/launch.h"
 #include "test_util.h"
 
 namespace capspawn_test {
@@ -104,6 +105,30 @@ TEST(Faults, CallerAtItsFdLimitIsNoResources) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "10: setrlimit, 11: wrong status, 12: leak, 13: no recovery";
+}
+
+// A child killed before its exec (the engine's test hook makes it SIGKILL
+// itself just before execveat): the spawn fails, naming the signal, and
+// nothing is left; the next spawn works. Through clone3 and through the
+// legacy clone() path.
+TEST(Faults, AChildKilledBeforeItsExecIsAFailureAndLeavesNothing) {
+  for (bool legacy : {false, true}) {
+    SCOPED_TRACE(legacy ? "legacy clone()" : "clone3");
+    capspawn::engine::SetForceLegacyCloneForTesting(legacy);
+    const int before = CountOpenFds();
+    capspawn::engine::SetKillChildBeforeExecForTesting(true);
+    Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()});
+    capspawn::engine::SetKillChildBeforeExecForTesting(false);
+    EXPECT_EQ(s.status, CAPSPAWN_ERR_INTERNAL) << s.err;
+    EXPECT_NE(s.err.find("killed by signal 9"), std::string::npos) << s.err;
+    EXPECT_NE(s.err.find("before its exec"), std::string::npos) << s.err;
+    EXPECT_LT(s.process.get(), 0);
+    ExpectNothingLeft(before);
+    Spawned ok = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()});
+    ASSERT_EQ(ok.status, CAPSPAWN_OK) << ok.err;
+    EXPECT_EQ(Wait(ok.process.get()), 0);
+  }
+  capspawn::engine::SetForceLegacyCloneForTesting(false);
 }
 
 // A full /tmp (a 64 KiB tmpfs filled up, in a private mount namespace of a
