@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Soak: drives a fresh capspawn-launcherd with concurrent clients mixing plain,
-# namespaced and job launches (tests/soak/soak_driver), then checks that the
+# namespaced, job and create-without-starting launches (tests/soak/soak_driver), then checks that the
 # daemon's fd count and RSS are back to their level after a warm-up, that no
 # zombie, mount namespace or cgroup is left, and that every exit status came
 # back. Prints the numbers; exits non-zero on any violation.

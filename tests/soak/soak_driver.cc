@@ -1,6 +1,7 @@
 // soak_driver: drives capspawn_spawn* (in-process, or through the launcher
 // when CAPSPAWN_LAUNCHER names its socket) from concurrent clients, mixing
-// plain, namespaced and job launches, and checks every child's exit status.
+// plain, namespaced, job and create-without-starting launches (then started),
+// and checks every child's exit status.
 //   soak_driver --program STATIC --launches N --clients C [--dir DIR]
 // STATIC: a static program that exits with the code given as "--exit K"
 // (tests/spawn's spawn_child). DIR: a directory handed as a namespace entry.
@@ -21,11 +22,12 @@
 
 #include <capspawn/job.h>
 #include <capspawn/spawn.h>
+#include <capspawn/start.h>
 
 namespace {
 
-enum Kind { kPlain, kNamespaced, kJob, kKinds };
-const char* const kKindNames[kKinds] = {"plain", "namespaced", "job"};
+enum Kind { kPlain, kNamespaced, kJob, kSuspended, kKinds };
+const char* const kKindNames[kKinds] = {"plain", "namespaced", "job", "suspended"};
 
 struct Options {
   std::string program;
@@ -67,8 +69,27 @@ void Client(const Options& o, long first, long count, int job, Totals& t) {
     }
     int process = -1;
     char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
-    capspawn_status_t st = capspawn_spawn_etc(target_job, flags, o.program.c_str(), argv, nullptr,
-                                              actions.size(), actions.data(), &process, err);
+    capspawn_status_t st;
+    if (kind == kSuspended) {
+      // Created stopped before its first instruction, then started.
+      capspawn_start_data_t data{};
+      st = capspawn_create_without_starting(-1, flags, o.program.c_str(), -1, argv, nullptr, 0,
+                                            nullptr, &data, err);
+      if (st == CAPSPAWN_OK) {
+        process = data.process;
+        close(data.root_vmar);
+        st = capspawn_start(process);
+        if (st != CAPSPAWN_OK) {
+          std::snprintf(err, sizeof err, "capspawn_start");
+          capspawn_process_kill(process);
+          capspawn_process_wait(process, -1, nullptr);
+          close(process);
+        }
+      }
+    } else {
+      st = capspawn_spawn_etc(target_job, flags, o.program.c_str(), argv, nullptr, actions.size(),
+                              actions.data(), &process, err);
+    }
     if (st != CAPSPAWN_OK) {
       t.failed++;
       Note(t, std::string(kKindNames[kind]) + ": " + capspawn_status_string(st) + " " + err);
@@ -145,10 +166,10 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "launches=%ld clients=%d ok=%ld wrong_status=%ld failed=%ld plain=%ld namespaced=%ld "
-      "job=%ld seconds=%.2f per_second=%.0f job_destroyed=%s\n",
+      "job=%ld suspended=%ld seconds=%.2f per_second=%.0f job_destroyed=%s\n",
       o.launches, o.clients, t.ok.load(), t.wrong_status.load(), t.failed.load(),
-      t.per_kind[kPlain].load(), t.per_kind[kNamespaced].load(), t.per_kind[kJob].load(), secs,
-      o.launches / secs, job_gone ? "yes" : "no");
+      t.per_kind[kPlain].load(), t.per_kind[kNamespaced].load(), t.per_kind[kJob].load(),
+      t.per_kind[kSuspended].load(), secs, o.launches / secs, job_gone ? "yes" : "no");
   if (!t.first_error.empty()) std::printf("first error: %s\n", t.first_error.c_str());
   return t.ok == o.launches && job_gone ? 0 : 1;
 }
