@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -139,19 +140,23 @@ void BwrapLoop(benchmark::State& state, int n, Program program = Program::kTinyS
     state.SkipWithError(set.error().c_str());
     return;
   }
-  static std::unique_ptr<BwrapCommand> commands[3];
-  static std::string unavailable[3];
-  const int k = n == 5 ? (program == Program::kTinyStatic ? 0 : 2) : 1;
-  if (!commands[k]) {
-    commands[k] = std::make_unique<BwrapCommand>(set.dirs(), GetTarget(program).path);
-    unavailable[k] = commands[k]->Unavailable();
+  // One command (checked once) per entry count and target.
+  struct Cached {
+    std::unique_ptr<BwrapCommand> command;
+    std::string unavailable;
+  };
+  static std::map<std::pair<int, Program>, Cached> commands;
+  Cached& c = commands[{n, program}];
+  if (!c.command) {
+    c.command = std::make_unique<BwrapCommand>(set.dirs(), GetTarget(program).path);
+    c.unavailable = c.command->Unavailable();
   }
-  if (!unavailable[k].empty()) {
-    state.SkipWithError(unavailable[k].c_str());
+  if (!c.unavailable.empty()) {
+    state.SkipWithError(c.unavailable.c_str());
     return;
   }
   for (auto _ : state) {
-    std::string error = commands[k]->SpawnAndWait();
+    std::string error = c.command->SpawnAndWait();
     if (!error.empty()) {
       state.SkipWithError(error.c_str());
       break;

@@ -57,25 +57,18 @@ class Kept {
 class ThreadConnection {
  public:
   Result<protocol::Reply> Exchange(const char* socket, std::span<const protocol::Outgoing> batch) {
-    bool reused = Matches(socket);
+    const bool reused = Matches(socket);
     if (!reused) {
-      sock_.reset();
-      Result<UniqueFd> fresh = protocol::Connect(socket);
-      if (!fresh.ok()) return fresh.error();
-      sock_ = std::move(fresh.value());
-      Remember(socket);
+      Status connected = Reconnect(socket);
+      if (!connected.ok()) return connected.error();
     }
     size_t sent = 0;
     Status st = protocol::SendAll(sock_.get(), batch, &sent);
     if (!st.ok() && reused && sent == 0 && st.status() == CAPSPAWN_ERR_PEER_CLOSED) {
       // The daemon closed it since (it was restarted): nothing of this
       // request reached it, so a new connection may carry it whole.
-      sock_.reset();
-      Result<UniqueFd> fresh = protocol::Connect(socket);
-      if (!fresh.ok()) return fresh.error();
-      sock_ = std::move(fresh.value());
-      Remember(socket);
-      st = protocol::SendAll(sock_.get(), batch);
+      st = Reconnect(socket);
+      if (st.ok()) st = protocol::SendAll(sock_.get(), batch);
     }
     if (!st.ok()) {
       sock_.reset();
@@ -93,12 +86,17 @@ class ThreadConnection {
     }
     return Groups() == groups_;
   }
-  void Remember(const char* socket) {
+  Status Reconnect(const char* socket) {
+    sock_.reset();
+    Result<UniqueFd> fresh = protocol::Connect(socket);
+    if (!fresh.ok()) return fresh.error();
+    sock_ = std::move(fresh.value());
     path_ = socket;
     pid_ = getpid();
     euid_ = geteuid();
     egid_ = getegid();
     groups_ = Groups();
+    return {};
   }
   static std::vector<gid_t> Groups() {
     std::vector<gid_t> g(static_cast<size_t>(std::max(getgroups(0, nullptr), 0)));

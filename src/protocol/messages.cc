@@ -132,25 +132,47 @@ Result<LaunchInfo> DecodeLaunchInfo(wire::LaunchInfo::Reader r, FdTable& fds) {
   return info;
 }
 
+// A request's kind, from its union tag.
+Result<RequestKind> KindOf(wire::Request::Which which) {
+  switch (which) {
+    case wire::Request::ADD_ARGS:
+      return RequestKind::kAddArgs;
+    case wire::Request::ADD_ENVIRONS:
+      return RequestKind::kAddEnvirons;
+    case wire::Request::ADD_NAMES:
+      return RequestKind::kAddNames;
+    case wire::Request::ADD_HANDLES:
+      return RequestKind::kAddHandles;
+    case wire::Request::LAUNCH:
+      return RequestKind::kLaunch;
+    case wire::Request::CREATE_WITHOUT_STARTING:
+      return RequestKind::kCreateWithoutStarting;
+    case wire::Request::RESOLVE:
+      return RequestKind::kResolve;
+  }
+  return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+               "unknown request kind " + std::to_string(static_cast<int>(which)));
+}
+
 Result<Request> DecodeRequestUnsafe(kj::ArrayPtr<const capnp::word> words, FdTable& fds) {
   capnp::FlatArrayMessageReader reader(words, Limits(words.size()));
   if (reader.getEnd() != words.end()) {
     return Error(CAPSPAWN_ERR_INVALID_ARGS, "trailing bytes after the message");
   }
   wire::Request::Reader root = reader.getRoot<wire::Request>();
+  Result<RequestKind> kind = KindOf(root.which());
+  if (!kind.ok()) return kind.error();
   Request out;
-  switch (root.which()) {
-    case wire::Request::ADD_ARGS:
-    case wire::Request::ADD_ENVIRONS: {
-      const bool args = root.which() == wire::Request::ADD_ARGS;
-      out.kind = args ? RequestKind::kAddArgs : RequestKind::kAddEnvirons;
-      auto list = args ? root.getAddArgs() : root.getAddEnvirons();
+  out.kind = *kind;
+  switch (out.kind) {
+    case RequestKind::kAddArgs:
+    case RequestKind::kAddEnvirons: {
+      auto list = out.kind == RequestKind::kAddArgs ? root.getAddArgs() : root.getAddEnvirons();
       out.strings.reserve(list.size());
       for (capnp::Data::Reader d : list) out.strings.push_back(ToString(d));
       break;
     }
-    case wire::Request::ADD_NAMES: {
-      out.kind = RequestKind::kAddNames;
+    case RequestKind::kAddNames: {
       auto list = root.getAddNames();
       out.names.reserve(list.size());
       for (wire::NameInfo::Reader n : list) {
@@ -160,8 +182,7 @@ Result<Request> DecodeRequestUnsafe(kj::ArrayPtr<const capnp::word> words, FdTab
       }
       break;
     }
-    case wire::Request::ADD_HANDLES: {
-      out.kind = RequestKind::kAddHandles;
+    case RequestKind::kAddHandles: {
       auto list = root.getAddHandles();
       out.handles.reserve(list.size());
       for (wire::HandleInfo::Reader h : list) {
@@ -171,23 +192,18 @@ Result<Request> DecodeRequestUnsafe(kj::ArrayPtr<const capnp::word> words, FdTab
       }
       break;
     }
-    case wire::Request::LAUNCH:
-    case wire::Request::CREATE_WITHOUT_STARTING: {
-      const bool launch = root.which() == wire::Request::LAUNCH;
-      out.kind = launch ? RequestKind::kLaunch : RequestKind::kCreateWithoutStarting;
-      Result<LaunchInfo> info =
-          DecodeLaunchInfo(launch ? root.getLaunch() : root.getCreateWithoutStarting(), fds);
+    case RequestKind::kLaunch:
+    case RequestKind::kCreateWithoutStarting: {
+      Result<LaunchInfo> info = DecodeLaunchInfo(
+          out.kind == RequestKind::kLaunch ? root.getLaunch() : root.getCreateWithoutStarting(),
+          fds);
       if (!info.ok()) return info.error();
       out.info = std::move(info.value());
       break;
     }
-    case wire::Request::RESOLVE:
-      out.kind = RequestKind::kResolve;
+    case RequestKind::kResolve:
       out.resolve_name = ToString(root.getResolve());
       break;
-    default:
-      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                   "unknown request kind " + std::to_string(static_cast<int>(root.which())));
   }
   Status all = fds.CheckAllNamed();
   if (!all.ok()) return all.error();
@@ -301,24 +317,7 @@ Result<RequestKind> DecodeRequestKind(std::span<const uint8_t> bytes) {
   return Guarded<RequestKind>(
       bytes, {}, [](kj::ArrayPtr<const capnp::word> words, FdTable&) -> Result<RequestKind> {
         capnp::FlatArrayMessageReader reader(words, Limits(words.size()));
-        switch (reader.getRoot<wire::Request>().which()) {
-          case wire::Request::ADD_ARGS:
-            return RequestKind::kAddArgs;
-          case wire::Request::ADD_ENVIRONS:
-            return RequestKind::kAddEnvirons;
-          case wire::Request::ADD_NAMES:
-            return RequestKind::kAddNames;
-          case wire::Request::ADD_HANDLES:
-            return RequestKind::kAddHandles;
-          case wire::Request::LAUNCH:
-            return RequestKind::kLaunch;
-          case wire::Request::CREATE_WITHOUT_STARTING:
-            return RequestKind::kCreateWithoutStarting;
-          case wire::Request::RESOLVE:
-            return RequestKind::kResolve;
-          default:
-            return Error(CAPSPAWN_ERR_NOT_SUPPORTED, "unknown request kind");
-        }
+        return KindOf(reader.getRoot<wire::Request>().which());
       });
 }
 

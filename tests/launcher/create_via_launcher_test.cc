@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <thread>
 
@@ -22,36 +21,13 @@
 namespace capspawn_test {
 namespace {
 
-// A field of /proc/PID/status ("PPid", "State"), or "".
-std::string StatusField(pid_t pid, const std::string& name) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind(name + ":", 0) == 0) {
-      size_t v = line.find_first_not_of(" \t", name.size() + 1);
-      return v == std::string::npos ? "" : line.substr(v);
-    }
-  }
-  return "";
-}
-
 // The process stays stopped: it is still 'T' after a while.
 bool StaysStopped(pid_t pid) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   return StatusField(pid, "State").rfind("T", 0) == 0;
 }
 
-class CreateViaLauncherTest : public LauncherTest {
- protected:
-  void SetUp() override {
-    LauncherTest::SetUp();
-    setenv("CAPSPAWN_LAUNCHER", daemon_.socket().c_str(), 1);
-  }
-  void TearDown() override {
-    unsetenv("CAPSPAWN_LAUNCHER");
-    LauncherTest::TearDown();
-  }
-};
+class CreateViaLauncherTest : public ViaLauncherTest {};
 
 TEST_F(CreateViaLauncherTest, TheDaemonCreatesItAndTheCallerStartsIt) {
   const std::string path = ChildPath();

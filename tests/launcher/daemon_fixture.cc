@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 extern char** environ;
 
@@ -62,9 +63,9 @@ void Launcherd::Exec(const std::vector<std::string>& options, bool append_log) {
   ASSERT_EQ(line, "READY\n") << Log();
 }
 
-int Launcherd::Stop() {
+int Launcherd::SignalAndReap(int signo) {
   if (pid_ < 0) return 0;
-  kill(pid_, SIGTERM);
+  kill(pid_, signo);
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
@@ -72,15 +73,8 @@ int Launcherd::Stop() {
   return status;
 }
 
-int Launcherd::Kill() {
-  if (pid_ < 0) return 0;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
-  return status;
-}
+int Launcherd::Stop() { return SignalAndReap(SIGTERM); }
+int Launcherd::Kill() { return SignalAndReap(SIGKILL); }
 
 Launcherd::~Launcherd() { Stop(); }
 
@@ -109,6 +103,28 @@ void LauncherTest::TearDown() {
   EXPECT_TRUE(daemon_.Alive()) << "the daemon died:\n" << daemon_.Log();
   int status = daemon_.Stop();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << daemon_.Log();
+}
+
+void ViaLauncherTest::SetUp() {
+  LauncherTest::SetUp();
+  setenv("CAPSPAWN_LAUNCHER", daemon_.socket().c_str(), 1);
+}
+
+void ViaLauncherTest::TearDown() {
+  unsetenv("CAPSPAWN_LAUNCHER");
+  LauncherTest::TearDown();
+}
+
+std::string StatusField(pid_t pid, const std::string& name) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind(name + ":", 0) == 0) {
+      size_t v = line.find_first_not_of(" \t", name.size() + 1);
+      return v == std::string::npos ? "" : line.substr(v);
+    }
+  }
+  return "";
 }
 
 LauncherClient LauncherTest::Connect() {

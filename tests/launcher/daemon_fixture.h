@@ -20,7 +20,7 @@ class Launcherd {
  public:
   // Starts the daemon with these extra options; ASSERTs inside.
   void Start(const std::vector<std::string>& options = {});
-  // Starts it again, after Kill(), on the same socket path (the stale socket
+  // Starts it again, after Kill() or Stop(), on the same socket path (the stale socket
   // file is still there) and the same directory; the log is appended to.
   void Restart(const std::vector<std::string>& options = {});
   // SIGTERM; returns the daemon's wait status.
@@ -40,6 +40,7 @@ class Launcherd {
 
  private:
   void Exec(const std::vector<std::string>& options, bool append_log);
+  int SignalAndReap(int signo);
   std::unique_ptr<TempDir> dir_;
   std::string socket_;
   pid_t pid_ = -1;
@@ -76,6 +77,18 @@ class LauncherTest : public ::testing::Test {
 
   Launcherd daemon_;
 };
+
+// LauncherTest with CAPSPAWN_LAUNCHER naming its daemon, so that
+// capspawn_spawn* and capspawn_create_without_starting go through it.
+class ViaLauncherTest : public LauncherTest {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+};
+
+// A field of /proc/PID/status ("PPid", "State", "Uid"), its value after the
+// colon and blanks; "" if absent.
+std::string StatusField(pid_t pid, const std::string& name);
 
 }  // namespace capspawn_test
 

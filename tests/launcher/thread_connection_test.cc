@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -41,17 +40,7 @@ std::set<std::string> Sockets() {
   return out;
 }
 
-class ThreadConnectionTest : public LauncherTest {
- protected:
-  void SetUp() override {
-    LauncherTest::SetUp();
-    setenv("CAPSPAWN_LAUNCHER", daemon_.socket().c_str(), 1);
-  }
-  void TearDown() override {
-    unsetenv("CAPSPAWN_LAUNCHER");
-    LauncherTest::TearDown();
-  }
-
+class ThreadConnectionTest : public ViaLauncherTest {
  public:
   // spawn_child exiting with `code`, through the launcher; its return code,
   // or a negative status.
@@ -100,52 +89,16 @@ TEST_F(ThreadConnectionTest, ItClosesWithItsThread) {
   EXPECT_EQ(Sockets(), before);          // and it went with the thread
 }
 
-// A capspawn-launcherd on `socket`, started and ready; its pid.
-pid_t StartDaemon(const std::string& socket) {
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(ready[1], 3);
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 2);
-    execl(CAPSPAWN_TEST_LAUNCHERD, CAPSPAWN_TEST_LAUNCHERD, "--socket", socket.c_str(), "--quiet",
-          "--ready-fd", "3", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(ready[1]);
-  char line[16] = {};
-  ssize_t n = pid > 0 ? read(ready[0], line, sizeof line) : -1;
-  close(ready[0]);
-  return n > 0 ? pid : -1;
-}
-
-int StopDaemon(pid_t pid) {
-  kill(pid, SIGTERM);
-  int status = -1;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
-// Not the fixture: this test replaces the daemon under the connection.
-TEST(ThreadConnection, ADaemonRestartedOnTheSamePathServesTheNextSpawn) {
-  TempDir dir;
-  const std::string socket = dir.Path("launcher.sock");
-  pid_t first = StartDaemon(socket);
-  ASSERT_GT(first, 0) << "the first daemon did not start";
-  setenv("CAPSPAWN_LAUNCHER", socket.c_str(), 1);
-  EXPECT_EQ(ThreadConnectionTest::SpawnAndWait(1), 1);
+TEST_F(ThreadConnectionTest, ADaemonRestartedOnTheSamePathServesTheNextSpawn) {
+  ASSERT_EQ(SpawnAndWait(1), 1);
   std::set<std::string> old_connection = Sockets();
-  EXPECT_EQ(StopDaemon(first), 0);
-  // A second daemon on the same path, as a supervisor would restart it. The
-  // kept connection is dead: the spawn goes over a new one, whole.
-  pid_t second = StartDaemon(socket);
-  ASSERT_GT(second, 0) << "the second daemon did not start";
-  EXPECT_EQ(ThreadConnectionTest::SpawnAndWait(2), 2);
+  ASSERT_EQ(daemon_.Stop(), 0);
+  // Restarted on the same path, as a supervisor would. The kept connection is
+  // dead: the spawn goes over a new one, whole.
+  ASSERT_NO_FATAL_FAILURE(daemon_.Restart());
+  EXPECT_EQ(SpawnAndWait(2), 2);
   EXPECT_NE(Sockets(), old_connection);
-  EXPECT_EQ(ThreadConnectionTest::SpawnAndWait(4), 4);
-  unsetenv("CAPSPAWN_LAUNCHER");
-  EXPECT_EQ(StopDaemon(second), 0);
+  EXPECT_EQ(SpawnAndWait(4), 4);
 }
 
 TEST_F(ThreadConnectionTest, AForkedChildDoesNotShareItsParentsConnection) {
@@ -209,20 +162,16 @@ TEST_F(ThreadConnectionTest, AChangedUidGetsANewConnectionAndItsOwnIdentity) {
     prctl(PR_SET_DUMPABLE, 1);
     int pidfd = -1;
     char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
-    capspawn_status_t st = capspawn_spawn_etc(CAPSPAWN_INVALID_HANDLE, CAPSPAWN_CLONE_ALL,
-                                              path.c_str(), sleep_argv, nullptr, 0, nullptr,
-                                              &pidfd, err);
+    capspawn_status_t st =
+        capspawn_spawn_etc(CAPSPAWN_INVALID_HANDLE, CAPSPAWN_CLONE_ALL, path.c_str(), sleep_argv,
+                           nullptr, 0, nullptr, &pidfd, err);
     if (st != CAPSPAWN_OK) {
       std::string why = std::string("spawn as nobody: ") + capspawn_status_string(st) + ": " + err;
       (void)!write(report[1], why.data(), why.size());
       _exit(12);
     }
     capspawn::Process p{UniqueFd(pidfd)};
-    std::ifstream status("/proc/" + std::to_string(p.pid()) + "/status");
-    std::string line, uid_line;
-    while (std::getline(status, line)) {
-      if (line.rfind("Uid:", 0) == 0) uid_line = line;
-    }
+    const std::string uid_line = StatusField(p.pid(), "Uid");
     (void)p.Kill();
     (void)!write(report[1], uid_line.data(), uid_line.size());
     _exit(0);
@@ -237,7 +186,7 @@ TEST_F(ThreadConnectionTest, AChangedUidGetsANewConnectionAndItsOwnIdentity) {
       << "child status " << status << ": " << std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
   ASSERT_GT(n, 0);
   // Real, effective, saved, fs: all 65534, none 0.
-  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "Uid:\t65534\t65534\t65534\t65534");
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "65534\t65534\t65534\t65534");
 }
 
 }  // namespace
