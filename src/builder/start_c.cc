@@ -14,6 +14,7 @@
 
 #include <capspawn/process_builder.h>
 
+#include "base/c_error.h"
 #include "builder/inspect.h"
 #include "launcher/client_internal.h"
 #include "spawn/actions.h"
@@ -30,12 +31,6 @@ Result<BuiltProcess> Create(int job, uint32_t flags, const char* path, UniqueFd 
                             actions, /*stop_at_exec=*/true);
   if (!launched.ok()) return launched.error();
   return FinishBuild(std::move(launched.value()));
-}
-
-capspawn_status_t Fail(const Error& e, char* err_msg_out) {
-  if (err_msg_out)
-    std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", e.message().c_str());
-  return e.status();
 }
 
 // The pid behind a pidfd (fdinfo "Pid:"): -1 exited, 0 in another pid
@@ -88,7 +83,7 @@ extern "C" capspawn_status_t capspawn_create_without_starting(
     int job, uint32_t flags, const char* path, int executable_fd, const char* const* argv,
     const char* const* environ, size_t action_count, const capspawn_action_t* actions,
     capspawn_start_data_t* data_out, char* err_msg_out) {
-  using capspawn::builder::Fail;
+  using capspawn::Fail;
   // Consumed whatever happens; a fd that is not open is not ours to close.
   UniqueFd program(executable_fd >= 0 && capspawn::spawn::IsOpen(executable_fd) ? executable_fd
                                                                                 : -1);

@@ -7,22 +7,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/c_error.h"
 #include "job/cgroup_fs.h"
 
 namespace {
 
 using capspawn::Error;
+using capspawn::Fail;
 using capspawn::Job;
 using capspawn::Result;
 using capspawn::Status;
 using capspawn::UniqueFd;
-
-capspawn_status_t Fail(const Error& e, char* err_msg_out) {
-  if (err_msg_out != nullptr) {
-    snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", e.message().c_str());
-  }
-  return e.status();
-}
 
 capspawn_status_t Done(const Status& s, char* err_msg_out) {
   if (s) {

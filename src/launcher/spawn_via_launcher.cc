@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/c_error.h"
 #include "job/spawn_hooks.h"
 #include "launcher/client_internal.h"
 #include "namespace/namespace.h"
@@ -261,10 +262,7 @@ capspawn_status_t SpawnViaLauncher(const char* socket, int job, uint32_t flags, 
     if (process_out) *process_out = r->release();
     return CAPSPAWN_OK;
   }
-  if (err_msg_out) {
-    std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", r.error().message().c_str());
-  }
-  return r.status();
+  return Fail(r.error(), err_msg_out);
 }
 
 capspawn_status_t CreateViaLauncher(const char* socket, int job, uint32_t flags, const char* path,
@@ -276,12 +274,7 @@ capspawn_status_t CreateViaLauncher(const char* socket, int job, uint32_t flags,
   Result<ProcessStartData> r =
       StartDataFromReply(Translate(protocol::RequestKind::kCreateWithoutStarting, job, flags, path,
                                    std::move(program), argv, env, action_count, actions, socket));
-  if (!r.ok()) {
-    if (err_msg_out) {
-      std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", r.error().message().c_str());
-    }
-    return r.status();
-  }
+  if (!r.ok()) return Fail(r.error(), err_msg_out);
   data_out->process = r->process.release();
   data_out->root_vmar = r->root_vmar.release();
   data_out->thread = r->thread;

@@ -12,6 +12,7 @@
 
 #include <capspawn/startup.h>
 
+#include "base/c_error.h"
 #include "engine/launch.h"
 #include "job/spawn_hooks.h"
 #include "launcher/client_internal.h"
@@ -208,9 +209,7 @@ capspawn_status_t Report(Result<Process> r, int* process_out, char* err_msg_out)
     }
     return CAPSPAWN_OK;
   }
-  if (err_msg_out)
-    std::snprintf(err_msg_out, CAPSPAWN_ERR_MSG_MAX_LENGTH, "%s", r.error().message().c_str());
-  return r.status();
+  return Fail(r.error(), err_msg_out);
 }
 
 }  // namespace
