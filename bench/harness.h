@@ -105,6 +105,10 @@ struct SummaryRow {
                             // (say so in the label)
   Goal goal;
   int order = 0;  // ascending
+  // A benchmark whose median is subtracted from the numerator's first: the
+  // row is (numerator - subtrahend) / denominator, e.g. an overhead in µs
+  // (no denominator) or an overhead against a floor.
+  std::string subtrahend;
 };
 int AddSummaryRow(SummaryRow row);
 std::vector<SummaryRow> SummaryRows();

@@ -78,8 +78,12 @@ void PrintOthers(std::FILE* out, const CollectingReporter& results,
 // The row's value for one metric, or why there is none.
 bool RowValue(const CollectingReporter& results, const SummaryRow& row, Metric metric,
               double* value, std::string* why) {
-  double num, den = 1;
+  double num, den = 1, sub = 0;
   if (!results.MedianMicros(row.numerator, metric, &num, why)) return false;
+  if (!row.subtrahend.empty() && !results.MedianMicros(row.subtrahend, metric, &sub, why)) {
+    return false;
+  }
+  num -= sub;
   if (!row.denominator.empty() && !results.MedianMicros(row.denominator, metric, &den, why)) {
     return false;
   }
@@ -95,7 +99,10 @@ void PrintRows(std::FILE* out, const CollectingReporter& results) {
     double wall, cpu;
     std::string why, cpu_why;
     const bool have_wall = RowValue(results, row, Metric::kWall, &wall, &why);
-    const bool have_cpu = RowValue(results, row, Metric::kCpu, &cpu, &cpu_why);
+    // CPU time misses what another process spends (the daemon's): a
+    // difference of CPU times would mean nothing.
+    const bool have_cpu =
+        row.subtrahend.empty() && RowValue(results, row, Metric::kCpu, &cpu, &cpu_why);
     char wall_text[32], cpu_text[32];
     std::snprintf(wall_text, sizeof wall_text, have_wall ? "%.2f" : "n/a", wall);
     std::snprintf(cpu_text, sizeof cpu_text, have_cpu ? "%.2f" : "-", cpu);
