@@ -41,6 +41,18 @@ from ._process import Process
 from ._run import CompletedProcess, run, run_async
 from ._spawn import DEVNULL, PIPE, STDOUT, create_suspended, handle_id, spawn
 
+# Shown as capspawn.X (in reprs, tracebacks and help()), where users find them.
+for _cls in (
+    AccessDenied, AlreadyExists, BadHandle, BadState, BuiltProcess, DevMinimal, Error, Internal,
+    InvalidArgs, IoError, Job, JobInfo, Launcher, NoMemory, NoResources, NotFound, NotSupported,
+    OutOfRange, PeerClosed, Proc, Process, ReadOnly, Resolved, Status, TimedOut, TimeoutExpired,
+    Tmpfs, WrongType,
+):  # fmt: skip
+    _cls.__module__ = "capspawn"
+for _fn in (create_suspended, handle_id, run, run_async, spawn):
+    _fn.__module__ = "capspawn"
+del _cls, _fn
+
 CLONE_JOB: int = _native.CLONE_JOB
 DEFAULT_LDSVC: int = _native.DEFAULT_LDSVC
 CLONE_NAMESPACE: int = _native.CLONE_NAMESPACE

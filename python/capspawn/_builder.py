@@ -39,6 +39,7 @@ class BuiltProcess:
 
     @property
     def pid(self) -> Optional[int]:
+        """Its process id (attach a debugger here: ``gdb -p PID``)."""
         return self.process.pid
 
     @property

@@ -87,6 +87,7 @@ class Job:
         return str(self._native.path())
 
     def info(self) -> JobInfo:
+        """Its state: path, whether capspawn made it, killed, populated, frozen, policy."""
         return JobInfo(**self._native.info())
 
     def processes(self) -> List[int]:
@@ -123,6 +124,7 @@ class Job:
         self._native.freeze(timeout)
 
     def thaw(self) -> None:
+        """Withdraws this job's freeze (a job whose ancestor is frozen stays frozen)."""
         self._native.thaw()
 
     def deny_new_process(self) -> None:
@@ -134,6 +136,7 @@ class Job:
 
     @property
     def denies_new_process(self) -> bool:
+        """Whether processes in this job may not create processes."""
         return bool(self._native.deny_new_process())
 
     def set_limits(
@@ -165,10 +168,12 @@ class Job:
     # The handle.
 
     def fileno(self) -> int:
+        """The cgroup directory fd (close-on-exec; this object's)."""
         return int(self._native.fileno())
 
     @property
     def closed(self) -> bool:
+        """Whether :meth:`close` was called (or the ``with`` block left)."""
         return bool(self._native.closed)
 
     def close(self) -> None:

@@ -150,6 +150,7 @@ class Launcher:
         return result, args, files
 
     def close(self) -> None:
+        """Closes the connection."""
         self._closed = True
         self._drop()
 
@@ -168,7 +169,7 @@ class _Plan:
     def __init__(self) -> None:
         self.names: List[Tuple[Any, int]] = []
         self.handles: List[Tuple[int, int]] = []
-        self.environ: List[str] = []
+        self.environ: List[bytes] = []
         self.name: Optional[Any] = None
         self.default_loader = False
         self.executable = -1
@@ -179,6 +180,18 @@ class _Plan:
     def fill(self, req: _Request, flags: int, job: Any, path: Optional[bytes], environ: Any, cwd: Any) -> None:
         self.default_loader = bool(flags & _native.DEFAULT_LDSVC)
         # Actions -> names and handles. The request's own fds are handed on.
+        clone_ns = bool(flags & _native.CLONE_NAMESPACE) or any(
+            code == _native.ACTION_CLONE_DIR and os.fsencode(a) == b"/" for code, a, _ in req.actions
+        )
+        if clone_ns:
+            # Our whole filesystem: the root first (no other name overlaps it),
+            # and our working directory.
+            self.names.append(("/", self._open_dir("/")))
+            if cwd is None:
+                try:
+                    self.cwd = self._open_dir(".")
+                except FileNotFoundError:
+                    pass  # removed: the child starts at /
         targets = set()
         for (code, a, b), where in zip(req.actions, req.where):
             if code == _native.ACTION_CLONE_FD:
@@ -190,9 +203,15 @@ class _Plan:
             elif code == _native.ACTION_ADD_HANDLE:
                 self._handle(a, self._take(req, b))
             elif code == _native.ACTION_ADD_NS_ENTRY:
-                self.names.append((a, self._take(req, b)))
+                self._name(a, self._take(req, b))
             elif code == _native.ACTION_CLONE_DIR:
-                self.names.append((a, self._open_dir(a)))
+                if clone_ns:
+                    continue
+                try:
+                    fd = self._open_dir(a)
+                except FileNotFoundError:
+                    continue  # a missing directory gives nothing, as in-process
+                self._name(a, fd)
             elif code == _native.ACTION_SET_NAME:
                 self.name = a
             else:
@@ -200,16 +219,17 @@ class _Plan:
                     Status.NOT_SUPPORTED,
                     f"{where}: the Launcher protocol has no read-only, tmpfs, proc or dev entries",
                 )
-        if flags & _native.CLONE_NAMESPACE and not any(os.fsencode(p) == b"/" for p, _ in self.names):
-            self.names.append(("/", self._open_dir("/")))
         if flags & _native.CLONE_STDIO:
             for t in (0, 1, 2):
                 if t not in targets and _is_open(t):
                     self._handle(_native.PA_FD | (t << 16), self._dup(t))
-        if environ is not None:
-            self.environ = [f"{k}={v}" for k, v in environ.items()]
-        elif flags & _native.CLONE_ENVIRON:
-            self.environ = [f"{k}={v}" for k, v in os.environ.items()]
+        if environ is None and flags & _native.CLONE_ENVIRON:
+            environ = os.environ
+        for k, v in (environ or {}).items():
+            key = os.fsencode(k)
+            if not key or b"=" in key:
+                raise ValueError(f"env key {k!r} is not a variable name (empty, or holds '=')")
+            self.environ.append(key + b"=" + os.fsencode(v))
         job_fd = _job_fd(job)
         if job_fd >= 0:
             self.job = self._dup(job_fd)
@@ -221,7 +241,21 @@ class _Plan:
             self.executable = self._take(req, req.executable_fd)
             req.executable_fd = -1
         if cwd is not None:
-            self.cwd = self._open_dir(cwd) if not isinstance(cwd, int) else self._dup(cwd)
+            self.cwd = self._dup(cwd) if isinstance(cwd, int) else self._open_dir(cwd)
+
+    def _name(self, path: Any, fd: int) -> None:
+        """The in-process rule, which the daemon does not apply (it refuses
+        overlapping names): a duplicate keeps the first, a nested one is dropped."""
+        p = os.fsencode(path)
+        for name, _ in self.names:
+            q = os.fsencode(name)
+            if q == b"/":
+                continue  # the whole filesystem, which entries are mounted on
+            if p == q or p.startswith(q + b"/") or q.startswith(p + b"/"):
+                self._fds.remove(fd)
+                os.close(fd)
+                return
+        self.names.append((path, fd))
 
     def _own(self, fd: int) -> int:
         self._fds.append(fd)

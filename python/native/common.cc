@@ -76,16 +76,13 @@ int64_t TimeoutNs(const std::optional<double>& seconds) {
 namespace {
 
 // Calls in flight hold it shared; fork() holds it exclusively from its prepare
-// handler to its parent/child handlers.
-std::shared_mutex& ForkLock() {
-  static std::shared_mutex* mu = new std::shared_mutex;  // never destroyed
-  return *mu;
-}
+// handler to its parent/child handlers. Never destroyed.
+std::shared_mutex* g_fork_lock = new std::shared_mutex;
 
 }  // namespace
 
-ForkGuard::ForkGuard() { ForkLock().lock_shared(); }
-ForkGuard::~ForkGuard() { ForkLock().unlock_shared(); }
+ForkGuard::ForkGuard() { g_fork_lock->lock_shared(); }
+ForkGuard::~ForkGuard() { g_fork_lock->unlock_shared(); }
 
 void ForkGuard::Install() {
   static bool installed = false;
@@ -93,9 +90,11 @@ void ForkGuard::Install() {
   installed = true;
   // The forking thread takes the lock: threads inside a library call finish it
   // first (they never need the GIL to do so); new calls wait until the fork is
-  // done. The child's copy is released by the thread that took it.
-  pthread_atfork([] { ForkLock().lock(); }, [] { ForkLock().unlock(); },
-                 [] { ForkLock().unlock(); });
+  // done. The child gets a new lock: glibc cannot unlock the copy there (its
+  // writer is recorded by a tid the child's thread no longer has); the old one
+  // is a few bytes, left.
+  pthread_atfork([] { g_fork_lock->lock(); }, [] { g_fork_lock->unlock(); },
+                 [] { g_fork_lock = new std::shared_mutex; });
 }
 
 }  // namespace capspawn::python
