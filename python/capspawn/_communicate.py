@@ -96,6 +96,9 @@ def _finish(proc: "Process", st: _State) -> Tuple[Any, Any]:
 def communicate(
     proc: "Process", input: Optional[Union[bytes, str]], timeout: Optional[float]
 ) -> Tuple[Any, Any]:
+    if proc.stdin is None and proc.stdout is None and proc.stderr is None and not input:
+        proc.wait(timeout)  # no pipe: nothing to feed or drain
+        return None, None
     st = _start(proc, input)
     deadline = None if timeout is None else time.monotonic() + timeout
     stdin = proc.stdin

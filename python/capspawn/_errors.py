@@ -119,6 +119,9 @@ class Error(OSError):
     def __str__(self) -> str:
         return f"{self.status_name}: {self.message}"
 
+    def __repr__(self) -> str:
+        return f"capspawn.{type(self).__name__}({self.status_name}, {self.message!r})"
+
     def __reduce__(self) -> Tuple[Any, ...]:
         return (_from_status, (int(self.status), self.message))
 

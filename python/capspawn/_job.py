@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Union
 
 from . import _native
+from ._errors import BadHandle, Status
 from ._process import Process
 
 
@@ -68,7 +69,11 @@ class Job:
     @classmethod
     def from_fd(cls, fd: int) -> "Job":
         """A job for a cgroup2 directory fd (a copy is made; we keep ours)."""
-        return cls._wrap(_native.Job.from_fd(os.dup(fd)), False)
+        try:
+            copy = os.dup(fd)
+        except OSError as e:
+            raise BadHandle(Status.BAD_HANDLE, f"job fd {fd}: {e.strerror}") from None
+        return cls._wrap(_native.Job.from_fd(copy), False)
 
     def create_child(self, name: Optional[str] = None) -> "Job":
         """A new child job (inherits this job's policy). The returned Job owns it:
