@@ -39,7 +39,8 @@ from ._launcher import Launcher, Resolved
 from ._namespace import DevMinimal, Proc, ReadOnly, Tmpfs
 from ._process import Process
 from ._run import CompletedProcess, run, run_async
-from ._spawn import DEVNULL, PIPE, STDOUT, create_suspended, handle_id, spawn
+from ._request import handle_id
+from ._spawn import DEVNULL, PIPE, STDOUT, create_suspended, spawn
 
 # Shown as capspawn.X (in reprs, tracebacks and help()), where users find them.
 for _cls in (

@@ -229,7 +229,7 @@ class TimeoutExpired(TimedOut, subprocess.TimeoutExpired):
         self.cmd = cmd
         self.timeout = timeout
         self.output = output
-        self.stderr = stderr
+        self.stderr = stderr  # type: ignore[assignment]  # typeshed: bytes; with text=True, str
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (TimeoutExpired, (self.cmd, self.timeout, self.output, self.stderr))

@@ -40,19 +40,22 @@ class Job:
     ``AccessDenied`` or ``NotSupported`` saying what is missing.
     """
 
+    _job: "_native.Job"
+    _owned: bool
+
     def __init__(self, name: Optional[str] = None, parent: Optional["Job"] = None) -> None:
         if parent is None:
             with Job.default() as default:
-                native = default._native.create_child(name)
+                native = default._job.create_child(name)
         else:
-            native = parent._native.create_child(name)
-        self._native = native
+            native = parent._job.create_child(name)
+        self._job = native
         self._owned = True
 
     @classmethod
     def _wrap(cls, native: "_native.Job", owned: bool) -> "Job":
         job = cls.__new__(cls)
-        job._native = native
+        job._job = native
         job._owned = owned
         return job
 
@@ -78,30 +81,30 @@ class Job:
     def create_child(self, name: Optional[str] = None) -> "Job":
         """A new child job (inherits this job's policy). The returned Job owns it:
         as a context manager it destroys it."""
-        return Job._wrap(self._native.create_child(name), True)
+        return Job._wrap(self._job.create_child(name), True)
 
     def open_child(self, name: str) -> "Job":
         """The existing child job ``name``."""
-        return Job._wrap(self._native.open_child(name), False)
+        return Job._wrap(self._job.open_child(name), False)
 
     # What is in it.
 
     @property
     def path(self) -> str:
         """The cgroup directory."""
-        return str(self._native.path())
+        return str(self._job.path())
 
     def info(self) -> JobInfo:
         """Its state: path, whether capspawn made it, killed, populated, frozen, policy."""
-        return JobInfo(**self._native.info())
+        return JobInfo(**self._job.info())
 
     def processes(self) -> List[int]:
         """The pids of every process in the job and its child jobs."""
-        return list(self._native.processes())
+        return list(self._job.processes())
 
     def children(self) -> List[str]:
         """The names of the direct child jobs, sorted."""
-        return list(self._native.children())
+        return list(self._job.children())
 
     # Spawning into it.
 
@@ -122,27 +125,27 @@ class Job:
     def kill(self, timeout: Optional[float] = None) -> None:
         """Kills every process of the tree (``cgroup.kill``) and waits until it
         is empty. Final: the job then takes no new process."""
-        self._native.kill(timeout)
+        self._job.kill(timeout)
 
     def freeze(self, timeout: Optional[float] = None) -> None:
         """Freezes the whole tree and waits until it is frozen."""
-        self._native.freeze(timeout)
+        self._job.freeze(timeout)
 
     def thaw(self) -> None:
         """Withdraws this job's freeze (a job whose ancestor is frozen stays frozen)."""
-        self._native.thaw()
+        self._job.thaw()
 
     def deny_new_process(self) -> None:
         """Processes spawned into this job from now on (and their descendants)
         cannot create processes: fork/clone fail with EPERM (a seccomp filter).
         Final, inherited by child jobs; only before the job has processes or
         child jobs (``BadState``)."""
-        self._native.set_deny_new_process(True)
+        self._job.set_deny_new_process(True)
 
     @property
     def denies_new_process(self) -> bool:
         """Whether processes in this job may not create processes."""
-        return bool(self._native.deny_new_process())
+        return bool(self._job.deny_new_process())
 
     def set_limits(
         self,
@@ -163,40 +166,40 @@ class Job:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"a limit is a number, not {type(value).__name__}")
-            self._native.set_limit(limit, -1 if value == -1 else int(round(value * scale)))
+            self._job.set_limit(limit, -1 if value == -1 else int(round(value * scale)))
 
     def destroy(self, timeout: Optional[float] = None) -> None:
         """Kills the tree, then removes the job and its child jobs. Only jobs
         capspawn created (``WrongType`` for a plain cgroup)."""
-        self._native.destroy(timeout)
+        self._job.destroy(timeout)
 
     # The handle.
 
     def fileno(self) -> int:
         """The cgroup directory fd (close-on-exec; this object's)."""
-        return int(self._native.fileno())
+        return int(self._job.fileno())
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called (or the ``with`` block left)."""
-        return bool(self._native.closed)
+        return bool(self._job.closed)
 
     def close(self) -> None:
         """Closes the fd (the job itself stays)."""
-        self._native.close()
+        self._job.close()
 
     def __enter__(self) -> "Job":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         try:
-            if self._owned and not self._native.closed:
-                self._native.destroy(None)
+            if self._owned and not self._job.closed:
+                self._job.destroy(None)
         finally:
-            self._native.close()
+            self._job.close()
 
     def __repr__(self) -> str:
-        if self._native.closed:
+        if self._job.closed:
             return "<capspawn.Job closed>"
         try:
             return f"<capspawn.Job {self.path}>"

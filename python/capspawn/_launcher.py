@@ -12,7 +12,8 @@ from . import _native
 from ._builder import BuiltProcess
 from ._errors import NotSupported, Status
 from ._process import Process
-from ._spawn import CLONE_ALL, _build, _job_fd, _Request, _wrap_pipes
+from ._request import _Request
+from ._spawn import CLONE_ALL, _build, _job_fd, _wrap_pipes
 
 _ROOT_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 
@@ -124,6 +125,7 @@ class Launcher:
                 params["name"],
             )  # fmt: skip
             plan = _Plan()
+            result: Any
             try:
                 plan.fill(req, flags, params["job"], path, environ, cwd)
                 with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 from ._errors import TimeoutExpired
 from ._spawn import PIPE, spawn
@@ -12,7 +12,7 @@ from ._spawn import PIPE, spawn
 CompletedProcess = subprocess.CompletedProcess
 
 
-def _prepare(kwargs: dict, capture_output: bool, input: Any) -> None:
+def _prepare(kwargs: Dict[str, Any], capture_output: bool, input: Any) -> None:
     if capture_output:
         if kwargs.get("stdout") is not None or kwargs.get("stderr") is not None:
             raise ValueError("stdout and stderr may not be given with capture_output=True")

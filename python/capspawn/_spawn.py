@@ -224,7 +224,10 @@ def _wrap_pipes(req: _Request, text: bool, encoding: Optional[str], errors: Opti
         if text:
             import io
 
-            f = io.TextIOWrapper(f, encoding=encoding, errors=errors, write_through=target == 0, line_buffering=target == 0 and bufsize == 1)  # type: ignore[arg-type]
+            f = io.TextIOWrapper(
+                f, encoding=encoding, errors=errors, write_through=target == 0,
+                line_buffering=target == 0 and bufsize == 1,
+            )  # fmt: skip
         files[target] = f
     req.parent.clear()
     return files

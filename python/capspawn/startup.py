@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional, Tuple, Union
 
 from . import _native
-from ._spawn import handle_id
+from ._request import handle_id
 
 
 def take_handle(id: Union[str, int, Tuple[int, int]]) -> Optional[int]:

@@ -15,6 +15,11 @@ from conftest import PYTHON, REPORT, report, sandbox
 
 import capspawn
 
+# Through the launcher (python.via_launcher) these fail: the library's translation
+# sends read-only entries as writable names and tmpfs/proc/dev entries as fd -1
+# (src/launcher/spawn_via_launcher.cc ignores an entry's kind).
+LAUNCHER_NS_BUG = "namespace entry kinds are lost through CAPSPAWN_LAUNCHER"
+
 
 @pytest.fixture
 def many_inheritable_fds(tmp_path):
@@ -78,6 +83,7 @@ def test_the_child_gets_no_stray_environment(monkeypatch):
     assert d["env"] == {"ONLY": "this", "LC_ALL": "C.UTF-8"}
 
 
+@pytest.mark.launcher_bug(LAUNCHER_NS_BUG)
 def test_a_sandboxed_python_sees_only_its_namespace(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -88,9 +94,9 @@ out = {"root": sorted(os.listdir("/")), "data": open("/data/hello.txt").read(), 
 for p in ("/etc/passwd", "/proc/self", "/tmp", "/home", "/work"):
     out[p] = os.path.exists(p)
 try:
-    open("/usr/evil", "w")
+    open("/data/written", "w")
 except OSError as e:
-    out["usr_write"] = e.strerror
+    out["ro_write"] = e.strerror
 for fd in range(1024):
     try:
         os.fstat(fd); out["fds"].append(fd)
@@ -110,6 +116,7 @@ print(json.dumps(out))
     assert set(out["root"]) == {"data", "usr", "lib", "lib64"}
     assert out["data"] == "handed over"
     assert not any(out[p] for p in ("/etc/passwd", "/proc/self", "/tmp", "/home", "/work"))
-    assert out["usr_write"] == "Read-only file system"
+    assert out.get("ro_write") == "Read-only file system"
+    assert not (data / "written").exists()
     assert out["fds"] == [0, 1, 2]
     assert out["env"] == {"LC_ALL": "C.UTF-8"}

@@ -8,6 +8,9 @@ import inspect
 import os
 import pydoc
 
+import pytest
+from conftest import PYTHON
+
 import capspawn
 from capspawn import _native
 
@@ -68,3 +71,55 @@ def test_help_of_spawn_describes_every_parameter():
 def test_public_classes_show_as_capspawn():
     assert repr(capspawn.NotFound) == "<class 'capspawn.NotFound'>"
     assert capspawn.Process.__module__ == "capspawn"
+
+
+USER_CODE = '''
+import asyncio, subprocess
+import capspawn
+
+def use() -> int:
+    p: capspawn.Process = capspawn.spawn(["true"], env={"A": "1"}, fds={3: 0}, flags=capspawn.CLONE_ALL)
+    code: int = p.wait(timeout=1.5)
+    r: "subprocess.CompletedProcess[bytes]" = capspawn.run(["true"], capture_output=True)
+    with capspawn.Job() as job:
+        pids: list[int] = job.processes()
+    b: capspawn.BuiltProcess = capspawn.create_suspended(["true"])
+    entry: int = b.entry
+    fd: int | None = capspawn.startup.take_handle("user0.1")
+    return code + len(pids) + entry + r.returncode + (fd or 0)
+
+async def later() -> int:
+    return await capspawn.spawn(["true"]).wait_async()
+'''
+
+WRONG_CODE = '''
+import capspawn
+capspawn.Process.from_pidfd("3")
+capspawn.Job().kill(timeout="soon")
+n: str = capspawn.spawn(["true"]).wait()
+'''
+
+
+def mypy(tmp_path, code):
+    pytest.importorskip("mypy", reason="python3-mypy (scripts/setup.sh installs it) is missing")
+    (tmp_path / "user.py").write_text(code)
+    return capspawn.run(
+        # The package is checked too: mypy follows the import (and reports
+        # its errors) through MYPYPATH.
+        [PYTHON, "-m", "mypy", "--strict", "--cache-dir=/dev/null", "--no-error-summary",
+         str(tmp_path / "user.py")],
+        capture_output=True, text=True, env={"MYPYPATH": os.path.dirname(PKG), "PATH": "/usr/bin:/bin"},
+        executable=PYTHON,
+    )  # fmt: skip
+
+
+def test_the_package_and_a_user_of_it_type_check_strictly(tmp_path):
+    r = mypy(tmp_path, USER_CODE)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_types_catch_misuse(tmp_path):
+    r = mypy(tmp_path, WRONG_CODE)
+    assert r.returncode == 1
+    errors = [line for line in r.stdout.splitlines() if "user.py" in line]
+    assert len(errors) == 3 and all("error:" in e for e in errors), r.stdout
