@@ -17,5 +17,7 @@ if "deb_system" in sysconfig.get_scheme_names():
     else:
         print(f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/dist-packages")
 else:
-    platlib = sysconfig.get_path("platlib", "posix_prefix", vars={"base": prefix, "platbase": prefix})
+    platlib = sysconfig.get_path(
+        "platlib", "posix_prefix", vars={"base": prefix, "platbase": prefix}
+    )
     print(os.path.relpath(platlib, prefix))

@@ -94,8 +94,10 @@ def main() -> None:
     os.environ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     os.environ.pop("CAPSPAWN_LAUNCHER", None)
     methods(args.program)
-    print(f"{args.program}: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "
-          f"{args.rounds} rounds x {args.iterations} iterations; median of the rounds' means")  # fmt: skip
+    print(
+        f"{args.program}: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "
+        f"{args.rounds} rounds x {args.iterations} iterations; median of the rounds' means"
+    )
     results = {"baseline": measure(args.rounds, args.iterations)}
     held = hold_fds(args.fds)
     results[f"fds_{args.fds}"] = measure(args.rounds, args.iterations)

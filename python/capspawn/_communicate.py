@@ -120,7 +120,9 @@ def communicate(
                 fd = key.fd
                 if stdin is not None and not stdin.closed and fd == stdin.fileno():
                     try:
-                        st.written += os.write(fd, st.input[st.written : st.written + select.PIPE_BUF])
+                        st.written += os.write(
+                            fd, st.input[st.written : st.written + select.PIPE_BUF]
+                        )
                     except BrokenPipeError:
                         st.written = len(st.input)  # the reader is gone: nothing more to say
                     if st.written >= len(st.input):

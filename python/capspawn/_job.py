@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Union
 
@@ -197,6 +198,20 @@ class Job:
                 self._job.destroy(None)
         finally:
             self._job.close()
+
+    def __del__(self) -> None:
+        job = getattr(self, "_job", None)
+        if job is not None and not job.closed:
+            if self._owned:
+                # The cgroup stays (a job outlives its handles, as on Fuchsia
+                # while it has processes); its creator forgot to say so.
+                warnings.warn(
+                    "capspawn: a Job this process created was not closed or destroyed: "
+                    "use `with capspawn.Job() as job:` or call close() or destroy()",
+                    ResourceWarning,
+                    source=self,
+                )
+            job.close()
 
     def __repr__(self) -> str:
         if self._job.closed:

@@ -61,7 +61,8 @@ class Launcher:
             socket_path = os.environ.get("CAPSPAWN_LAUNCHER") or None
             if socket_path is None:
                 raise NotSupported(
-                    Status.NOT_SUPPORTED, "no launcher socket given and CAPSPAWN_LAUNCHER is not set"
+                    Status.NOT_SUPPORTED,
+                    "no launcher socket given and CAPSPAWN_LAUNCHER is not set",
                 )
         self.socket_path = socket_path
         self._lock = threading.Lock()
@@ -98,7 +99,9 @@ class Launcher:
         pidfd, args, files = self._launch(False, argv, cwd, kwargs)
         return Process(pidfd, args, *files)
 
-    def create_suspended(self, argv: Sequence[Any], *, cwd: Any = None, **kwargs: Any) -> BuiltProcess:
+    def create_suspended(
+        self, argv: Sequence[Any], *, cwd: Any = None, **kwargs: Any
+    ) -> BuiltProcess:
         """As :func:`capspawn.create_suspended`, through the daemon
         (CreateWithoutStarting). The process dies with the daemon."""
         data, args, files = self._launch(True, argv, cwd, kwargs)
@@ -108,10 +111,25 @@ class Launcher:
         self, suspended: bool, argv: Sequence[Any], cwd: Any, kw: Dict[str, Any]
     ) -> Tuple[Any, List[Any], List[Optional[IO[Any]]]]:
         params: Dict[str, Any] = dict(
-            executable=None, env=None, flags=CLONE_ALL, stdin=None, stdout=None, stderr=None,
-            fds=None, transfer_fds=None, handles=None, namespace=None, clone_dirs=None,
-            loader=None, job=None, name=None, text=False, encoding=None, errors=None, bufsize=-1,
-        )  # fmt: skip
+            executable=None,
+            env=None,
+            flags=CLONE_ALL,
+            stdin=None,
+            stdout=None,
+            stderr=None,
+            fds=None,
+            transfer_fds=None,
+            handles=None,
+            namespace=None,
+            clone_dirs=None,
+            loader=None,
+            job=None,
+            name=None,
+            text=False,
+            encoding=None,
+            errors=None,
+            bufsize=-1,
+        )
         unknown = set(kw) - set(params)
         if unknown:
             raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
@@ -119,11 +137,22 @@ class Launcher:
         req = _Request()
         try:
             args, environ, flags, path = _build(
-                req, argv, params["executable"], params["env"], params["flags"], params["stdin"],
-                params["stdout"], params["stderr"], params["fds"], params["transfer_fds"],
-                params["handles"], params["namespace"], params["clone_dirs"], params["loader"],
+                req,
+                argv,
+                params["executable"],
+                params["env"],
+                params["flags"],
+                params["stdin"],
+                params["stdout"],
+                params["stderr"],
+                params["fds"],
+                params["transfer_fds"],
+                params["handles"],
+                params["namespace"],
+                params["clone_dirs"],
+                params["loader"],
                 params["name"],
-            )  # fmt: skip
+            )
             plan = _Plan()
             result: Any
             try:
@@ -143,7 +172,9 @@ class Launcher:
                         raise
             finally:
                 plan.close_unsent()
-            files = _wrap_pipes(req, params["text"], params["encoding"], params["errors"], params["bufsize"])
+            files = _wrap_pipes(
+                req, params["text"], params["encoding"], params["errors"], params["bufsize"]
+            )
         except BaseException:
             req.abandon()
             raise
@@ -179,11 +210,14 @@ class _Plan:
         self.cwd = -1
         self._fds: List[int] = []  # every fd this plan holds and has not handed on
 
-    def fill(self, req: _Request, flags: int, job: Any, path: Optional[bytes], environ: Any, cwd: Any) -> None:
+    def fill(
+        self, req: _Request, flags: int, job: Any, path: Optional[bytes], environ: Any, cwd: Any
+    ) -> None:
         self.default_loader = bool(flags & _native.DEFAULT_LDSVC)
         # Actions -> names and handles. The request's own fds are handed on.
         clone_ns = bool(flags & _native.CLONE_NAMESPACE) or any(
-            code == _native.ACTION_CLONE_DIR and os.fsencode(a) == b"/" for code, a, _ in req.actions
+            code == _native.ACTION_CLONE_DIR and os.fsencode(a) == b"/"
+            for code, a, _ in req.actions
         )
         if clone_ns:
             # Our whole filesystem: the root first (no other name overlaps it),
@@ -235,7 +269,9 @@ class _Plan:
         job_fd = _job_fd(job)
         if job_fd >= 0:
             self.job = self._dup(job_fd)
-            if flags & _native.CLONE_JOB and not any(h & 0xFF == _native.PA_JOB_DEFAULT for h, _ in self.handles):
+            if flags & _native.CLONE_JOB and not any(
+                h & 0xFF == _native.PA_JOB_DEFAULT for h, _ in self.handles
+            ):
                 self._handle(_native.PA_JOB_DEFAULT, self._dup(job_fd))
         if path is not None:
             self.executable = self._own(os.open(path, os.O_RDONLY | os.O_CLOEXEC))

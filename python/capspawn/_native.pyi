@@ -59,10 +59,20 @@ class LauncherClient:
     def add_names(self, names: Sequence[Tuple[_Path, int]]) -> None: ...
     def add_handles(self, handles: Sequence[Tuple[int, int]]) -> None: ...
     def launch(
-        self, executable_fd: int, job_fd: int, name: Optional[_Path], default_loader: bool, cwd_fd: int
+        self,
+        executable_fd: int,
+        job_fd: int,
+        name: Optional[_Path],
+        default_loader: bool,
+        cwd_fd: int,
     ) -> Pidfd: ...
     def create_without_starting(
-        self, executable_fd: int, job_fd: int, name: Optional[_Path], default_loader: bool, cwd_fd: int
+        self,
+        executable_fd: int,
+        job_fd: int,
+        name: Optional[_Path],
+        default_loader: bool,
+        cwd_fd: int,
     ) -> Dict[str, Any]: ...
     def resolve(self, name: _Path) -> Tuple[int, int]: ...
     def fileno(self) -> int: ...

@@ -24,7 +24,10 @@ def _reap_unwaited() -> None:
         except OSError:
             done = True
         if done:
-            _unwaited.remove(pidfd)
+            try:
+                _unwaited.remove(pidfd)
+            except ValueError:
+                continue  # another thread reaped it first
             pidfd.close()
 
 

@@ -40,7 +40,9 @@ def handle_id(handle: Union[str, int, Tuple[int, int]]) -> int:
         if not 0 <= kind <= 0xFF or not 0 <= arg <= 0xFFFF:
             raise ValueError(f"handle type {kind} must be 0..255 and arg {arg} 0..65535")
         return kind | (arg << 16)
-    raise TypeError(f"a handle id must be a name, a (type, arg) pair or an int, not {_type_name(handle)}")
+    raise TypeError(
+        f"a handle id must be a name, a (type, arg) pair or an int, not {_type_name(handle)}"
+    )
 
 
 class _Request:
@@ -90,7 +92,9 @@ class _Request:
         try:
             new = os.dup(fd)  # non-inheritable, as every fd Python makes
         except OSError as e:
-            raise BadHandle(Status.BAD_HANDLE, f"{where}: fd {fd} is not an open fd ({e.strerror})") from None
+            raise BadHandle(
+                Status.BAD_HANDLE, f"{where}: fd {fd} is not an open fd ({e.strerror})"
+            ) from None
         self.owned.append(new)
         return new
 
@@ -98,9 +102,13 @@ class _Request:
         try:
             fd = os.open(path, _DIR_FLAGS)
         except TypeError:
-            raise TypeError(f"{where} must be a path, an fd or a file object, not {_type_name(path)}") from None
+            raise TypeError(
+                f"{where} must be a path, an fd or a file object, not {_type_name(path)}"
+            ) from None
         except OSError as e:
-            raise _from_status(_status_of_errno(e.errno), f"{where}: open {os.fsdecode(path)}: {e.strerror}") from None
+            raise _from_status(
+                _status_of_errno(e.errno), f"{where}: open {os.fsdecode(path)}: {e.strerror}"
+            ) from None
         self.owned.append(fd)
         return fd
 
@@ -181,7 +189,9 @@ def _find_program(name: bytes, env: Optional[Mapping[str, str]]) -> bytes:
             return path
         denied = path
     if denied is not None:
-        raise AccessDenied(Status.ACCESS_DENIED, f"{os.fsdecode(denied)}: not executable (found in PATH)")
+        raise AccessDenied(
+            Status.ACCESS_DENIED, f"{os.fsdecode(denied)}: not executable (found in PATH)"
+        )
     raise NotFound(
         Status.NOT_FOUND, f"{os.fsdecode(name)}: no such program in PATH ({os.pathsep.join(dirs)})"
     )

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from . import _native
 from ._errors import Error
@@ -117,7 +129,9 @@ def _build(
     transfers: List[Tuple[int, Any]] = []
     if transfer_fds is not None:
         if not isinstance(transfer_fds, Mapping):
-            raise TypeError(f"transfer_fds must be a mapping {{target: fd}}, not {_type_name(transfer_fds)}")
+            raise TypeError(
+                f"transfer_fds must be a mapping {{target: fd}}, not {_type_name(transfer_fds)}"
+            )
         for target, source in transfer_fds.items():
             if isinstance(source, int) and not isinstance(source, bool):
                 req.transferred_ints.append(source)
@@ -183,7 +197,9 @@ def _build(
             req.add(where, _A_HANDLE, handle_id(hid), req.dup(source, where))
     if namespace is not None:
         if not isinstance(namespace, Mapping):
-            raise TypeError(f"namespace must be a mapping {{path: directory}}, not {_type_name(namespace)}")
+            raise TypeError(
+                f"namespace must be a mapping {{path: directory}}, not {_type_name(namespace)}"
+            )
         for p, source in namespace.items():
             _namespace_entry(req, p, source)
     if clone_dirs is not None:
@@ -215,7 +231,9 @@ def _job_fd(job: Any) -> int:
     return int(fileno())
 
 
-def _wrap_pipes(req: _Request, text: bool, encoding: Optional[str], errors: Optional[str], bufsize: int) -> List[Optional[IO[Any]]]:
+def _wrap_pipes(
+    req: _Request, text: bool, encoding: Optional[str], errors: Optional[str], bufsize: int
+) -> List[Optional[IO[Any]]]:
     files: List[Optional[IO[Any]]] = [None, None, None]
     text = text or encoding is not None or errors is not None
     for target, fd in req.parent.items():
@@ -225,15 +243,20 @@ def _wrap_pipes(req: _Request, text: bool, encoding: Optional[str], errors: Opti
             import io
 
             f = io.TextIOWrapper(
-                f, encoding=encoding, errors=errors, write_through=target == 0,
+                f,
+                encoding=encoding,
+                errors=errors,
+                write_through=target == 0,
                 line_buffering=target == 0 and bufsize == 1,
-            )  # fmt: skip
+            )
         files[target] = f
     req.parent.clear()
     return files
 
 
-def _call(suspended: bool, kw: Dict[str, Any]) -> Tuple[Any, List[Any], _Request, List[Optional[IO[Any]]]]:
+def _call(
+    suspended: bool, kw: Dict[str, Any]
+) -> Tuple[Any, List[Any], _Request, List[Optional[IO[Any]]]]:
     if _unwaited:
         _reap_unwaited()
     req = _Request()
@@ -258,7 +281,9 @@ def _call(suspended: bool, kw: Dict[str, Any]) -> Tuple[Any, List[Any], _Request
         job = _job_fd(kw["job"])
         req.called = True
         try:
-            result = _native.spawn(job, flags, path, req.executable_fd, args, environ, req.actions, suspended)
+            result = _native.spawn(
+                job, flags, path, req.executable_fd, args, environ, req.actions, suspended
+            )
         except Error as e:
             raise req.explain(e) from None
         files = _wrap_pipes(req, kw["text"], kw["encoding"], kw["errors"], kw["bufsize"])

@@ -16,8 +16,13 @@ for fd in range(1024):
     except OSError:
         continue
     kind = "other"
-    for name, test in (("reg", stat.S_ISREG), ("dir", stat.S_ISDIR), ("chr", stat.S_ISCHR),
-                       ("fifo", stat.S_ISFIFO), ("sock", stat.S_ISSOCK)):
+    for name, test in (
+        ("reg", stat.S_ISREG),
+        ("dir", stat.S_ISDIR),
+        ("chr", stat.S_ISCHR),
+        ("fifo", stat.S_ISFIFO),
+        ("sock", stat.S_ISSOCK),
+    ):
         if test(st.st_mode):
             kind = name
     fds[fd] = {"kind": kind, "dev": st.st_dev, "ino": st.st_ino}

@@ -32,7 +32,9 @@ def test_a_hundred_concurrent_processes_without_threads_or_sigchld():
     sigchld_before = signal.getsignal(signal.SIGCHLD)
 
     async def one(i):
-        r = await capspawn.run_async(["sh", "-c", f"sleep 0.{i % 5}; echo {i}; exit {i % 7}"], capture_output=True)
+        r = await capspawn.run_async(
+            ["sh", "-c", f"sleep 0.{i % 5}; echo {i}; exit {i % 7}"], capture_output=True
+        )
         return r.returncode, r.stdout
 
     async def main():
@@ -86,7 +88,9 @@ def test_run_async_timeout_kills():
 
 def test_cancelling_run_async_kills_the_process():
     async def main():
-        task = asyncio.ensure_future(capspawn.run_async(["sh", "-c", "echo $$; exec sleep 30"], capture_output=True))
+        task = asyncio.ensure_future(
+            capspawn.run_async(["sh", "-c", "echo $$; exec sleep 30"], capture_output=True)
+        )
         await asyncio.sleep(0.3)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -111,14 +115,20 @@ def test_wait_async_for_a_process_we_did_not_create():
     exists only once the parent reaps; the loop must not spin meanwhile."""
     a, b = socket.socketpair()
     helper = capspawn.spawn(
-        [PYTHON, "-c", "import capspawn, socket, sys\n"
-         "s = socket.socket(fileno=3)\n"
-         "p = capspawn.spawn(['sh', '-c', 'exit 6'])\n"
-         "socket.send_fds(s, [b'x'], [p.pidfd])\n"
-         "s.recv(1)\n"  # we reap only when told
-         "print(p.wait())\n"],
-        handles={"user0.0": b}, env=py_env(), stdout=capspawn.PIPE,
-    )  # fmt: skip
+        [
+            PYTHON,
+            "-c",
+            "import capspawn, socket, sys\n"
+            "s = socket.socket(fileno=3)\n"
+            "p = capspawn.spawn(['sh', '-c', 'exit 6'])\n"
+            "socket.send_fds(s, [b'x'], [p.pidfd])\n"
+            "s.recv(1)\n"  # we reap only when told
+            "print(p.wait())\n",
+        ],
+        handles={"user0.0": b},
+        env=py_env(),
+        stdout=capspawn.PIPE,
+    )
     b.close()
 
     async def main():

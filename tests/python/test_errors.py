@@ -27,7 +27,11 @@ def test_error_attributes():
     assert err.message == "open /nonexistent/prog: No such file or directory"
     assert str(err) == "CAPSPAWN_ERR_NOT_FOUND: open /nonexistent/prog: No such file or directory"
     again = pickle.loads(pickle.dumps(err))
-    assert type(again) is capspawn.NotFound and again.status == err.status and again.message == err.message
+    assert (
+        type(again) is capspawn.NotFound
+        and again.status == err.status
+        and again.message == err.message
+    )
 
 
 def test_every_status_has_its_class_and_c_name():
@@ -39,7 +43,9 @@ def test_every_status_has_its_class_and_c_name():
     assert issubclass(capspawn.TimedOut, TimeoutError)
     assert issubclass(capspawn.PeerClosed, ConnectionError)
     unknown = capspawn._errors._from_status(-999, "what")
-    assert type(unknown) is capspawn.Error and unknown.status == -999 and "(UNKNOWN)" in str(unknown)
+    assert (
+        type(unknown) is capspawn.Error and unknown.status == -999 and "(UNKNOWN)" in str(unknown)
+    )
 
 
 # argv and the program.
@@ -140,9 +146,14 @@ def closed_fd():
 
 def test_closed_fds_are_named():
     fd = closed_fd()
-    with pytest.raises(capspawn.BadHandle, match=rf"action 0 \(fds\[5\]\): clone fd: local_fd {fd} is not an open fd"):
+    with pytest.raises(
+        capspawn.BadHandle,
+        match=rf"action 0 \(fds\[5\]\): clone fd: local_fd {fd} is not an open fd",
+    ):
         capspawn.spawn(["true"], fds={5: fd})
-    with pytest.raises(capspawn.BadHandle, match=rf"handles\['user0.1'\]: fd {fd} is not an open fd"):
+    with pytest.raises(
+        capspawn.BadHandle, match=rf"handles\['user0.1'\]: fd {fd} is not an open fd"
+    ):
         capspawn.spawn(["true"], handles={"user0.1": fd})
     with pytest.raises(capspawn.BadHandle, match=rf"transfer_fds\[4\]\).*{fd} is not an open fd"):
         capspawn.spawn(["true"], transfer_fds={4: fd})
@@ -159,7 +170,9 @@ def test_closed_fds_are_named():
 
 
 def test_wrong_types_are_named():
-    with pytest.raises(TypeError, match=r"fds\[3\] must be an fd \(int\) or have fileno\(\), not str"):
+    with pytest.raises(
+        TypeError, match=r"fds\[3\] must be an fd \(int\) or have fileno\(\), not str"
+    ):
         capspawn.spawn(["true"], fds={3: "/dev/null"})
     with pytest.raises(TypeError, match=r"fds\['3'\]: the target must be an int"):
         capspawn.spawn(["true"], fds={"3": 0})
@@ -181,7 +194,9 @@ def test_pipes_of_a_failed_spawn_are_closed():
     # stdin/stdout/stderr pipes and /dev/null were made before the failure.
     for _ in range(50):
         with pytest.raises(capspawn.NotFound):
-            capspawn.spawn(["/nonexistent"], stdin=capspawn.PIPE, stdout=capspawn.PIPE, stderr=capspawn.DEVNULL)
+            capspawn.spawn(
+                ["/nonexistent"], stdin=capspawn.PIPE, stdout=capspawn.PIPE, stderr=capspawn.DEVNULL
+            )
 
 
 def test_namespace_and_loader_refusals(tmp_path):

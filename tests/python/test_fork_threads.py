@@ -19,7 +19,9 @@ def test_many_threads_spawn_and_wait_at_once():
     def worker(n):
         try:
             for i in range(25):
-                r = capspawn.run(["sh", "-c", f"echo {n}-{i}; exit {(n + i) % 5}"], capture_output=True)
+                r = capspawn.run(
+                    ["sh", "-c", f"echo {n}-{i}; exit {(n + i) % 5}"], capture_output=True
+                )
                 assert (r.returncode, r.stdout) == ((n + i) % 5, f"{n}-{i}\n".encode())
             results[n] = True
         except BaseException as e:  # noqa: BLE001 - reported below

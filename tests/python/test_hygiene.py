@@ -72,7 +72,10 @@ def test_the_child_sees_only_0_1_2(many_inheritable_fds):
 def test_the_child_sees_only_what_is_handed(many_inheritable_fds):
     a, b = socket.socketpair()
     with a, b:
-        d = report(fds={9: many_inheritable_fds[0]}, handles={"user0.0": b, "user0.1": many_inheritable_fds[1]})
+        d = report(
+            fds={9: many_inheritable_fds[0]},
+            handles={"user0.0": b, "user0.1": many_inheritable_fds[1]},
+        )
     assert sorted(map(int, d["fds"])) == [0, 1, 2, 3, 4, 9]
 
 
@@ -106,9 +109,11 @@ out["env"] = dict(os.environ)
 print(json.dumps(out))
 """
     r = capspawn.run(
-        [PYTHON, "-S", "-c", code], capture_output=True, env={"LC_ALL": "C.UTF-8"},
+        [PYTHON, "-S", "-c", code],
+        capture_output=True,
+        env={"LC_ALL": "C.UTF-8"},
         **sandbox({"/data": capspawn.ReadOnly(data)}),
-    )  # fmt: skip
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     # /usr (handed), /data (handed), and the loader's directories (the

@@ -15,7 +15,9 @@ def test_an_installed_tree_imports_and_runs(tmp_path):
     build = os.environ["CAPSPAWN_PY_BUILD_DIR"]
     prefix = tmp_path / "prefix"
     # The whole install (its manifest is the one scripts/test.sh lets nobody write).
-    r = capspawn.run(["cmake", "--install", build, "--prefix", str(prefix)], capture_output=True, text=True)
+    r = capspawn.run(
+        ["cmake", "--install", build, "--prefix", str(prefix)], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     pkg = prefix / os.environ["CAPSPAWN_PY_INSTALL_DIR"] / "capspawn"
     names = set(os.listdir(pkg))
@@ -38,10 +40,18 @@ def test_an_installed_tree_imports_and_runs(tmp_path):
 
 
 def test_the_install_directory_is_on_the_interpreters_path():
-    r = capspawn.run([PYTHON, "-c", "import sys; print('\\n'.join(sys.path))"], capture_output=True, text=True,
-                     env={"PATH": "/usr/bin:/bin"})  # fmt: skip
+    r = capspawn.run(
+        [PYTHON, "-c", "import sys; print('\\n'.join(sys.path))"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     search = r.stdout.splitlines()
     for prefix in ("/usr", "/usr/local"):
-        rel = capspawn.run([PYTHON, os.path.join(SOURCE, "python", "install_dir.py"), prefix],
-                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        rel = capspawn.run(
+            [PYTHON, os.path.join(SOURCE, "python", "install_dir.py"), prefix],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert os.path.join(prefix, rel) in search, (prefix, rel, search)

@@ -63,7 +63,9 @@ def test_default_job_is_a_plain_cgroup():
         assert not info.is_capspawn_job and not info.killed and not info.deny_new_process
         assert os.getpid() in d.processes()
         with open("/proc/self/cgroup") as f:
-            assert os.path.realpath(d.path).endswith(f.read().split("0::", 1)[1].strip().rstrip("/"))
+            assert os.path.realpath(d.path).endswith(
+                f.read().split("0::", 1)[1].strip().rstrip("/")
+            )
         with pytest.raises(capspawn.WrongType):
             d.destroy()
     # Opened, not created: leaving the block only closes it.
@@ -157,7 +159,12 @@ def test_deny_new_process(job):
         "t = threading.Thread(target=lambda: None); t.start(); t.join(); print('thread ok')\n"
         "try:\n os.fork()\nexcept OSError as e: print('fork:', e.strerror)\n"
     )
-    r = job.run([PYTHON, "-S", "-c", code], capture_output=True, text=True, env={"ASAN_OPTIONS": "detect_leaks=0"})
+    r = job.run(
+        [PYTHON, "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        env={"ASAN_OPTIONS": "detect_leaks=0"},
+    )
     assert r.stdout == "thread ok\nfork: Operation not permitted\n", r.stderr
     with job.create_child() as child:
         assert child.denies_new_process  # inherited
@@ -192,3 +199,17 @@ def test_bad_names_and_paths(job):
         capspawn.Job.open("/tmp")
     with pytest.raises(TypeError):
         job.create_child(42)
+
+
+def test_dropping_a_created_job_warns_and_keeps_it(job):
+    import gc
+
+    child = job.create_child("kept")
+    path = child.path
+    with pytest.warns(ResourceWarning, match="a Job this process created was not closed"):
+        del child
+        gc.collect()
+    assert os.path.isdir(path)  # a job outlives its handle
+    with job.open_child("kept") as again:
+        again.destroy()
+    assert not os.path.exists(path)

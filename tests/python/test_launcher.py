@@ -30,9 +30,19 @@ class Daemon:
         r, w = os.pipe()
         with open(self.log_path, "ab") as log:
             self.proc = capspawn.spawn(
-                [LAUNCHERD, "--socket", self.socket, "--resolver-root", str(self.root), "--ready-fd", "3", "--quiet"],
-                transfer_fds={3: w}, stderr=log,
-            )  # fmt: skip
+                [
+                    LAUNCHERD,
+                    "--socket",
+                    self.socket,
+                    "--resolver-root",
+                    str(self.root),
+                    "--ready-fd",
+                    "3",
+                    "--quiet",
+                ],
+                transfer_fds={3: w},
+                stderr=log,
+            )
         with open(r, "rb") as ready:
             assert ready.readline() == b"READY\n", self.log()
 
@@ -68,8 +78,12 @@ def test_launcher_spawn_runs_in_the_daemon(daemon):
         p.close()
         r, w = os.pipe()
         d = json.loads(
-            launcher.spawn([PYTHON, "-S", REPORT, "write:7:via fd 7"], stdout=capspawn.PIPE, fds={7: w},
-                           env={"LC_ALL": "C.UTF-8", "ONLY": "1"}).communicate()[0]  # fmt: skip
+            launcher.spawn(
+                [PYTHON, "-S", REPORT, "write:7:via fd 7"],
+                stdout=capspawn.PIPE,
+                fds={7: w},
+                env={"LC_ALL": "C.UTF-8", "ONLY": "1"},
+            ).communicate()[0]
         )
         os.close(w)
         assert os.read(r, 100) == b"via fd 7"
@@ -125,16 +139,25 @@ def test_launcher_namespace_handles_and_refusals(daemon, tmp_path):
         code = "import os; print(sorted(os.listdir('/')), open('/data/f').read(), os.environ['LISTEN_FDNAMES'])"
         r, w = os.pipe()
         p = launcher.spawn(
-            [PYTHON, "-S", "-c", code], stdout=capspawn.PIPE, text=True, env={"LC_ALL": "C.UTF-8"},
-            flags=capspawn.CLONE_ALL & ~capspawn.CLONE_NAMESPACE, namespace={"/data": data},
-            clone_dirs=["/usr"], loader=LIBDIR, handles={"user0.3": r},
-        )  # fmt: skip
+            [PYTHON, "-S", "-c", code],
+            stdout=capspawn.PIPE,
+            text=True,
+            env={"LC_ALL": "C.UTF-8"},
+            flags=capspawn.CLONE_ALL & ~capspawn.CLONE_NAMESPACE,
+            namespace={"/data": data},
+            clone_dirs=["/usr"],
+            loader=LIBDIR,
+            handles={"user0.3": r},
+        )
         os.close(r)
         os.close(w)
         out, _ = p.communicate()
         assert p.returncode == 0
         assert out == "['data', 'lib', 'lib64', 'usr'] in the namespace user0.3\n"
-        with pytest.raises(capspawn.NotSupported, match=r"namespace\['/ro'\]: the Launcher protocol has no read-only"):
+        with pytest.raises(
+            capspawn.NotSupported,
+            match=r"namespace\['/ro'\]: the Launcher protocol has no read-only",
+        ):
             launcher.spawn(["true"], namespace={"/ro": capspawn.ReadOnly("/usr")})
         # The refusal left the connection usable.
         assert launcher.spawn(["true"]).wait(30) == 0
@@ -153,9 +176,13 @@ def test_resolve(daemon):
     with capspawn.Launcher(daemon.socket) as launcher:
         found = launcher.resolve("shell")
         try:
-            assert os.path.samestat(os.fstat(found.executable), os.stat(daemon.root / "shell" / "bin" / "shell"))
+            assert os.path.samestat(
+                os.fstat(found.executable), os.stat(daemon.root / "shell" / "bin" / "shell")
+            )
             assert found.loader is None
-            assert capspawn.run(["shell", "-c", "exit 4"], executable=found.executable).returncode == 4
+            assert (
+                capspawn.run(["shell", "-c", "exit 4"], executable=found.executable).returncode == 4
+            )
         finally:
             os.close(found.executable)
         with pytest.raises(capspawn.NotFound):
@@ -203,6 +230,10 @@ def test_a_deny_job_gets_children_through_the_launcher(daemon, job):
         "try:\n os.fork()\nexcept OSError as e: print('fork:', e.strerror)\n"
         "print('grandchild:', capspawn.run(['sh', '-c', 'exit 42']).returncode)\n"
     )
-    r = job.run([PYTHON, "-c", code], capture_output=True, text=True,
-                env=py_env(CAPSPAWN_LAUNCHER=daemon.socket, ASAN_OPTIONS="detect_leaks=0"))  # fmt: skip
+    r = job.run(
+        [PYTHON, "-c", code],
+        capture_output=True,
+        text=True,
+        env=py_env(CAPSPAWN_LAUNCHER=daemon.socket, ASAN_OPTIONS="detect_leaks=0"),
+    )
     assert r.stdout == "fork: Operation not permitted\ngrandchild: 42\n", r.stderr

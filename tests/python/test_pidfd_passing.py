@@ -31,7 +31,11 @@ p.close()
 def holder(command):
     a, b = socket.socketpair()
     proc = capspawn.spawn(
-        [PYTHON, "-c", HOLDER, command], handles={"user0.0": b}, env=py_env(), stdout=capspawn.PIPE, text=True
+        [PYTHON, "-c", HOLDER, command],
+        handles={"user0.0": b},
+        env=py_env(),
+        stdout=capspawn.PIPE,
+        text=True,
     )
     b.close()
     return a, proc
@@ -74,14 +78,20 @@ def test_another_process_kills_our_child():
 def test_we_wait_on_a_process_another_one_created():
     a, b = socket.socketpair()
     maker = capspawn.spawn(
-        [PYTHON, "-c", "import socket, capspawn\n"
-         "from capspawn import startup\n"
-         "s = socket.socket(fileno=startup.take_handle('user0.0'))\n"
-         "p = capspawn.spawn(['sh', '-c', 'exit 13'])\n"
-         "socket.send_fds(s, [b'p'], [p.pidfd])\n"
-         "print(p.wait())\n"],
-        handles={"user0.0": b}, env=py_env(), stdout=capspawn.PIPE,
-    )  # fmt: skip
+        [
+            PYTHON,
+            "-c",
+            "import socket, capspawn\n"
+            "from capspawn import startup\n"
+            "s = socket.socket(fileno=startup.take_handle('user0.0'))\n"
+            "p = capspawn.spawn(['sh', '-c', 'exit 13'])\n"
+            "socket.send_fds(s, [b'p'], [p.pidfd])\n"
+            "print(p.wait())\n",
+        ],
+        handles={"user0.0": b},
+        env=py_env(),
+        stdout=capspawn.PIPE,
+    )
     b.close()
     with a, maker:
         _, fds, _, _ = socket.recv_fds(a, 16, 1)

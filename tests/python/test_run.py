@@ -61,7 +61,11 @@ def test_timeout_without_pipes():
 def test_check():
     with pytest.raises(subprocess.CalledProcessError) as e:
         capspawn.run(["sh", "-c", "echo o; exit 2"], capture_output=True, check=True)
-    assert (e.value.returncode, e.value.output, e.value.cmd) == (2, b"o\n", ["sh", "-c", "echo o; exit 2"])
+    assert (e.value.returncode, e.value.output, e.value.cmd) == (
+        2,
+        b"o\n",
+        ["sh", "-c", "echo o; exit 2"],
+    )
     assert capspawn.CalledProcessError is subprocess.CalledProcessError
     assert capspawn.run(["true"], check=True).returncode == 0
 

@@ -31,7 +31,17 @@ def env_of(**kwargs):
 
 def test_argv_arrives_byte_for_byte():
     args = ["", "two words", "new\nline", "ünïcödé", b"\xff\xfe raw bytes", pathlib.Path("/a/b")]
-    r = capspawn.run([PYTHON, "-S", "-c", "import sys,os; sys.stdout.buffer.write(b'\\0'.join(os.fsencode(a) for a in sys.argv[1:]))"] + args, capture_output=True, check=True)  # noqa: E501
+    r = capspawn.run(
+        [
+            PYTHON,
+            "-S",
+            "-c",
+            "import sys,os; sys.stdout.buffer.write(b'\\0'.join(os.fsencode(a) for a in sys.argv[1:]))",
+        ]
+        + args,
+        capture_output=True,
+        check=True,
+    )  # noqa: E501
     assert r.stdout.split(b"\0") == [os.fsencode(a) for a in args]
 
 
@@ -165,12 +175,16 @@ def test_text_mode_pipes():
 def test_devnull():
     d = report(stdin=capspawn.DEVNULL)
     assert d["fds"]["0"]["ino"] == os.stat(os.devnull).st_ino
-    r = capspawn.run(["sh", "-c", "echo x; echo y >&2"], stdout=capspawn.DEVNULL, stderr=capspawn.PIPE)
+    r = capspawn.run(
+        ["sh", "-c", "echo x; echo y >&2"], stdout=capspawn.DEVNULL, stderr=capspawn.PIPE
+    )
     assert r.stdout is None and r.stderr == b"y\n"
 
 
 def test_stderr_to_stdout():
-    r = capspawn.run(["sh", "-c", "echo out; echo err >&2"], stdout=capspawn.PIPE, stderr=capspawn.STDOUT)
+    r = capspawn.run(
+        ["sh", "-c", "echo out; echo err >&2"], stdout=capspawn.PIPE, stderr=capspawn.STDOUT
+    )
     assert r.stdout == b"out\nerr\n"
 
 
@@ -185,7 +199,9 @@ def test_stdio_from_files_and_fds(tmp_path):
 
 
 def test_stdout_pipe_with_stdin_unset_and_no_clone_stdio():
-    r = capspawn.run(["cat"], flags=capspawn.CLONE_NAMESPACE, stdout=capspawn.PIPE)  # stdin: /dev/null
+    r = capspawn.run(
+        ["cat"], flags=capspawn.CLONE_NAMESPACE, stdout=capspawn.PIPE
+    )  # stdin: /dev/null
     assert r.stdout == b""
 
 
@@ -287,7 +303,9 @@ def test_handle_ids():
 
 
 def test_handle_refusals_name_the_handle():
-    with pytest.raises(capspawn.InvalidArgs, match=r"handles\['proc_self.0'\].*describes the process"):
+    with pytest.raises(
+        capspawn.InvalidArgs, match=r"handles\['proc_self.0'\].*describes the process"
+    ):
         capspawn.spawn(["true"], handles={"proc_self.0": 0})
     with pytest.raises(capspawn.InvalidArgs, match="reserved bits"):
         capspawn.spawn(["true"], handles={0x1F0: 0})
@@ -315,8 +333,15 @@ def test_namespace_entries_of_every_kind(tmp_path):
             [PYTHON, "-S", "-c", code],
             capture_output=True,
             text=True,
-            **sandbox({"/rw": fd, "/ro": capspawn.ReadOnly(tmp_path / "ro"), "/tmp": capspawn.Tmpfs(),
-                       "/dev": capspawn.DevMinimal(), "/proc": capspawn.Proc()}),  # fmt: skip
+            **sandbox(
+                {
+                    "/rw": fd,
+                    "/ro": capspawn.ReadOnly(tmp_path / "ro"),
+                    "/tmp": capspawn.Tmpfs(),
+                    "/dev": capspawn.DevMinimal(),
+                    "/proc": capspawn.Proc(),
+                }
+            ),
         )
         assert r.returncode == 0, r.stderr
         lines = r.stdout.splitlines()
@@ -333,9 +358,13 @@ def test_namespace_entries_of_every_kind(tmp_path):
 def test_clone_dirs():
     r = capspawn.run(
         [PYTHON, "-S", "-c", "import os; print(sorted(os.listdir('/')))"],
-        capture_output=True, text=True, check=True,
-        flags=capspawn.CLONE_ALL & ~capspawn.CLONE_NAMESPACE, clone_dirs=["/usr", "/etc"], loader=LIBDIR,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        flags=capspawn.CLONE_ALL & ~capspawn.CLONE_NAMESPACE,
+        clone_dirs=["/usr", "/etc"],
+        loader=LIBDIR,
+    )
     assert set(eval(r.stdout)) == {"usr", "etc"} | _loader_dirs()
 
 

@@ -29,9 +29,12 @@ def test_a_python_child_takes_its_handles():
     code = CHILD.replace("capspawn_PA_DIRECTORY_REQUEST", str(capspawn.PA_DIRECTORY_REQUEST))
     with a, b, r, w:
         p = capspawn.spawn(
-            [PYTHON, "-c", code], env=py_env(), stdout=capspawn.PIPE, text=True,
+            [PYTHON, "-c", code],
+            env=py_env(),
+            stdout=capspawn.PIPE,
+            text=True,
             handles={"user0.1": b, (capspawn.PA_DIRECTORY_REQUEST, 0): w},
-        )  # fmt: skip
+        )
         with p:
             out, _ = p.communicate()
         assert p.returncode == 0
@@ -41,8 +44,12 @@ def test_a_python_child_takes_its_handles():
 
 def test_handles_meant_for_another_process_are_ignored():
     env = py_env(LISTEN_PID="1", LISTEN_FDS="1", LISTEN_FDNAMES="user0.1")
-    r = capspawn.run([PYTHON, "-c", "from capspawn import startup; print(startup.take_handle('user0.1'))"],
-                     env=env, capture_output=True, text=True)  # fmt: skip
+    r = capspawn.run(
+        [PYTHON, "-c", "from capspawn import startup; print(startup.take_handle('user0.1'))"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert r.stdout == "None\n", r.stderr
 
 

@@ -54,7 +54,9 @@ def test_every_public_callable_is_documented():
                 undocumented.append(name)
         if inspect.isclass(obj) and obj.__module__.startswith("capspawn"):
             for m, f in vars(obj).items():
-                if not m.startswith("_") and (inspect.isfunction(f) or isinstance(f, (property, classmethod))):
+                if not m.startswith("_") and (
+                    inspect.isfunction(f) or isinstance(f, (property, classmethod))
+                ):
                     if not inspect.getdoc(getattr(obj, m)) and m not in ("c_name",):
                         undocumented.append(f"{name}.{m}")
     assert not undocumented
@@ -73,7 +75,7 @@ def test_public_classes_show_as_capspawn():
     assert capspawn.Process.__module__ == "capspawn"
 
 
-USER_CODE = '''
+USER_CODE = """
 import asyncio, subprocess
 import capspawn
 
@@ -90,14 +92,14 @@ def use() -> int:
 
 async def later() -> int:
     return await capspawn.spawn(["true"]).wait_async()
-'''
+"""
 
-WRONG_CODE = '''
+WRONG_CODE = """
 import capspawn
 capspawn.Process.from_pidfd("3")
 capspawn.Job().kill(timeout="soon")
 n: str = capspawn.spawn(["true"]).wait()
-'''
+"""
 
 
 def mypy(tmp_path, code):
@@ -106,11 +108,20 @@ def mypy(tmp_path, code):
     return capspawn.run(
         # The package is checked too: mypy follows the import (and reports
         # its errors) through MYPYPATH.
-        [PYTHON, "-m", "mypy", "--strict", "--cache-dir=/dev/null", "--no-error-summary",
-         str(tmp_path / "user.py")],
-        capture_output=True, text=True, env={"MYPYPATH": os.path.dirname(PKG), "PATH": "/usr/bin:/bin"},
+        [
+            PYTHON,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir=/dev/null",
+            "--no-error-summary",
+            str(tmp_path / "user.py"),
+        ],
+        capture_output=True,
+        text=True,
+        env={"MYPYPATH": os.path.dirname(PKG), "PATH": "/usr/bin:/bin"},
         executable=PYTHON,
-    )  # fmt: skip
+    )
 
 
 def test_the_package_and_a_user_of_it_type_check_strictly(tmp_path):
