@@ -205,7 +205,12 @@ class Process:
                 pass
         self._release(warn=False)
 
-    def _release(self, warn: bool) -> None:
+    def _release(
+        self,
+        warn: bool,
+        _unwaited: List["_native.Pidfd"] = _unwaited,  # bound now: __del__ may run at shutdown
+        _warn: Any = warnings.warn,
+    ) -> None:
         if self._closed:
             return
         self._closed = True
@@ -217,7 +222,7 @@ class Process:
                 running = False
         if running:
             if warn:
-                warnings.warn(
+                _warn(
                     f"capspawn: process {self._pid} is still running", ResourceWarning, source=self
                 )
             _unwaited.append(self._pidfd)

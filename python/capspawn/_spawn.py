@@ -52,11 +52,11 @@ def _stdio(req: _Request, target: int, value: Any, flags: int) -> None:
     where = ("stdin", "stdout", "stderr")[target]
     if value is None:
         return
-    if value == PIPE and isinstance(value, int):
+    if isinstance(value, int) and value == PIPE:
         req.add(where, _A_TRANSFER_FD, req.pipe(target), target)
-    elif value == DEVNULL and isinstance(value, int):
+    elif isinstance(value, int) and value == DEVNULL:
         req.add(where, _A_TRANSFER_FD, req.open_devnull(), target)
-    elif value == STDOUT and isinstance(value, int):
+    elif isinstance(value, int) and value == STDOUT:
         if target != 2:
             raise ValueError(f"{where}=STDOUT: only stderr can be sent to stdout")
         # The same object as the child's stdout.
