@@ -13,7 +13,7 @@ from ._builder import BuiltProcess
 from ._errors import NotSupported, Status
 from ._process import Process
 from ._request import _Request
-from ._spawn import CLONE_ALL, _build, _job_fd, _wrap_pipes
+from ._spawn import CLONE_ALL, _build, _check_pipe_args, _discard, _job_fd, _wrap_pipes
 
 _ROOT_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 
@@ -153,6 +153,7 @@ class Launcher:
                 params["loader"],
                 params["name"],
             )
+            _check_pipe_args(params["encoding"], params["errors"], params["bufsize"])
             plan = _Plan()
             result: Any
             try:
@@ -172,9 +173,13 @@ class Launcher:
                         raise
             finally:
                 plan.close_unsent()
-            files = _wrap_pipes(
-                req, params["text"], params["encoding"], params["errors"], params["bufsize"]
-            )
+            try:
+                files = _wrap_pipes(
+                    req, params["text"], params["encoding"], params["errors"], params["bufsize"]
+                )
+            except BaseException:
+                _discard(result, suspended)
+                raise
         except BaseException:
             req.abandon()
             raise

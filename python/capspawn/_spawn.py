@@ -3,7 +3,10 @@ the library's spawn (capspawn_spawn_etc / _vmo / create_without_starting)."""
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
+import signal
 import subprocess
 from typing import (
     IO,
@@ -231,27 +234,54 @@ def _job_fd(job: Any) -> int:
     return int(fileno())
 
 
+def _check_pipe_args(encoding: Optional[str], errors: Optional[str], bufsize: int) -> None:
+    """What wrapping the pipes could refuse, refused before the process exists."""
+    if not isinstance(bufsize, int) or isinstance(bufsize, bool):
+        raise TypeError(f"bufsize must be an int, not {_type_name(bufsize)}")
+    if encoding is not None:
+        codecs.lookup(encoding)
+    if errors is not None:
+        codecs.lookup_error(errors)
+
+
 def _wrap_pipes(
     req: _Request, text: bool, encoding: Optional[str], errors: Optional[str], bufsize: int
 ) -> List[Optional[IO[Any]]]:
     files: List[Optional[IO[Any]]] = [None, None, None]
     text = text or encoding is not None or errors is not None
-    for target, fd in req.parent.items():
-        mode = "wb" if target == 0 else "rb"
-        f: IO[Any] = open(fd, mode, buffering=bufsize)
-        if text:
-            import io
-
-            f = io.TextIOWrapper(
-                f,
-                encoding=encoding,
-                errors=errors,
-                write_through=target == 0,
-                line_buffering=target == 0 and bufsize == 1,
-            )
-        files[target] = f
-    req.parent.clear()
+    line_buffering = text and bufsize == 1
+    if line_buffering:
+        bufsize = -1  # the binary layer below a line-buffered text stream
+    try:
+        for target, fd in list(req.parent.items()):
+            mode = "wb" if target == 0 else "rb"
+            f: IO[Any] = open(fd, mode, buffering=bufsize)
+            del req.parent[target]  # f owns it
+            if text:
+                f = io.TextIOWrapper(
+                    f,
+                    encoding=encoding,
+                    errors=errors,
+                    write_through=target == 0,
+                    line_buffering=target == 0 and line_buffering,
+                )
+            files[target] = f
+    except BaseException:
+        for opened in files:
+            if opened is not None:
+                opened.close()
+        raise
     return files
+
+
+def _discard(result: Any, suspended: bool) -> None:
+    """Kills and reaps a process whose spawn() is failing after all."""
+    pidfd = result["process"] if suspended else result
+    pidfd.send_signal(signal.SIGKILL)
+    pidfd.wait(None)
+    pidfd.close()
+    if suspended:
+        os.close(result["root_vmar"])
 
 
 def _call(
@@ -279,6 +309,7 @@ def _call(
             kw["name"],
         )
         job = _job_fd(kw["job"])
+        _check_pipe_args(kw["encoding"], kw["errors"], kw["bufsize"])
         req.called = True
         try:
             result = _native.spawn(
@@ -286,7 +317,11 @@ def _call(
             )
         except Error as e:
             raise req.explain(e) from None
-        files = _wrap_pipes(req, kw["text"], kw["encoding"], kw["errors"], kw["bufsize"])
+        try:
+            files = _wrap_pipes(req, kw["text"], kw["encoding"], kw["errors"], kw["bufsize"])
+        except BaseException:
+            _discard(result, suspended)
+            raise
     except BaseException:
         req.abandon()
         raise

@@ -190,6 +190,15 @@ def test_wrong_types_are_named():
         capspawn.spawn(["true"], clone_dirs="/usr")
 
 
+def test_bad_pipe_arguments_are_refused_before_the_process_exists():
+    with pytest.raises(LookupError):
+        capspawn.spawn(["true"], stdout=capspawn.PIPE, encoding="no-such-codec")
+    with pytest.raises(LookupError):
+        capspawn.spawn(["true"], stdout=capspawn.PIPE, errors="no-such-handler")
+    with pytest.raises(TypeError, match="bufsize must be an int"):
+        capspawn.spawn(["true"], stdout=capspawn.PIPE, bufsize="big")
+
+
 def test_pipes_of_a_failed_spawn_are_closed():
     # stdin/stdout/stderr pipes and /dev/null were made before the failure.
     for _ in range(50):

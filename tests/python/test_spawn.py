@@ -172,6 +172,19 @@ def test_text_mode_pipes():
     assert r.stdout == "x"
 
 
+def test_text_errors_and_line_buffering():
+    r = capspawn.run(["printf", "a\\377b"], capture_output=True, encoding="utf-8", errors="replace")
+    assert r.stdout == "a\ufffdb"
+    with pytest.raises(UnicodeDecodeError):
+        capspawn.run(["printf", "\\377"], capture_output=True, text=True, encoding="utf-8")
+    with capspawn.spawn(
+        ["cat"], stdin=capspawn.PIPE, stdout=capspawn.PIPE, text=True, bufsize=1
+    ) as p:
+        p.stdin.write("line\n")  # line-buffered: reaches cat without a flush
+        assert p.stdout.readline() == "line\n"
+        p.stdin.close()
+
+
 def test_devnull():
     d = report(stdin=capspawn.DEVNULL)
     assert d["fds"]["0"]["ino"] == os.stat(os.devnull).st_ino
