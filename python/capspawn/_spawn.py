@@ -27,6 +27,7 @@ from ._errors import Error
 from ._namespace import DevMinimal, Proc, ReadOnly, Tmpfs
 from ._process import Process, _reap_unwaited, _unwaited
 from ._request import _find_program, _Request, _type_name, handle_id
+from ._types import Env, FdLike, NamespaceSource, Stdio, StrPath
 
 if TYPE_CHECKING:
     from ._builder import BuiltProcess
@@ -331,21 +332,21 @@ def _call(
 
 
 def spawn(
-    argv: Sequence[Any],
+    argv: Sequence[StrPath],
     *,
-    executable: Any = None,
-    env: Any = None,
+    executable: Optional[Union[StrPath, FdLike]] = None,
+    env: Env = None,
     flags: int = CLONE_ALL,
-    stdin: Any = None,
-    stdout: Any = None,
-    stderr: Any = None,
-    fds: Optional[Mapping[int, Any]] = None,
-    transfer_fds: Optional[Mapping[int, Any]] = None,
-    handles: Optional[Mapping[Any, Any]] = None,
-    namespace: Optional[Mapping[Any, Any]] = None,
-    clone_dirs: Optional[Iterable[Any]] = None,
-    loader: Any = None,
-    job: Any = None,
+    stdin: Stdio = None,
+    stdout: Stdio = None,
+    stderr: Stdio = None,
+    fds: Optional[Mapping[int, FdLike]] = None,
+    transfer_fds: Optional[Mapping[int, FdLike]] = None,
+    handles: Optional[Mapping[Any, FdLike]] = None,  # keys: HandleId
+    namespace: Optional[Mapping[Any, NamespaceSource]] = None,  # keys: StrPath
+    clone_dirs: Optional[Iterable[StrPath]] = None,
+    loader: Optional[Union[StrPath, FdLike]] = None,
+    job: Optional[FdLike] = None,
     name: Optional[Union[str, bytes]] = None,
     text: bool = False,
     encoding: Optional[str] = None,
@@ -421,21 +422,21 @@ def spawn(
 
 
 def create_suspended(
-    argv: Sequence[Any],
+    argv: Sequence[StrPath],
     *,
-    executable: Any = None,
-    env: Any = None,
+    executable: Optional[Union[StrPath, FdLike]] = None,
+    env: Env = None,
     flags: int = CLONE_ALL,
-    stdin: Any = None,
-    stdout: Any = None,
-    stderr: Any = None,
-    fds: Optional[Mapping[int, Any]] = None,
-    transfer_fds: Optional[Mapping[int, Any]] = None,
-    handles: Optional[Mapping[Any, Any]] = None,
-    namespace: Optional[Mapping[Any, Any]] = None,
-    clone_dirs: Optional[Iterable[Any]] = None,
-    loader: Any = None,
-    job: Any = None,
+    stdin: Stdio = None,
+    stdout: Stdio = None,
+    stderr: Stdio = None,
+    fds: Optional[Mapping[int, FdLike]] = None,
+    transfer_fds: Optional[Mapping[int, FdLike]] = None,
+    handles: Optional[Mapping[Any, FdLike]] = None,  # keys: HandleId
+    namespace: Optional[Mapping[Any, NamespaceSource]] = None,  # keys: StrPath
+    clone_dirs: Optional[Iterable[StrPath]] = None,
+    loader: Optional[Union[StrPath, FdLike]] = None,
+    job: Optional[FdLike] = None,
     name: Optional[Union[str, bytes]] = None,
     text: bool = False,
     encoding: Optional[str] = None,

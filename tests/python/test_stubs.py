@@ -76,11 +76,16 @@ def test_public_classes_show_as_capspawn():
 
 
 USER_CODE = """
-import asyncio, subprocess
+import asyncio, socket, subprocess
 import capspawn
 
 def use() -> int:
-    p: capspawn.Process = capspawn.spawn(["true"], env={"A": "1"}, fds={3: 0}, flags=capspawn.CLONE_ALL)
+    sock = socket.socket()
+    p: capspawn.Process = capspawn.spawn(
+        ["true"], env={"A": "1"}, fds={3: 0, 4: sock}, flags=capspawn.CLONE_ALL,
+        handles={"user0.1": sock}, namespace={"/data": "/srv", "/ro": capspawn.ReadOnly(3)},
+        stdout=capspawn.PIPE, job=capspawn.Job.default(), loader="/usr/lib",
+    )
     code: int = p.wait(timeout=1.5)
     r: "subprocess.CompletedProcess[bytes]" = capspawn.run(["true"], capture_output=True)
     with capspawn.Job() as job:
@@ -99,6 +104,8 @@ import capspawn
 capspawn.Process.from_pidfd("3")
 capspawn.Job().kill(timeout="soon")
 n: str = capspawn.spawn(["true"]).wait()
+capspawn.spawn(["true"], env=["A=1"])
+capspawn.spawn(["true"], fds={3: "/dev/null"})
 """
 
 
@@ -133,4 +140,4 @@ def test_the_types_catch_misuse(tmp_path):
     r = mypy(tmp_path, WRONG_CODE)
     assert r.returncode == 1
     errors = [line for line in r.stdout.splitlines() if "user.py" in line]
-    assert len(errors) == 3 and all("error:" in e for e in errors), r.stdout
+    assert len(errors) == 5 and all("error:" in e for e in errors), r.stdout
