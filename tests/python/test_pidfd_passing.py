@@ -42,13 +42,17 @@ def holder(command):
 
 
 def test_another_process_waits_on_our_child():
-    target = capspawn.spawn(["sh", "-c", "sleep 0.3; exit 11"])
+    # It ends when told (its pid stays valid until then, whoever reaps it).
+    target = capspawn.spawn(["sh", "-c", "read go; exit 11"], stdin=capspawn.PIPE)
     a, h = holder("wait")
     with a, h, target:
         socket.send_fds(a, [b"p"], [target.pidfd])
         assert h.stdout.readline() == f"pid {target.pid}\n"
-        # It is blocked in wait(): the status exists once we, the parent, reap.
-        time.sleep(0.5)
+        target.stdin.write(b"go\n")
+        target.stdin.close()
+        # It is blocked in wait(): the status exists once the parent (we, or
+        # the launcher in python.via_launcher) reaps.
+        time.sleep(0.3)
         assert target.wait() == 11
         assert h.stdout.readline() == "code 11\n"
     assert h.returncode == 0
