@@ -50,13 +50,20 @@ def test_two_threads_wait_on_one_process():
 def test_closing_a_pidfd_while_another_thread_waits_on_it():
     # The native handle defers the close(2) to the end of the wait: the fd
     # number is never reused under the waiting thread.
-    p = capspawn.spawn(["sh", "-c", "sleep 0.3; exit 22"])
+    p = capspawn.spawn(["sh", "-c", "read go; exit 22"], stdin=capspawn.PIPE)
     handle = p._handle()
     fd = handle.fileno()
     got = []
-    t = threading.Thread(target=lambda: got.append(handle.wait(None)))
+    waiting = threading.Event()
+
+    def waiter():
+        waiting.set()
+        got.append(handle.wait(None))
+
+    t = threading.Thread(target=waiter)
     t.start()
-    time.sleep(0.1)
+    waiting.wait()
+    time.sleep(0.2)  # from set() into the blocking wait
     handle.close()
     assert handle.closed
     os.fstat(fd)  # still open: the wait is using it
@@ -64,6 +71,8 @@ def test_closing_a_pidfd_while_another_thread_waits_on_it():
         handle.fileno()
     with pytest.raises(capspawn.BadHandle, match="closed"):
         handle.wait(0)
+    p.stdin.write(b"go\n")
+    p.stdin.close()
     t.join()
     assert got == [22]
     with pytest.raises(OSError):

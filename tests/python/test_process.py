@@ -12,6 +12,7 @@ import threading
 import time
 
 import pytest
+from conftest import state
 
 import capspawn
 from capspawn import _process
@@ -23,6 +24,14 @@ def pidfd_pid(fd):
             if line.startswith("Pid:"):
                 return int(line.split()[1])
     return None
+
+
+def wait_until_ended(pid, timeout=30.0):
+    """Until pid is a zombie (or, through a launcher, gone)."""
+    deadline = time.monotonic() + timeout
+    while state(pid) not in ("Z", "gone"):
+        assert time.monotonic() < deadline, f"{pid} still running"
+        time.sleep(0.02)
 
 
 def test_pid_and_pidfd():
@@ -176,7 +185,7 @@ def test_close_leaves_it_running_and_a_later_spawn_reaps_it():
     pid = p.pid
     p.close()
     assert os.path.exists(f"/proc/{pid}")
-    time.sleep(0.4)
+    wait_until_ended(pid)
     capspawn.run(["true"])  # reaps what was left
     assert not os.path.exists(f"/proc/{pid}")
     assert not _process._unwaited
@@ -188,7 +197,7 @@ def test_dropping_a_running_process_warns_and_it_is_reaped_later():
     with pytest.warns(ResourceWarning, match=f"process {pid} is still running"):
         del p
         gc.collect()
-    time.sleep(0.4)
+    wait_until_ended(pid)
     capspawn.run(["true"])
     assert not os.path.exists(f"/proc/{pid}")
 
