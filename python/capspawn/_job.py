@@ -199,13 +199,13 @@ class Job:
         finally:
             self._job.close()
 
-    def __del__(self) -> None:
+    def __del__(self, _warn: Any = warnings.warn) -> None:  # bound now: may run at shutdown
         job = getattr(self, "_job", None)
         if job is not None and not job.closed:
             if self._owned:
                 # The cgroup stays (a job outlives its handles, as on Fuchsia
                 # while it has processes); its creator forgot to say so.
-                warnings.warn(
+                _warn(
                     "capspawn: a Job this process created was not closed or destroyed: "
                     "use `with capspawn.Job() as job:` or call close() or destroy()",
                     ResourceWarning,
