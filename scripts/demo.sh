@@ -97,3 +97,48 @@ if "$cs" job create --deny-new-process "$job" >/dev/null 2>&1; then
 else
   echo "(this host does not let us create cgroups: skipped)"
 fi
+
+step "Python: import capspawn (docs/python.md)"
+if compgen -G "$src/build/python/capspawn/_native*.so" >/dev/null; then
+  PYTHONPATH="$src/build/python" /usr/bin/python3 - <<'PY'
+import asyncio, os, sysconfig, time, capspawn
+
+# Exactly what is handed: an explicit environment, one fd at a chosen number.
+r, w = os.pipe()
+capspawn.run(["sh", "-c", 'echo "$GREETING from fd 5" >&5; echo "fds (the last is ls reading /proc/self/fd):" $(ls /proc/self/fd)'],
+             env={"GREETING": "hello"}, transfer_fds={5: w})
+print(os.read(r, 100).decode().strip())
+
+# A private filesystem: read-only /usr and nothing else.
+out = capspawn.run(["/usr/bin/python3", "-S", "-c", "import os; print(sorted(os.listdir('/')))"],
+                   flags=capspawn.CLONE_ALL & ~capspawn.CLONE_NAMESPACE, capture_output=True, text=True,
+                   namespace={"/usr": capspawn.ReadOnly("/usr")}, loader="/usr/lib/" + sysconfig.get_config_var("MULTIARCH")).stdout
+print("a sandboxed python3 sees:", out.strip())
+
+# Errors are exceptions with a status and a message.
+try:
+    capspawn.run(["no-such-program"])
+except FileNotFoundError as e:
+    print(type(e).__name__, "-", e)
+
+# asyncio: the event loop watches 20 pidfds at once.
+async def main():
+    rs = await asyncio.gather(*(capspawn.run_async(["sh", "-c", f"exit {i}"]) for i in range(20)))
+    return [r.returncode for r in rs]
+print("20 concurrent exit codes:", asyncio.run(main()))
+
+# A job: the tree (a setsid daemon too) is killed and removed when the block ends.
+try:
+    with capspawn.Job() as job:
+        shell = job.spawn(["sh", "-c", "(setsid sleep 600 &); sleep 600"])
+        path = job.path
+        while len(job.processes()) < 3:
+            time.sleep(0.05)
+        print("job", os.path.basename(path), "holds", len(job.processes()), "processes")
+    print("after the with block: the shell's return code", shell.wait(), "; the job exists:", os.path.exists(path))
+except (capspawn.AccessDenied, capspawn.NotSupported) as e:
+    print("(no jobs here:", e, ")")
+PY
+else
+  echo "(the Python package was not built: it needs python3-dev and pybind11-dev)"
+fi

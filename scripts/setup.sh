@@ -7,6 +7,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libseccomp-dev libsystemd-dev capnproto libcapnp-dev
   busybox-static bubblewrap python3 gdb binutils util-linux procps
+  python3-dev pybind11-dev python3-pytest python3-mypy
 )
 missing=()
 for p in "${packages[@]}"; do
