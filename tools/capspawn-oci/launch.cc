@@ -106,6 +106,15 @@ Status SetInherited(const LaunchSpec& spec, bool new_keyring) {
     a.h = {CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), spec.loader.release()};
     actions.push_back(a);
   }
+  // The name exec by path would give (/proc/PID/comm): the file name the
+  // program was found under, not the name of the file it leads to.
+  std::string name = spec.executable_path.substr(spec.executable_path.rfind('/') + 1);
+  {
+    capspawn_action_t a{};
+    a.action = CAPSPAWN_ACTION_SET_NAME;
+    a.name = {name.c_str()};
+    actions.push_back(a);
+  }
   std::vector<const char*> argv, envp;
   for (const std::string& s : spec.argv) argv.push_back(s.c_str());
   argv.push_back(nullptr);

@@ -71,6 +71,31 @@ std::string EnvValue(const std::vector<std::string>& env, const std::string& nam
   return {};
 }
 
+// The home directory of `uid` in the rootfs's /etc/passwd, or "/".
+std::string HomeInRootfs(int root, uint32_t uid) {
+  UniqueFd fd(OpenInRoot(root, "/etc/passwd", O_RDONLY));
+  if (!fd) return "/";
+  std::string text(65536, '\0');
+  ssize_t n = read(fd.get(), text.data(), text.size());
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t end = text.find('\n', i);
+    if (end == std::string::npos) end = text.size();
+    std::vector<std::string> f;
+    size_t j = i;
+    while (j <= end) {
+      size_t k = text.find(':', j);
+      if (k == std::string::npos || k > end) k = end;
+      f.push_back(text.substr(j, k - j));
+      j = k + 1;
+    }
+    if (f.size() >= 6 && f[2] == std::to_string(uid) && !f[5].empty()) return f[5];
+    i = end + 1;
+  }
+  return "/";
+}
+
 // The program of process.args[0], found as the container would find it: by
 // its path, or along the container's PATH, inside the rootfs.
 Result<UniqueFd> OpenProgram(int root, const Config& cfg, std::string* found) {
@@ -495,6 +520,13 @@ Result<LaunchSpec> PlanLaunch(const Config& cfg, const PlanOptions& opts) {
   }
   spec.argv = cfg.process.args;
   spec.env = cfg.process.env;
+  // As runc: a process without HOME gets its user's home from the rootfs's
+  // /etc/passwd ("/" when it has none).
+  if (EnvValue(spec.env, "HOME").empty() &&
+      std::none_of(spec.env.begin(), spec.env.end(),
+                   [](const std::string& e) { return e.rfind("HOME=", 0) == 0; })) {
+    spec.env.push_back("HOME=" + HomeInRootfs(spec.root_dir.get(), cfg.process.user.uid));
+  }
   if (cfg.process.user.umask) spec.umask = *cfg.process.user.umask;
   spec.rlimits = cfg.process.rlimits;
   spec.no_new_privileges = cfg.process.no_new_privileges;

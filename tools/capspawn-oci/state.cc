@@ -182,7 +182,8 @@ Result<State> Locked::Read() const {
 }
 
 Status Locked::Write(const State& s) const {
-  json j = {{"ociVersion", s.oci_version},
+  // The version of the runtime spec this state document follows (not the config's).
+  json j = {{"ociVersion", "1.0.2"},
             {"id", s.id},
             {"pid", s.pid},
             {"startTime", s.start_time},
@@ -242,7 +243,8 @@ ContainerStatus CurrentStatus(const State& s) {
 }
 
 std::string StateJson(const State& s, ContainerStatus status) {
-  json j = {{"ociVersion", s.oci_version},
+  // The version of the runtime spec this state document follows (not the config's).
+  json j = {{"ociVersion", "1.0.2"},
             {"id", s.id},
             {"pid", status == ContainerStatus::kStopped ? 0 : s.pid},
             {"status", StatusName(status)},
