@@ -148,14 +148,21 @@ TEST_F(RuncCompare, RlimitsAndUmask) {
   };
   auto [ours, theirs] = Both("ulimit -n; ulimit -H -n; ulimit -c; umask", edit);
   EXPECT_EQ(ours.out, "321\n654\n0\n0027\n") << ours.err;
-  EXPECT_EQ(ours.out, theirs.out);
+  if (IsRoot()) {
+    EXPECT_EQ(ours.out, theirs.out);
+  } else {
+    // runc 1.1's rootless path leaves the umask at 0022 (the config says 027).
+    EXPECT_EQ(ours.out.substr(0, 9), theirs.out.substr(0, 9));
+  }
 }
 
 TEST_F(RuncCompare, Environment) {
   auto edit = [](json& c) { c["process"]["env"] = {"PATH=/bin", "A=1", "EMPTY="}; };
-  auto [ours, theirs] = Both("env | sort", edit);
+  // HOME comes from the rootfs's /etc/passwd, as runc adds it; as nobody the
+  // user differs (see the top of this file), so HOME is left out there.
+  auto [ours, theirs] = Both(IsRoot() ? "env | sort" : "env | grep -v ^HOME= | sort", edit);
   ASSERT_EQ(ours.code, 0) << ours.err;
-  EXPECT_EQ(ours.out, theirs.out);  // HOME from the rootfs's /etc/passwd, as runc adds it
+  EXPECT_EQ(ours.out, theirs.out);
 }
 
 TEST_F(RuncCompare, ProcAndDevMountFlags) {

@@ -32,8 +32,7 @@ int ParseSignal(std::string s) {
   return -1;
 }
 
-// Whether `sig`'s default action ends a process (so a created container,
-// stopped, must be continued for it to act, as runc's would).
+// Whether `sig`'s default action ends a process.
 bool Terminates(int sig) {
   switch (sig) {
     case SIGCHLD:
@@ -89,21 +88,18 @@ int CmdKill(const Globals& g, int argc, char** argv) {
     Result<std::vector<pid_t>> pids = job->Processes();
     if (!pids.ok()) return Fail(pids.error());
     for (pid_t p : *pids) kill(p, sig);
-    if (status == ContainerStatus::kCreated && Terminates(sig)) {
-      for (pid_t p : *pids) kill(p, SIGCONT);
-    }
     return 0;
   }
   if (status == ContainerStatus::kStopped) return 0;
+  // A created container has not run an instruction, so it has no handler: a
+  // signal whose default action ends a process ends it, as runc's waiting init
+  // ends. Delivered as is it could not (it is stopped, and a pid namespace's
+  // init ignores signals it does not handle), so it is sent as SIGKILL.
+  if (status == ContainerStatus::kCreated && Terminates(sig)) sig = SIGKILL;
   Result<UniqueFd> pidfd = OpenInit(s);
   if (!pidfd.ok()) return Fail(pidfd.error());
   if (syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) != 0) {
     return Fail(Error::FromErrno(errno, "kill container '" + s.id + "'"));
-  }
-  // A created container is stopped: a signal that would end it acts only once
-  // it runs, and it has installed no handler yet, so its default action applies.
-  if (status == ContainerStatus::kCreated && Terminates(sig)) {
-    syscall(SYS_pidfd_send_signal, pidfd->get(), SIGCONT, nullptr, 0);
   }
   return 0;
 }

@@ -12,7 +12,7 @@ int CmdState(const Globals& g, int argc, char** argv) {
   State s;
   Result<Locked> lock = LockContainer(g, argv[1], &s);
   if (!lock.ok()) return Fail(lock.error());
-  printf("%s\n", StateJson(s, CurrentStatus(s)).c_str());
+  printf("%s\n", StateJson(s, CurrentStatus(s), 2).c_str());
   return 0;
 }
 

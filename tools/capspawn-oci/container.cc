@@ -44,7 +44,7 @@ Result<Locked> LockContainer(const Globals& g, const std::string& id, State* s) 
 Result<State> CreateContainer(const Globals& g, const CreateOptions& o) {
   std::string bundle = Absolute(o.bundle);
   std::string text;
-  if (Status st = ReadSmallFile(bundle + "/config.json", &text, kMaxConfigBytes + 1); !st.ok()) {
+  if (Status st = ReadSmallFile(bundle + "/config.json", &text, kMaxConfigBytes); !st.ok()) {
     return st.error().Context("--bundle");
   }
   Result<Config> cfg = ParseConfig(text);

@@ -242,7 +242,7 @@ ContainerStatus CurrentStatus(const State& s) {
   return ContainerStatus::kRunning;
 }
 
-std::string StateJson(const State& s, ContainerStatus status) {
+std::string StateJson(const State& s, ContainerStatus status, int indent) {
   // The version of the runtime spec this state document follows (not the config's).
   json j = {{"ociVersion", "1.0.2"},
             {"id", s.id},
@@ -253,7 +253,7 @@ std::string StateJson(const State& s, ContainerStatus status) {
             {"created", s.created},
             {"owner", s.owner == 0 ? std::string() : std::to_string(s.owner)}};
   j["annotations"] = s.annotations;
-  return j.dump(2, ' ', false, json::error_handler_t::replace);
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace capspawn::oci

@@ -97,8 +97,9 @@ Result<UniqueFd> OpenInit(const State& s);
 uint64_t ProcessStartTime(pid_t pid);
 
 // The runtime-spec state JSON ({"ociVersion", "id", "status", "pid", "bundle",
-// "annotations"}, plus runc's "rootfs", "created", "owner").
-std::string StateJson(const State& s, ContainerStatus status);
+// "annotations"}, plus runc's "rootfs", "created", "owner"). Compact unless
+// `indent` >= 0 (the state command prints it indented, as runc does).
+std::string StateJson(const State& s, ContainerStatus status, int indent = -1);
 
 }  // namespace capspawn::oci
 
