@@ -32,7 +32,8 @@ class BadConfig : public ::testing::TestWithParam<BadCase> {
 void ExpectRefused(const std::string& dir, const std::string& text, const std::string& status,
                    const std::string& says) {
   ReapOrphans();
-  std::string children_before = ReadFile("/proc/self/task/" + std::to_string(getpid()) + "/children");
+  std::string children_before =
+      ReadFile("/proc/self/task/" + std::to_string(getpid()) + "/children");
   std::string root = dir + "/state";
   std::string id = UniqueId("bad");
   WriteFile(dir + "/bundle/config.json", text);
