@@ -96,12 +96,15 @@ int CmdRun(const Globals& g, int argc, char** argv) {
       return Fail(st.error());
     }
   }
+  Log(LogLevel::kDebug, "run " + o.id + ": started");
   if (detach) return 0;
   int code = pidfd.ok() ? WaitForInit(pidfd->get(), s.pid, sfd) : Fail(pidfd.error());
+  Log(LogLevel::kDebug, "run " + o.id + ": exited");
   Result<Locked> lock = LockContainer(g, o.id, &s);
   if (lock.ok()) {
     if (Status st = DestroyContainer(*lock, s); !st.ok()) Fail(st.error());
   }
+  Log(LogLevel::kDebug, "run " + o.id + ": deleted");
   return code;
 }
 

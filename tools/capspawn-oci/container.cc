@@ -49,6 +49,7 @@ Result<State> CreateContainer(const Globals& g, const CreateOptions& o) {
   }
   Result<Config> cfg = ParseConfig(text);
   if (!cfg.ok()) return cfg.error();
+  Log(LogLevel::kDebug, "create " + o.id + ": config parsed");
   for (const std::string& u : cfg->unknown) {
     Log(LogLevel::kWarning, "config.json: " + u + ": not a runtime-spec property; ignored");
   }
@@ -82,6 +83,7 @@ Result<State> CreateContainer(const Globals& g, const CreateOptions& o) {
   if (!spec.ok()) return undo(spec.error());
   for (const std::string& d : spec->differences) Log(LogLevel::kDebug, "differs from runc: " + d);
 
+  Log(LogLevel::kDebug, "create " + o.id + ": planned");
   Result<JobSetup> js = SetUpJob(*cfg, o.id, g.rootless);
   if (!js.ok()) return undo(js.error());
   job = std::move(js.value());
@@ -108,9 +110,11 @@ Result<State> CreateContainer(const Globals& g, const CreateOptions& o) {
   s.poststart = ToHookSpecs(cfg->hooks.poststart);
   s.poststop = ToHookSpecs(cfg->hooks.poststop);
 
+  Log(LogLevel::kDebug, "create " + o.id + ": job ready");
   Result<Launched> l =
       LaunchStopped(*spec, job.job.valid() ? job.job.fd().get() : -1, stdio, !o.no_new_keyring);
   if (!l.ok()) return undo(l.error());
+  Log(LogLevel::kDebug, "create " + o.id + ": process created");
   s.pid = l->pid;
   s.start_time = l->start_time;
   s.created = NowRfc3339();

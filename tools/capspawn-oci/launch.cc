@@ -120,6 +120,7 @@ Status SetInherited(const LaunchSpec& spec, bool new_keyring) {
   argv.push_back(nullptr);
   for (const std::string& s : spec.env) envp.push_back(s.c_str());
   envp.push_back(nullptr);
+  Log(LogLevel::kDebug, "helper: attributes set");
   capspawn_start_data_t data{};
   char err[CAPSPAWN_ERR_MSG_MAX_LENGTH] = {};
   capspawn_status_t st =
@@ -131,6 +132,7 @@ Status SetInherited(const LaunchSpec& spec, bool new_keyring) {
     Send(report, st, 0, msg);
     _exit(0);
   }
+  Log(LogLevel::kDebug, "helper: created");
   Send(report, CAPSPAWN_OK, data.thread, "");
   _exit(0);
 }
