@@ -117,6 +117,16 @@ TEST_F(Lifecycle, DeleteForceLeavesNothing) {
   EXPECT_NE(Cmd({"delete", id_}).code, 0);
 }
 
+TEST_F(Lifecycle, DeleteForceRemovesWhatADeadCreateLeft) {
+  // A create killed before it wrote state.json leaves only its directory.
+  fs::create_directories(root_ + "/" + id_);
+  Ran plain = Cmd({"delete", id_});
+  EXPECT_EQ(plain.code, 1);
+  EXPECT_NE(plain.err.find("still being created"), std::string::npos) << plain.err;
+  EXPECT_EQ(Cmd({"delete", "--force", id_}).code, 0);
+  EXPECT_FALSE(fs::exists(root_ + "/" + id_));
+}
+
 TEST_F(Lifecycle, CommandsWaitForTheContainersLock) {
   Create({"sleep", "1000"});
   int fd = open((root_ + "/" + id_).c_str(), O_RDONLY | O_DIRECTORY);

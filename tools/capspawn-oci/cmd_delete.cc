@@ -22,6 +22,16 @@ int CmdDelete(const Globals& g, int argc, char** argv) {
   if (optind + 1 != argc) return UsageError("delete", "usage: delete [--force] ID");
   State s;
   Result<Locked> lock = LockContainer(g, argv[optind], &s);
+  if (force && lock.status() == CAPSPAWN_ERR_NOT_FOUND) {
+    // No state.json under the lock: a create that died before writing it (a
+    // live create holds the lock until it has). Remove what it left.
+    Result<Store> store = Store::Open(g.root);
+    if (store.ok()) {
+      Result<Locked> bare = store->Lock(argv[optind]);
+      if (bare.ok() && !bare->Read().ok()) (void)bare->Remove();
+    }
+    return 0;
+  }
   if (!lock.ok()) {
     // runc: deleting a container that does not exist is an error, unless forced.
     if (force && lock.status() == CAPSPAWN_ERR_NOT_FOUND) return 0;

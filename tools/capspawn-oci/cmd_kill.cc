@@ -78,6 +78,11 @@ int CmdKill(const Globals& g, int argc, char** argv) {
   if (status == ContainerStatus::kStopped && !all) {
     return Fail(Error(CAPSPAWN_ERR_BAD_STATE, "container '" + s.id + "' is not running"));
   }
+  // A created container has not run an instruction, so it has no handler: a
+  // signal whose default action ends a process ends it, as runc's waiting init
+  // ends. Delivered as is it could not (it is stopped, and a pid namespace's
+  // init ignores signals it does not handle), so it is sent as SIGKILL.
+  if (status == ContainerStatus::kCreated && Terminates(sig)) sig = SIGKILL;
   if (all && !s.job.empty()) {
     Result<capspawn::Job> job = capspawn::Job::Open(s.job);
     if (!job.ok()) return Fail(job.error().Context("kill --all: the container's job"));
@@ -91,11 +96,6 @@ int CmdKill(const Globals& g, int argc, char** argv) {
     return 0;
   }
   if (status == ContainerStatus::kStopped) return 0;
-  // A created container has not run an instruction, so it has no handler: a
-  // signal whose default action ends a process ends it, as runc's waiting init
-  // ends. Delivered as is it could not (it is stopped, and a pid namespace's
-  // init ignores signals it does not handle), so it is sent as SIGKILL.
-  if (status == ContainerStatus::kCreated && Terminates(sig)) sig = SIGKILL;
   Result<UniqueFd> pidfd = OpenInit(s);
   if (!pidfd.ok()) return Fail(pidfd.error());
   if (syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) != 0) {

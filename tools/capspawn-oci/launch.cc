@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <capspawn/processargs.h>
@@ -82,12 +83,15 @@ Status SetInherited(const LaunchSpec& spec, bool new_keyring) {
     _exit(0);
   }
   std::vector<capspawn_action_t> actions;
+  std::vector<std::string> labels;  // what each action stands for in config terms
   for (int i = 0; i < 3; ++i) {
     if (stdio[i] < 0 || fcntl(stdio[i], F_GETFD) < 0) continue;
     capspawn_action_t a{};
     a.action = CAPSPAWN_ACTION_CLONE_FD;
     a.fd = {stdio[i], i};
     actions.push_back(a);
+    labels.push_back(spec.terminal ? "the terminal as fd " + std::to_string(i)
+                                   : "our fd " + std::to_string(i) + " (stdio)");
   }
   for (NsEntry& e : spec.entries) {
     capspawn_action_t a{};
@@ -99,12 +103,14 @@ Status SetInherited(const LaunchSpec& spec, bool new_keyring) {
       a.dir = {e.path.c_str()};
     }
     actions.push_back(a);
+    labels.push_back(e.what);
   }
   if (spec.loader) {
     capspawn_action_t a{};
     a.action = CAPSPAWN_ACTION_ADD_HANDLE;
     a.h = {CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), spec.loader.release()};
     actions.push_back(a);
+    labels.push_back("process.args[0]: its interpreter's directory in the rootfs");
   }
   // The name exec by path would give (/proc/PID/comm): the file name the
   // program was found under, not the name of the file it leads to.
@@ -114,6 +120,7 @@ Status SetInherited(const LaunchSpec& spec, bool new_keyring) {
     a.action = CAPSPAWN_ACTION_SET_NAME;
     a.name = {name.c_str()};
     actions.push_back(a);
+    labels.push_back("process.args[0]: the process name");
   }
   std::vector<const char*> argv, envp;
   for (const std::string& s : spec.argv) argv.push_back(s.c_str());
@@ -127,8 +134,15 @@ Status SetInherited(const LaunchSpec& spec, bool new_keyring) {
       capspawn_create_without_starting(job, 0, nullptr, spec.executable.release(), argv.data(),
                                        envp.data(), actions.size(), actions.data(), &data, err);
   if (st != CAPSPAWN_OK) {
-    // Name which action failed in config terms: the library counts actions.
+    // The library names the failing action by its index: say which config
+    // field that action came from.
     std::string msg = err;
+    size_t at = msg.find("action ");
+    if (at != std::string::npos) {
+      size_t index = strtoul(msg.c_str() + at + 7, nullptr, 10);
+      if (index < labels.size())
+        msg += " [action " + std::to_string(index) + " is " + labels[index] + "]";
+    }
     Send(report, st, 0, msg);
     _exit(0);
   }
