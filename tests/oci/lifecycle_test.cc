@@ -4,8 +4,13 @@
 // failure; hooks; the runc CVEs about leaked fds (CVE-2024-21626) and
 // /proc/self/exe (CVE-2019-5736).
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -235,6 +240,69 @@ TEST_F(Lifecycle, FailingHookUndoesCreate) {
   EXPECT_TRUE(ProcessesWith("marker-9a2c").empty());
   EXPECT_FALSE(fs::exists(root_ + "/" + id_));
   EXPECT_TRUE(CgroupsNamed(id_).empty());
+}
+
+// process.terminal with --console-socket: the master arrives over SCM_RIGHTS
+// (with the terminal's name, as runc sends it), the process's fds 0-2 are the
+// slave, and what it writes comes out of the master.
+TEST_F(Lifecycle, ConsoleSocket) {
+  std::string path = dir_.path() + "/console.sock";
+  int server = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(server, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(server, 1), 0);
+  std::string bundle = MakeBundle(
+      dir_.path() + "/bundle",
+      {"sh", "-c", "test -t 0 && test -t 1 && echo isatty; read x; echo got $x"}, [](json& c) {
+        c["process"]["terminal"] = true;
+        c["process"]["consoleSize"] = {{"height", 30}, {"width", 99}};
+      });
+  Ran missing = Cmd({"create", "--bundle", bundle, id_});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("--console-socket is required"), std::string::npos) << missing.err;
+  Ran c = Cmd({"create", "--bundle", bundle, "--console-socket", path, id_});
+  ASSERT_EQ(c.code, 0) << c.err;
+  int conn = accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(conn, 0);
+  char name[256] = {};
+  iovec iov{name, sizeof name - 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ASSERT_GT(recvmsg(conn, &msg, MSG_CMSG_CLOEXEC), 0);
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  ASSERT_NE(cm, nullptr);
+  ASSERT_EQ(cm->cmsg_type, SCM_RIGHTS);
+  int master;
+  memcpy(&master, CMSG_DATA(cm), sizeof master);
+  EXPECT_EQ(std::string(name).rfind("/dev/pts/", 0), 0u) << name;
+  winsize ws{};
+  ASSERT_EQ(ioctl(master, TIOCGWINSZ, &ws), 0);
+  EXPECT_EQ(ws.ws_row, 30);
+  EXPECT_EQ(ws.ws_col, 99);
+  ASSERT_EQ(Cmd({"start", id_}).code, 0);
+  ASSERT_EQ(write(master, "hello\n", 6), 6);
+  std::string out;
+  for (int i = 0; i < 200 && out.find("got hello") == std::string::npos; ++i) {
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, 50) > 0) {
+      char buf[256];
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  EXPECT_NE(out.find("isatty"), std::string::npos) << out;
+  EXPECT_NE(out.find("got hello"), std::string::npos) << out;
+  close(master);
+  close(conn);
+  close(server);
 }
 
 // CVE-2024-21626: runc leaked an fd of the host's cgroup directory into the
