@@ -182,6 +182,11 @@ TEST_F(BadInput, NotJson) {
   ExpectRefused(dir_.path(), "{\"ociVersion\": ", "INVALID_ARGS", "not valid JSON at byte");
 }
 
+TEST_F(BadInput, NumberOverflow) {  // found by the fuzzer: nlohmann's out_of_range
+  ExpectRefused(dir_.path(), "{\"ociVersion\": 1e99999}", "INVALID_ARGS",
+                "config.json: not valid JSON: [json.exception.out_of_range.406]");
+}
+
 TEST_F(BadInput, TooDeep) {
   std::string deep = "{\"ociVersion\":\"1.0.2\",\"annotations\":" + std::string(200, '[') +
                      std::string(200, ']') + "}";

@@ -560,6 +560,10 @@ Result<Config> ParseConfig(std::string_view text) {
     return Error(CAPSPAWN_ERR_INVALID_ARGS,
                  "config.json: not valid JSON at byte " + std::to_string(e.byte) + ": " +
                      std::string(e.what()).substr(std::string(e.what()).rfind(':') + 2));
+  } catch (const json::exception& e) {
+    // A number too large for a double ("1e999") is out_of_range, not parse_error.
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 std::string("config.json: not valid JSON: ") + e.what());
   }
   if (too_deep) {
     return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
