@@ -2,6 +2,7 @@
 #include "container.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,9 +24,15 @@
 namespace capspawn::oci {
 namespace {
 
+// SIGKILL to init, and wait (at most 10 s) until it has exited: its pidfd
+// turns readable then, whoever its parent is.
 void KillProcess(const State& s) {
   Result<UniqueFd> pidfd = OpenInit(s);
-  if (pidfd.ok()) syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0);
+  if (!pidfd.ok()) return;
+  if (syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0) != 0) return;
+  pollfd p{pidfd->get(), POLLIN, 0};
+  while (poll(&p, 1, 10000) < 0 && errno == EINTR) {
+  }
 }
 
 }  // namespace
