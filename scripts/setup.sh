@@ -8,6 +8,7 @@ packages=(
   libseccomp-dev libsystemd-dev capnproto libcapnp-dev
   busybox-static bubblewrap python3 gdb binutils util-linux procps
   python3-dev pybind11-dev python3-pytest python3-mypy
+  nlohmann-json3-dev runc containerd file
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,39 @@
+// capspawn-oci's config.json parser (tools/capspawn-oci/config_parse.cc) on
+// arbitrary bytes: config.json is untrusted input (a bundle anyone may write).
+// It must return a value or an Error, never crash, hang or leak; a config it
+// accepts must satisfy the bounds it promises, and the checks of what this
+// build supports must answer for it.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "config.h"
+#include "plan.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  capspawn::Result<capspawn::oci::Config> c = capspawn::oci::ParseConfig(text);
+  if (!c.ok()) {
+    if (c.error().message().empty()) abort();  // every refusal says why
+    return 0;
+  }
+  const capspawn::oci::Config& cfg = *c;
+  if (cfg.process.args.empty() || cfg.process.cwd.empty() || cfg.process.cwd[0] != '/') abort();
+  for (const auto& m : cfg.mounts) {
+    if (m.destination.empty() || m.destination[0] != '/' ||
+        m.destination.find("/..") != std::string::npos) {
+      abort();
+    }
+  }
+  if (cfg.linux.uid_mappings.size() > capspawn::oci::kMaxIdMappings) abort();
+  // The refusals that need no filesystem (plan.cc): a status and a message, never a crash.
+  for (bool rootless : {false, true}) {
+    capspawn::oci::PlanOptions opts;
+    opts.bundle = "/nonexistent-bundle";
+    opts.rootless = rootless;
+    capspawn::Status st = capspawn::oci::CheckSupported(cfg, opts);
+    if (!st.ok() && st.error().message().empty()) abort();
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+// The container operations the commands share: create (config -> job ->
+// stopped init -> state), and destroy (kill, remove the job and its
+// parents, poststop hooks, remove the state).
+#ifndef CAPSPAWN_TOOLS_OCI_CONTAINER_H_
+#define CAPSPAWN_TOOLS_OCI_CONTAINER_H_
+
+#include <string>
+
+#include <capspawn/result.h>
+
+#include "commands.h"
+#include "state.h"
+
+namespace capspawn::oci {
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  bool foreground = false;  // `run` without --detach: the stdio stay ours
+};
+
+// Creates the container (status "created"). On failure nothing is left: no
+// process, job, cgroup or state directory.
+Result<State> CreateContainer(const Globals& g, const CreateOptions& o);
+
+// Starts a created container and runs its poststart hooks.
+Status StartContainer(Locked& lock, State& s);
+
+// Kills what is left of the container, destroys its job, runs poststop
+// hooks (a failure is logged), and removes its state.
+Status DestroyContainer(Locked& lock, const State& s);
+
+// Opens the store at g.root and locks container `id`.
+Result<Locked> LockContainer(const Globals& g, const std::string& id, State* s);
+
+}  // namespace capspawn::oci
+
+#endif  // CAPSPAWN_TOOLS_OCI_CONTAINER_H_

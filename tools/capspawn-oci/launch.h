@@ -1,0 +1,33 @@
+// Creating the container's init with the library, stopped before its first
+// instruction (capspawn_create_without_starting). The call is made from a
+// forked helper that calls setsid() first and sets on itself what the
+// container inherits (umask, rlimits, oom_score_adj, no_new_privs, a new
+// session keyring); the helper then exits. So the stopped process is in a
+// session of its own, outlives `create`, and is never hit by the kernel's
+// orphaned-process-group SIGHUP; its parent becomes the nearest subreaper
+// (containerd's shim; `run` itself).
+#ifndef CAPSPAWN_TOOLS_OCI_LAUNCH_H_
+#define CAPSPAWN_TOOLS_OCI_LAUNCH_H_
+
+#include <sys/types.h>
+
+#include <capspawn/fd.h>
+#include <capspawn/result.h>
+
+#include "plan.h"
+
+namespace capspawn::oci {
+
+struct Launched {
+  pid_t pid = 0;
+  uint64_t start_time = 0;
+};
+
+// `stdio[i]` is handed as fd i (-1: left to the library, which gives /dev/null).
+// `job` is the job fd, or -1 for our own cgroup. `new_keyring`: join a fresh
+// session keyring first (runc's default; --no-new-keyring turns it off).
+Result<Launched> LaunchStopped(LaunchSpec& spec, int job, const int stdio[3], bool new_keyring);
+
+}  // namespace capspawn::oci
+
+#endif  // CAPSPAWN_TOOLS_OCI_LAUNCH_H_
