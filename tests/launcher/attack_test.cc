@@ -40,6 +40,9 @@ class AttackTest : public LauncherTest {
     if (geteuid() != 0) GTEST_SKIP() << "the attacks are on a root daemon";
     LauncherTest::SetUp();
   }
+  void TearDown() override {
+    if (geteuid() == 0) LauncherTest::TearDown();
+  }
 };
 
 // As nobody: connects and runs `launch` on the connection; its result is the
