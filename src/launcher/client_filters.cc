@@ -50,6 +50,13 @@ Result<int> WaitForStop(pid_t pid) {
   return Unreadable("the client did not stop for PTRACE_INTERRUPT", ETIMEDOUT);
 }
 
+// vfork alone in its frame: the child exits before this function returns.
+__attribute__((noinline)) long TryVfork() {
+  pid_t v = vfork();
+  if (v == 0) _exit(0);
+  return v;
+}
+
 // In the probe: each way of creating a process, the new one exiting at once.
 // Returns whether one worked.
 bool CanCreateAProcess() {
@@ -62,9 +69,7 @@ bool CanCreateAProcess() {
     }
   };
   tried(syscall(SYS_fork));
-  pid_t v = vfork();
-  if (v == 0) _exit(0);
-  tried(v);
+  tried(TryVfork());
   tried(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
   clone_args args;
   std::memset(&args, 0, sizeof args);

@@ -377,51 +377,55 @@ void Connection::Run() {
       break;
     }
     if (!*got) break;  // the client closed it
-    if (receiver.fds_truncated()) {
-      if (!LostFds(receiver.bytes())) break;
-      continue;
-    }
-    Result<protocol::Request> request =
-        protocol::DecodeRequest(receiver.bytes(), receiver.TakeFds());
-    if (!request.ok()) {
-      Log("closing the connection: " + std::string(capspawn_status_string(request.status())) +
-          ": " + request.error().message());
-      break;
-    }
-    protocol::Request& r = request.value();
-    switch (r.kind) {
-      case RequestKind::kAddArgs:
-      case RequestKind::kAddEnvirons:
-        AddStrings(r.kind, std::move(r.strings));
-        break;
-      case RequestKind::kAddNames:
-        AddNames(std::move(r.names));
-        break;
-      case RequestKind::kAddHandles:
-        AddHandles(std::move(r.handles));
-        break;
-      case RequestKind::kLaunch:
-      case RequestKind::kCreateWithoutStarting:
-        HandleLaunch(r);
-        break;
-      case RequestKind::kResolve: {
-        Result<resolver::Resolution> res = Resolve(r.resolve_name);
-        Status sent =
-            res.ok()
-                ? Reply(protocol::EncodeResolvedReply(res->executable.get(), res->loader.get()))
-                : Reply(protocol::EncodeErrorReply(res.status(), res.error().message()));
-        if (!setup_.options->quiet || !res.ok()) {
-          Log("resolve '" + Printable(r.resolve_name) +
-              "': " + (res.ok() ? std::string("OK") : res.error().message()));
-        }
-        if (!sent.ok()) sock_.reset();
-        break;
-      }
-    }
+    const bool truncated = receiver.fds_truncated();
+    if (!Handle(receiver.bytes(), receiver.TakeFds(), truncated)) break;
   }
   sock_.reset();
   pending_ = Pending();
 }
+
+bool Connection::Handle(std::span<const uint8_t> bytes, std::vector<UniqueFd> fds,
+                        bool fds_truncated) {
+  if (fds_truncated) return LostFds(bytes);
+  Result<protocol::Request> request = protocol::DecodeRequest(bytes, std::move(fds));
+  if (!request.ok()) {
+    Log("closing the connection: " + std::string(capspawn_status_string(request.status())) + ": " +
+        request.error().message());
+    return false;
+  }
+  protocol::Request& r = request.value();
+  switch (r.kind) {
+    case RequestKind::kAddArgs:
+    case RequestKind::kAddEnvirons:
+      AddStrings(r.kind, std::move(r.strings));
+      break;
+    case RequestKind::kAddNames:
+      AddNames(std::move(r.names));
+      break;
+    case RequestKind::kAddHandles:
+      AddHandles(std::move(r.handles));
+      break;
+    case RequestKind::kLaunch:
+    case RequestKind::kCreateWithoutStarting:
+      HandleLaunch(r);
+      break;
+    case RequestKind::kResolve: {
+      Result<resolver::Resolution> res = Resolve(r.resolve_name);
+      Status sent =
+          res.ok() ? Reply(protocol::EncodeResolvedReply(res->executable.get(), res->loader.get()))
+                   : Reply(protocol::EncodeErrorReply(res.status(), res.error().message()));
+      if (!setup_.options->quiet || !res.ok()) {
+        Log("resolve '" + Printable(r.resolve_name) +
+            "': " + (res.ok() ? std::string("OK") : res.error().message()));
+      }
+      if (!sent.ok()) sock_.reset();
+      break;
+    }
+  }
+  return sock_.valid();
+}
+
+void Connection::DropPending() { pending_ = Pending(); }
 
 void Connection::Linger() {
   for (;;) {

@@ -42,6 +42,11 @@ class Connection {
   // exits (its pidfd), or leaves a request unfinished past
   // --pending-timeout. The connection and all it holds are closed then.
   void Run();
+  // One datagram received (its fds; fds_truncated: the kernel dropped them,
+  // see protocol::Receiver). False when the connection must close.
+  bool Handle(std::span<const uint8_t> bytes, std::vector<UniqueFd> fds, bool fds_truncated);
+  // Forgets what Add* accumulated (closing its fds), as a launch does.
+  void DropPending();
   // Afterwards: waits while processes it created without starting live
   // (they die with this worker), killing those still not started by
   // --start-timeout.

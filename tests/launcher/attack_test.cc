@@ -4,12 +4,14 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -310,11 +312,48 @@ class DelegatedSubtree {
   std::string dir_;
 };
 
+// Forks a process that moves into `subtree` (still root: nobody's default
+// job is then the subtree), becomes nobody, makes a DENY job there and runs
+// /usr/bin/python3 with `argv` in it ("{job}" replaced by the job's path),
+// stdin on `in` (-1: none) and stdout and stderr on `out`, and waits for it.
+// Its exit code: 0, or what failed first. Returns its pid.
+pid_t StartInDenyJob(const DelegatedSubtree& subtree, Strings argv, int in, int out) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  int procs = open((subtree.dir() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+  if (procs < 0 || write(procs, "0", 1) != 1) _exit(120);
+  close(procs);
+  _exit(RunAsNobody([&] {
+    Result<capspawn::Job> def = capspawn::Job::Default();
+    if (!def.ok()) return 121;
+    Result<capspawn::Job> job = def->CreateChild("deny");
+    if (!job.ok() || !job->SetNewProcessPolicy(capspawn::NewProcessPolicy::kDeny).ok()) {
+      return 122;
+    }
+    Result<std::string> job_path = job->Path();
+    if (!job_path.ok()) return 123;
+    for (std::string& a : argv) {
+      if (a == "{job}") a = *job_path;
+    }
+    std::vector<capspawn_action_t> actions = {CloneFd(out, 1), CloneFd(out, 2)};
+    if (in >= 0) actions.push_back(CloneFd(in, 0));
+    Spawned p = Spawn(CAPSPAWN_CLONE_ALL & ~CAPSPAWN_CLONE_STDIO, "/usr/bin/python3", argv, {},
+                      actions, job->fd().get());
+    if (p.status != CAPSPAWN_OK) {
+      std::fprintf(stderr, "spawn python3: %s\n", p.err.c_str());
+      return 124;
+    }
+    Wait(p.process.get());
+    return 0;
+  }));
+}
+
 // nobody, in a subtree delegated to it, runs python3 in a DENY job of its
 // own. That process undoes what marks it DENY (`how`: "xattr" rewrites its
 // job's policy attribute to allow; "move" moves itself to the subtree's
-// root) and then execs `capspawn run --launcher` for fork_probe. Returns
-// fork_probe's output line (or why there is none).
+// root; "job": nothing, but it names the subtree's root as the job) and then
+// execs `capspawn run --launcher` for fork_probe. Returns fork_probe's
+// output line (or why there is none).
 std::string EscapeAttempt(const std::string& socket, const std::string& how, std::string* skip) {
   DelegatedSubtree subtree(skip);
   if (!skip->empty()) return "";
@@ -322,46 +361,22 @@ std::string EscapeAttempt(const std::string& socket, const std::string& how, std
   const std::string script =
       "import os, sys\n"
       "job, how, cli, sock, probe = sys.argv[1:6]\n"
+      "run = ['capspawn', 'run', '--launcher', sock]\n"
       "if how == 'xattr':\n"
       "    os.setxattr(job, 'user.capspawn.job', b'v1 new_process=allow')\n"
-      "else:\n"
+      "elif how == 'move':\n"
       "    with open(os.path.join(job, '..', 'cgroup.procs'), 'w') as f: "
       "f.write(str(os.getpid()))\n"
-      "os.execv(cli, ['capspawn', 'run', '--launcher', sock, '--', probe])\n";
-  int code = [&] {
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-      // Into the subtree while still root, then nobody: its default job is the subtree.
-      int procs = open((subtree.dir() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
-      if (procs < 0 || write(procs, "0", 1) != 1) _exit(120);
-      close(procs);
-      _exit(RunAsNobody([&] {
-        Result<capspawn::Job> def = capspawn::Job::Default();
-        if (!def.ok()) return 121;
-        Result<capspawn::Job> job = def->CreateChild("deny");
-        if (!job.ok() || !job->SetNewProcessPolicy(capspawn::NewProcessPolicy::kDeny).ok()) {
-          return 122;
-        }
-        Result<std::string> job_path = job->Path();
-        if (!job_path.ok()) return 123;
-        Spawned p =
-            Spawn(CAPSPAWN_CLONE_ALL, "/usr/bin/python3",
-                  {"python3", "-c", script, *job_path, how, CAPSPAWN_TEST_CLI, socket,
-                   CAPSPAWN_TEST_FORK_PROBE},
-                  {}, {CloneFd(out.write.get(), 1), CloneFd(out.write.get(), 2)}, job->fd().get());
-        if (p.status != CAPSPAWN_OK) {
-          std::fprintf(stderr, "spawn python3: %s\n", p.err.c_str());
-          return 124;
-        }
-        Wait(p.process.get());
-        return 0;
-      }));
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 256;
-  }();
+      "else:\n"
+      "    run += ['--job', os.path.dirname(job)]\n"
+      "os.execv(cli, run + ['--', probe])\n";
+  pid_t pid = StartInDenyJob(
+      subtree,
+      {"python3", "-c", script, "{job}", how, CAPSPAWN_TEST_CLI, socket, CAPSPAWN_TEST_FORK_PROBE},
+      -1, out.write.get());
+  int status = 0;
+  if (pid > 0) waitpid(pid, &status, 0);
+  const int code = pid < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 256;
   out.write.reset();
   std::string text = ReadAll(out.read.get(), 20000);
   if (code != 0)
@@ -389,6 +404,82 @@ TEST_F(AttackTest, ADenyClientThatLeavesItsJobStillCannotCreateProcesses) {
   std::string out = EscapeAttempt(daemon_.socket(), "move", &skip);
   if (!skip.empty()) GTEST_SKIP() << "no delegated subtree here: " << skip;
   ExpectNoProcessCreated(out, daemon_.Log());
+}
+
+// A DENY client may name a job, but only one whose policy is DENY too (on
+// Linux any cgroup can be opened by path: holding one is no capability).
+TEST_F(AttackTest, ADenyClientMayLaunchOnlyIntoDenyJobs) {
+  std::string skip;
+  std::string out = EscapeAttempt(daemon_.socket(), "job", &skip);
+  if (!skip.empty()) GTEST_SKIP() << "no delegated subtree here: " << skip;
+  EXPECT_NE(out.find("ACCESS_DENIED"), std::string::npos) << out << daemon_.Log();
+  EXPECT_NE(out.find("may launch only into jobs whose policy denies new processes"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("fork="), std::string::npos) << "the probe ran:\n" << out;
+}
+
+// A client with seccomp filters (here a DENY job's) cannot take over a
+// process that lacks them: not its worker (nor, thereby, what the worker is
+// about to launch). The control: an unfiltered client's worker, which has
+// nothing its client lacks, may be traced by it as any process of its own.
+TEST_F(AttackTest, AFilteredClientCannotTraceItsWorker) {
+  const std::string script =
+      "import ctypes, os, socket, sys\n"
+      "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+      "s.connect(sys.argv[1])\n"
+      "print(os.getpid(), flush=True)\n"
+      "pid = int(sys.stdin.readline())\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "if libc.ptrace(16, pid, 0, 0) == 0:\n"  // PTRACE_ATTACH
+      "    libc.ptrace(17, pid, 0, 0)\n"       // PTRACE_DETACH
+      "    print('attached', flush=True)\n"
+      "else:\n"
+      "    print('refused', os.strerror(ctypes.get_errno()), flush=True)\n";
+  auto attempt = [&](bool deny, std::string* skip) -> std::string {
+    Pipe in = MakePipe(), out = MakePipe();
+    pid_t pid = -1;
+    std::unique_ptr<DelegatedSubtree> subtree;
+    if (deny) {
+      subtree = std::make_unique<DelegatedSubtree>(skip);
+      if (!skip->empty()) return "";
+      pid = StartInDenyJob(*subtree, {"python3", "-c", script, daemon_.socket()}, in.read.get(),
+                           out.write.get());
+    } else {
+      pid = fork();
+      if (pid == 0) {
+        _exit(RunAsNobody([&] {
+          dup2(in.read.get(), 0);
+          dup2(out.write.get(), 1);
+          execl("/usr/bin/python3", "python3", "-c", script.c_str(), daemon_.socket().c_str(),
+                static_cast<char*>(nullptr));
+          return 127;
+        }));
+      }
+    }
+    in.read.reset();
+    out.write.reset();
+    std::string line;
+    char c;
+    while (read(out.read.get(), &c, 1) == 1 && c != '\n') line += c;
+    const pid_t client = std::atoi(line.c_str());
+    pid_t worker = -1;
+    for (int i = 0; i < 200 && worker <= 0; ++i) {
+      worker = ServingProcess(daemon_.pid(), client);
+      if (worker <= 0) usleep(10000);
+    }
+    const std::string w = std::to_string(worker) + "\n";
+    (void)!write(in.write.get(), w.data(), w.size());
+    in.write.reset();
+    std::string result = ReadAll(out.read.get(), 10000);
+    waitpid(pid, nullptr, 0);
+    return worker > 0 ? result : "no worker found for client " + line;
+  };
+  std::string skip;
+  EXPECT_EQ(attempt(false, &skip), "attached\n") << "control: an unfiltered client's worker";
+  std::string out = attempt(true, &skip);
+  if (!skip.empty()) GTEST_SKIP() << "no delegated subtree here: " << skip;
+  EXPECT_EQ(out.rfind("refused", 0), 0u) << out << daemon_.Log();
 }
 
 }  // namespace

@@ -20,11 +20,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <capspawn/launcher.h>
+#include <capspawn/start.h>
 
 #include "attack_util.h"
 #include "daemon_fixture.h"
@@ -420,6 +422,88 @@ TEST_F(LauncherTest, TheLogKeepsThePidOfAProcessThatAlreadyExited) {
   for (pid_t pid : pids) {
     if (pid > 0) EXPECT_NE(log.find(": pid " + std::to_string(pid) + "\n"), std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace capspawn_test
+
+namespace capspawn_test {
+namespace {
+
+// A socket leading back to this launcher (the connection's own end, or
+// another connection to it) is refused as soon as it arrives: held, it could
+// keep connections alive in a cycle.
+TEST_F(LauncherTest, AConnectionToTheLauncherItselfIsRefused) {
+  LauncherClient c = Connect();
+  LauncherClient other = Connect();
+  for (int sock : {c.socket(), other.socket()}) {
+    std::vector<LaunchHandleInfo> handles;
+    handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 0), Dup(sock)});
+    ASSERT_TRUE(c.AddHandles(std::move(handles)).ok());
+    ChildRun run = RunThroughLauncher(c, {"x"});
+    EXPECT_EQ(run.status, CAPSPAWN_ERR_INVALID_ARGS) << run.err;
+    EXPECT_NE(run.err.find("a connection to the launcher itself"), std::string::npos) << run.err;
+  }
+  // Nothing else is refused: a socketpair's end is an ordinary handle.
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  std::vector<LaunchHandleInfo> handles;
+  handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 0), std::move(a)});
+  ChildRun run = RunThroughLauncher(c, {"--report-fd", "-1"}, std::move(handles));
+  EXPECT_EQ(run.status, CAPSPAWN_OK) << run.err;
+}
+
+class StartTimeoutTest : public LauncherTest {
+ protected:
+  std::vector<std::string> DaemonOptions() override { return {"--start-timeout", "2"}; }
+};
+
+Result<capspawn::ProcessStartData> CreateWaiting(LauncherClient& c, int wait_read) {
+  capspawn::Status st =
+      c.AddArgs({ChildPath(), "--report-fd", "-1", "--wait-fd", "3", "--exit", "7"});
+  std::vector<LaunchHandleInfo> handles;
+  handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 3), Dup(wait_read)});
+  if (st.ok()) st = c.AddHandles(std::move(handles));
+  std::vector<LaunchNameInfo> root;
+  root.push_back({"/", UniqueFd(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC))});
+  if (st.ok()) st = c.AddNames(std::move(root));
+  if (!st.ok()) return st.error();
+  LaunchInfo info;
+  info.executable.reset(open(ChildPath(), O_RDONLY | O_CLOEXEC));
+  return c.CreateWithoutStarting(std::move(info));
+}
+
+bool ExitsWithin(const Process& p, int timeout_ms) {
+  pollfd pfd{p.pidfd().get(), POLLIN, 0};
+  return poll(&pfd, 1, timeout_ms) == 1;
+}
+
+// A process created without starting is killed if nobody starts it within
+// --start-timeout, whether its connection is open or not; one that was
+// started runs on after its connection closed (its worker stays while it runs).
+TEST_F(StartTimeoutTest, AnUnstartedProcessIsKilledAStartedOneRunsOn) {
+  Pipe hold = MakePipe();
+  std::optional<capspawn::ProcessStartData> never, started;
+  {
+    LauncherClient c = Connect();
+    Result<capspawn::ProcessStartData> a = CreateWaiting(c, hold.read.get());
+    ASSERT_TRUE(a.ok()) << a.error().message();
+    Result<capspawn::ProcessStartData> b = CreateWaiting(c, hold.read.get());
+    ASSERT_TRUE(b.ok()) << b.error().message();
+    ASSERT_EQ(capspawn_start(b->process.pidfd().get()), CAPSPAWN_OK);
+    never = std::move(a.value());
+    started = std::move(b.value());
+  }  // the connection closes
+  ASSERT_TRUE(ExitsWithin(never->process, 10000)) << "not killed after --start-timeout";
+  Result<int64_t> rc = never->process.Wait(0);
+  ASSERT_TRUE(rc.ok()) << rc.error().message();
+  EXPECT_EQ(*rc, -SIGKILL);
+  EXPECT_FALSE(ExitsWithin(started->process, 1000)) << "the started process was killed";
+  hold.write.reset();
+  rc = started->process.Wait(10'000'000'000);
+  ASSERT_TRUE(rc.ok()) << rc.error().message();
+  EXPECT_EQ(*rc, 7);
 }
 
 }  // namespace
