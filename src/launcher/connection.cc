@@ -236,6 +236,14 @@ Result<spawn::Launched> Connection::Launch(protocol::LaunchInfo info, bool suspe
   }
   Result<spawn::Launched> launched = spawn::Launch(*p, setup_.context);
   if (cwd) (void)!fchdir(root_.get());
+  if (!launched.ok() && launched.status() == CAPSPAWN_ERR_ACCESS_DENIED && setup_.non_dumpable &&
+      geteuid() != 0 && launched.error().message().find("/proc/self/") != std::string::npos) {
+    // The child could not map its ids in a user namespace of its own.
+    return launched.error().Context(
+        "a client with seccomp filters is served by a non-dumpable worker (so that it cannot "
+        "trace a process without them), which cannot give a non-root process a private "
+        "namespace");
+  }
   return launched;
 }
 

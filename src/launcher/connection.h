@@ -32,6 +32,7 @@ struct ConnectionSetup {
   spawn::SpawnContext context;    // the roots, the client's filters, no #! paths
   bool client_deny = false;       // the client's filters deny creating processes
   bool default_job_deny = false;  // the client's own cgroup is a DENY job's
+  bool non_dumpable = false;      // the worker is (the client has seccomp filters)
 };
 
 class Connection {

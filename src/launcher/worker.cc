@@ -174,6 +174,7 @@ void RunSpare(int control, const ServerOptions& options, pid_t master) {
   setup.context.created_death_signal = SIGKILL;
   setup.client_deny = client_deny;
   setup.default_job_deny = InDenyJob();
+  setup.non_dumpable = !filters.empty();
   Connection connection(std::move(sock), std::move(setup));
   connection.Run();
   connection.Linger();

@@ -3,6 +3,8 @@
 // way the same request fails in-process. docs/SECURITY.md lists them.
 #include <elf.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -367,8 +369,10 @@ std::string EscapeAttempt(const std::string& socket, const std::string& how, std
       "elif how == 'move':\n"
       "    with open(os.path.join(job, '..', 'cgroup.procs'), 'w') as f: "
       "f.write(str(os.getpid()))\n"
-      "else:\n"
+      "elif how == 'job':\n"
       "    run += ['--job', os.path.dirname(job)]\n"
+      "else:\n"
+      "    run += ['--tmpfs', '/tmp']\n"
       "os.execv(cli, run + ['--', probe])\n";
   pid_t pid = StartInDenyJob(
       subtree,
@@ -417,6 +421,18 @@ TEST_F(AttackTest, ADenyClientMayLaunchOnlyIntoDenyJobs) {
             std::string::npos)
       << out;
   EXPECT_EQ(out.find("fork="), std::string::npos) << "the probe ran:\n" << out;
+}
+
+// The price of the above for a non-root client with seccomp filters: no
+// private namespace (its worker must stay non-dumpable), and it is told why.
+TEST_F(AttackTest, AFilteredClientGetsNoPrivateNamespaceAndIsToldWhy) {
+  std::string skip;
+  std::string out = EscapeAttempt(daemon_.socket(), "namespace", &skip);
+  if (!skip.empty()) GTEST_SKIP() << "no delegated subtree here: " << skip;
+  EXPECT_NE(out.find("ACCESS_DENIED"), std::string::npos) << out << daemon_.Log();
+  EXPECT_NE(out.find("a client with seccomp filters is served by a non-dumpable worker"),
+            std::string::npos)
+      << out;
 }
 
 // A client with seccomp filters (here a DENY job's) cannot take over a
@@ -480,6 +496,56 @@ TEST_F(AttackTest, AFilteredClientCannotTraceItsWorker) {
   std::string out = attempt(true, &skip);
   if (!skip.empty()) GTEST_SKIP() << "no delegated subtree here: " << skip;
   EXPECT_EQ(out.rfind("refused", 0), 0u) << out << daemon_.Log();
+}
+
+}  // namespace
+}  // namespace capspawn_test
+
+namespace capspawn_test {
+namespace {
+
+// A client in a mount namespace of its own (as in a container): with "/" its
+// process sees the client's filesystem, which the daemon's lacks.
+TEST_F(AttackTest, AClientInAnotherMountNamespaceSeesItsOwnFilesystem) {
+  VarTmpDir dir("cs-mnt-");
+  Pipe out = MakePipe();
+  int code = [&] {
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) ||
+          mount("cs-test", dir.path().c_str(), "tmpfs", 0, "mode=0755") != 0) {
+        _exit(210);
+      }
+      FILE* f = std::fopen(dir.Path("only-here").c_str(), "w");
+      if (!f || std::fputs("its own\n", f) < 0 || std::fclose(f) != 0) _exit(211);
+      _exit(RunAsNobody([&] {
+        Result<LauncherClient> c = LauncherClient::Connect(daemon_.socket());
+        if (!c.ok()) return 200;
+        if (!c->AddArgs({"cat", dir.Path("only-here")}).ok()) return 201;
+        std::vector<LaunchNameInfo> root;
+        root.push_back({"/", OpenPath("/", O_PATH | O_DIRECTORY)});
+        if (!c->AddNames(std::move(root)).ok()) return 202;
+        std::vector<LaunchHandleInfo> handles;
+        handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 1), UniqueFd(dup(out.write.get()))});
+        if (!c->AddHandles(std::move(handles)).ok()) return 203;
+        LaunchInfo info;
+        info.executable = OpenPath("/bin/cat");
+        Result<Process> p = c->Launch(std::move(info));
+        if (!p.ok()) {
+          std::fprintf(stderr, "launch: %s\n", p.error().message().c_str());
+          return 204;
+        }
+        Result<int64_t> rc = p->Wait();
+        return rc.ok() ? static_cast<int>(*rc) : 205;
+      }));
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 256;
+  }();
+  out.write.reset();
+  EXPECT_EQ(code, 0) << daemon_.Log();
+  EXPECT_EQ(ReadAll(out.read.get(), 10000), "its own\n");
 }
 
 }  // namespace
