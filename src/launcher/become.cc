@@ -32,6 +32,10 @@ Status JoinCgroup(const ClientFacts& c) {
 }
 
 Status EnterNamespaces(const ClientFacts& c) {
+  // Joining a mount namespace needs a root and cwd of this thread's own
+  // (no other thread may share them: a sanitizer's background thread would).
+  if (!c.namespaces.empty() && unshare(CLONE_FS) != 0)
+    return Error::FromErrno(errno, "unshare(CLONE_FS)");
   for (const ClientNamespace& n : c.namespaces) {
     if (setns(n.fd.get(), n.type) != 0) {
       return Error::FromErrno(errno, std::string("enter the client's ") + n.name + " namespace");

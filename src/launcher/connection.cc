@@ -208,6 +208,13 @@ Result<spawn::Launched> Connection::Launch(protocol::LaunchInfo info, bool suspe
   r.name = std::move(info.name);
   r.default_loader = info.default_loader;
   r.stop_at_exec = suspended;
+  if (suspended && setup_.other_pid_namespace) {
+    // Its start data is read from /proc/PID, but the /proc this worker sees
+    // (the client's) counts pids in a namespace the worker is not in.
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 "CreateWithoutStarting for a client in another PID namespace than the "
+                 "launcher's");
+  }
 
   // What the client has now (a kept connection outlives changes to its
   // limits, umask, signal dispositions...), as an in-process call would.

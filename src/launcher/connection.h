@@ -33,6 +33,7 @@ struct ConnectionSetup {
   bool client_deny = false;       // the client's filters deny creating processes
   bool default_job_deny = false;  // the client's own cgroup is a DENY job's
   bool non_dumpable = false;      // the worker is (the client has seccomp filters)
+  bool other_pid_namespace = false;  // its children go to the client's PID namespace
 };
 
 class Connection {

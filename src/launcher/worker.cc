@@ -158,8 +158,6 @@ void RunSpare(int control, const ServerOptions& options, pid_t master) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != master) _exit(0);
   prctl(PR_SET_DUMPABLE, filters.empty() ? 1 : 0, 0, 0, 0);
   TakeSignals(c);
-  c.root.reset();
-  c.namespaces.clear();
 
   std::vector<sock_fprog> programs;
   for (std::vector<sock_filter>& f : filters) {
@@ -175,6 +173,9 @@ void RunSpare(int control, const ServerOptions& options, pid_t master) {
   setup.client_deny = client_deny;
   setup.default_job_deny = InDenyJob();
   setup.non_dumpable = !filters.empty();
+  for (const ClientNamespace& n : c.namespaces) setup.other_pid_namespace |= n.type == CLONE_NEWPID;
+  c.root.reset();
+  c.namespaces.clear();
   Connection connection(std::move(sock), std::move(setup));
   connection.Run();
   connection.Linger();

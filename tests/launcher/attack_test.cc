@@ -25,6 +25,7 @@
 #include "daemon_fixture.h"
 #include "job/cgroup_fs.h"
 #include "job/job_tree.h"
+#include "protocol/messages.h"
 
 namespace capspawn_test {
 namespace {
@@ -444,6 +445,8 @@ TEST_F(AttackTest, AFilteredClientCannotTraceItsWorker) {
       "import ctypes, os, socket, sys\n"
       "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
       "s.connect(sys.argv[1])\n"
+      "s.send(bytes.fromhex(sys.argv[2]))\n"  // a Resolve: answered once the worker is the client
+      "s.recv(8192)\n"
       "print(os.getpid(), flush=True)\n"
       "pid = int(sys.stdin.readline())\n"
       "libc = ctypes.CDLL(None, use_errno=True)\n"
@@ -452,6 +455,12 @@ TEST_F(AttackTest, AFilteredClientCannotTraceItsWorker) {
       "    print('attached', flush=True)\n"
       "else:\n"
       "    print('refused', os.strerror(ctypes.get_errno()), flush=True)\n";
+  std::string resolve;
+  for (uint8_t b : capspawn::protocol::EncodeResolve("no-such-package").bytes) {
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", b);
+    resolve += hex;
+  }
   auto attempt = [&](bool deny, std::string* skip) -> std::string {
     Pipe in = MakePipe(), out = MakePipe();
     pid_t pid = -1;
@@ -459,8 +468,8 @@ TEST_F(AttackTest, AFilteredClientCannotTraceItsWorker) {
     if (deny) {
       subtree = std::make_unique<DelegatedSubtree>(skip);
       if (!skip->empty()) return "";
-      pid = StartInDenyJob(*subtree, {"python3", "-c", script, daemon_.socket()}, in.read.get(),
-                           out.write.get());
+      pid = StartInDenyJob(*subtree, {"python3", "-c", script, daemon_.socket(), resolve},
+                           in.read.get(), out.write.get());
     } else {
       pid = fork();
       if (pid == 0) {
@@ -468,7 +477,7 @@ TEST_F(AttackTest, AFilteredClientCannotTraceItsWorker) {
           dup2(in.read.get(), 0);
           dup2(out.write.get(), 1);
           execl("/usr/bin/python3", "python3", "-c", script.c_str(), daemon_.socket().c_str(),
-                static_cast<char*>(nullptr));
+                resolve.c_str(), static_cast<char*>(nullptr));
           return 127;
         }));
       }

@@ -328,6 +328,12 @@ TEST_F(ShareTest, OneUidCannotTakeMoreThanItsShare) {
 // `capspawn run --launcher` waiting on a daemon that never answers ends on
 // SIGTERM (so `timeout` can bound it).
 TEST(LauncherCli, RunWaitingForTheDaemonHonoursSigterm) {
+#if defined(__SANITIZE_THREAD__)
+  // TSan keeps its own handler for every signal and runs the program's at
+  // its own safe points, which a blocked recvmsg never reaches: the CLI's
+  // signal handling is tested in the other builds.
+  GTEST_SKIP() << "ThreadSanitizer defers signal handlers";
+#endif
   TempDir dir;
   const std::string path = dir.Path("mute.sock");
   UniqueFd listener(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));

@@ -257,6 +257,10 @@ volatile sig_atomic_t g_waiting_for_launcher = 0;
 void OnSignal(int signo, siginfo_t* info, void*) {
   if (g_waiting_for_launcher) {
     signal(signo, SIG_DFL);
+    sigset_t self;
+    sigemptyset(&self);
+    sigaddset(&self, signo);
+    sigprocmask(SIG_UNBLOCK, &self, nullptr);  // delivered now, not after the handler
     raise(signo);
     return;
   }
