@@ -30,10 +30,22 @@ mkfifo "$dir/ready"
 pid=$!
 read -r -t 30 _ <"$dir/ready" || { echo "soak: launcherd did not start"; cat "$dir/log"; exit 1; }
 
-fds() { find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
-zombies() { ps --ppid "$pid" -o stat= | grep -c '^Z' || true; }
-children() { ps --ppid "$pid" -o pid= | wc -l; }
+# The daemon is its master process and the workers below it (spares, and
+# one per open connection); what it launches sits below its workers.
+tree() {
+  local todo=("$pid") p
+  while ((${#todo[@]})); do
+    p=${todo[0]}
+    todo=("${todo[@]:1}")
+    echo "$p"
+    todo+=($(cat /proc/"$p"/task/*/children 2>/dev/null))
+  done
+}
+daemon_pids() { for p in $(tree); do [[ $(cat /proc/"$p"/comm 2>/dev/null) == capspawn-launch ]] && echo "$p"; done; }
+fds() { for p in $(daemon_pids); do find "/proc/$p/fd" -mindepth 1 -maxdepth 1 2>/dev/null; done | wc -l; }
+rss_kb() { for p in $(daemon_pids); do awk '/^VmRSS:/ {print $2}' "/proc/$p/status"; done | awk '{s += $1} END {print s + 0}'; }
+zombies() { for p in $(tree); do ps -o stat= -p "$p"; done | grep -c '^Z' || true; }
+children() { for p in $(tree); do [[ $(cat /proc/"$p"/comm 2>/dev/null) == capspawn-launch ]] || echo "$p"; done | wc -l; }
 mnt_namespaces() { lsns -t mnt -n -o NS 2>/dev/null | sort -u | wc -l; }
 cgroup_root=$(findmnt -t cgroup2 -n -o TARGET | head -1)
 cgroups() { find "$cgroup_root" -mindepth 1 -type d 2>/dev/null | wc -l; }
@@ -42,7 +54,7 @@ drive() {
     --clients "$clients" --dir "$dir/data"
 }
 
-# Warm-up: lazily allocated state (worker threads, allocator arenas) exists after it.
+# Warm-up: lazily allocated state (allocator arenas) exists after it.
 drive 300 >/dev/null || { echo "soak: warm-up failed"; drive 30; exit 1; }
 sleep 0.5
 fd0=$(fds) rss0=$(rss_kb) mnt0=$(mnt_namespaces) cg0=$(cgroups)

@@ -15,11 +15,18 @@
 
 namespace capspawn {
 
-// A directory installed at `path` in the new process's namespace. The path
-// "/" stands for the client's whole filesystem (CLONE_NAMESPACE).
+// What a name entry puts at its path: a directory the client hands over, or
+// (capspawn's extensions, as the ADD_NS_TMPFS, ADD_NS_PROC and
+// ADD_NS_DEV_MINIMAL actions) a fresh tmpfs, a procfs, a minimal /dev.
+enum class LaunchNameKind : uint8_t { kDirectory, kTmpfs, kProc, kDevMinimal };
+
+// An entry of the new process's namespace at `path`. The path "/" stands for
+// the client's whole filesystem (CLONE_NAMESPACE).
 struct LaunchNameInfo {
   std::string path;
-  UniqueFd directory;
+  UniqueFd directory;  // kDirectory only
+  bool read_only = false;
+  LaunchNameKind kind = LaunchNameKind::kDirectory;
 };
 
 // A startup handle: PA_FD handles land at their fd number, others are typed

@@ -67,8 +67,6 @@ struct ChildArgs {
   bool reached_exec = false;
 };
 
-thread_local const Credentials* t_credentials = nullptr;
-
 CAPSPAWN_CHILD_CODE long Sys(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
   long r = syscall(nr, a, b, c, d, e);
   return r < 0 ? -errno : r;
@@ -260,12 +258,18 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     if (r < 0) return ChildFail(e, "ptrace(PTRACE_TRACEME)", static_cast<int>(-r));
   }
 
-  // 7. Last, the sandbox filter: nothing after it may need what it forbids.
-  if (p.seccomp_filter) {
+  // 7. Last, the sandbox filters: nothing after them may need what they forbid.
+  if (p.seccomp_filter || !p.inherited_filters.empty()) {
     r = Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (r < 0) return ChildFail(e, "prctl(PR_SET_NO_NEW_PRIVS)", static_cast<int>(-r));
+  }
+  if (p.seccomp_filter) {
     r = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, reinterpret_cast<long>(p.seccomp_filter));
     if (r < 0) return ChildFail(e, "seccomp(SECCOMP_SET_MODE_FILTER)", static_cast<int>(-r));
+  }
+  for (const sock_fprog& f : p.inherited_filters) {
+    r = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, reinterpret_cast<long>(&f));
+    if (r < 0) return ChildFail(e, "seccomp: an inherited filter", static_cast<int>(-r));
   }
 
   // The program starts with no signal blocked.
@@ -380,12 +384,6 @@ std::string DescribeChildError(const LaunchPlan& plan, const ChildError& e) {
 void SetForceLegacyCloneForTesting(bool force) { g_force_legacy = force; }
 void SetKillChildBeforeExecForTesting(bool kill) { g_kill_before_exec = kill; }
 
-ScopedThreadCredentials::ScopedThreadCredentials(const Credentials* credentials)
-    : saved_(t_credentials) {
-  t_credentials = credentials;
-}
-ScopedThreadCredentials::~ScopedThreadCredentials() { t_credentials = saved_; }
-
 Result<Process> Launch(const LaunchPlan& plan) {
   if (plan.exec_fd < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, "launch: no executable fd");
   if (!plan.argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "launch: no argv");
@@ -393,7 +391,7 @@ Result<Process> Launch(const LaunchPlan& plan) {
   // The child's fd layout, planned here.
   ChildArgs a;
   a.plan = &plan;
-  a.credentials = plan.credentials ? plan.credentials : t_credentials;
+  a.credentials = plan.credentials;
   if (a.credentials && a.credentials->parent_death_signal) a.parent = getpid();
   uint64_t targets_seen[1024 / 64] = {};
   int max_target = 2;
@@ -503,6 +501,7 @@ Result<Process> Launch(const LaunchPlan& plan) {
     }
 
     UniqueFd pidfd(at.pidfd);
+    if (plan.pid_out) *plan.pid_out = static_cast<pid_t>(at.ret);
     if (a.error.step == nullptr && !a.reached_exec) {
       // Killed before its exec, without a step to blame: no process to hand
       // back. Reap it and say how it ended.

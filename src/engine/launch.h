@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,9 @@ struct LaunchPlan {
   std::vector<HookFd> hook_fds;
   // Seccomp filter installed last (with no_new_privs), or null.
   const sock_fprog* seccomp_filter = nullptr;
+  // More filters, installed after it in this order (the launcher's client's
+  // own, so that its processes are never less restricted than it is).
+  std::span<const sock_fprog> inherited_filters;
   // The name /proc/PID/comm shows (SET_NAME), or null for the kernel's
   // choice (the executable's file name). Set by stopping the child at exec
   // and running prctl(PR_SET_NAME) in it before its first instruction.
@@ -102,20 +106,9 @@ struct LaunchPlan {
   // Minimum main-thread stack: the child raises its RLIMIT_STACK soft limit
   // to this floor before exec (never lowers it); 0 leaves it alone.
   uint64_t min_stack_size = 0;
-};
-
-// Credentials every Launch on this thread applies while the scope lives, when
-// the plan sets none: how the launcher daemon runs a client's spawn (which
-// builds its plan in src/spawn) as that client.
-class ScopedThreadCredentials {
- public:
-  explicit ScopedThreadCredentials(const Credentials* credentials);
-  ~ScopedThreadCredentials();
-  ScopedThreadCredentials(const ScopedThreadCredentials&) = delete;
-  ScopedThreadCredentials& operator=(const ScopedThreadCredentials&) = delete;
-
- private:
-  const Credentials* saved_;
+  // Where Launch stores the child's pid, as clone returned it (the pidfd's
+  // process may be gone by the time the caller asks), or null.
+  pid_t* pid_out = nullptr;
 };
 
 // Test hook: use the legacy clone() path as when clone3 is unavailable.

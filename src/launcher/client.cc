@@ -167,6 +167,9 @@ const char* ConfiguredLauncher() {
 
 namespace {
 
+static_assert(static_cast<int>(LaunchNameKind::kDevMinimal) ==
+              static_cast<int>(protocol::NameKind::kDevMinimal));
+
 protocol::LaunchRef Ref(const LaunchInfo& info) {
   protocol::LaunchRef ref;
   ref.executable = info.executable.get();
@@ -201,7 +204,10 @@ Status LauncherClient::AddEnvirons(const std::vector<std::string>& environ) {
 
 Status LauncherClient::AddNames(std::vector<LaunchNameInfo> names) {
   std::vector<protocol::NameRef> refs;
-  for (const LaunchNameInfo& n : names) refs.push_back({n.path, n.directory.get()});
+  for (const LaunchNameInfo& n : names) {
+    refs.push_back(
+        {n.path, n.directory.get(), static_cast<protocol::NameKind>(n.kind), n.read_only});
+  }
   return launcher_internal::SendNames(socket_.get(), refs);
 }
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -10,14 +9,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "launcher/server.h"
@@ -43,6 +39,13 @@ Options:
                          #!resolve (repeatable; searched in order)
   --max-connections N    connections served at once (default 1024; more
                          wait in the listen backlog)
+  --max-connections-per-uid N
+                         one uid's share of them (default 256); beyond it a
+                         connection is refused with NO_RESOURCES
+  --pending-timeout S    a request whose Add* were sent but not its launch
+                         closes its connection after S seconds (default 30)
+  --start-timeout S      a process created without starting is killed if not
+                         started within S seconds (default 300)
   --ready-fd N           write "READY\n" to fd N once listening, then close it
   --max-launch-fds N     fds one connection may accumulate for a launch
                          (names and handles; default 4096)
@@ -51,89 +54,11 @@ Options:
   --quiet                log failures only, not every launch
   -h, --help             show this help
 
+Each connection is served by a worker process that takes its client's
+identity, limits, cgroup and namespaces before it reads a request.
 Logs (stderr): who (pid, uid, gid from SO_PEERCRED) launched what, failures,
 and connections closed for malformed requests.
 )";
-
-// Workers each accept a connection and serve it to the end, then accept the
-// next: a connection costs no thread creation while spare workers wait. When
-// the last idle worker takes a connection it starts another (up to
-// --max-connections; beyond, connections wait in the listen backlog); a
-// worker that finds too many others idle retires, unless it created a
-// process that dies with it (CreateWithoutStarting).
-constexpr int kSpareWorkers = 4;
-
-struct Pool {
-  Server* server;
-  int listener;
-  int max_workers;
-  std::atomic<int> total{0};
-  std::atomic<int> idle{0};
-  std::mutex reserve_mu;
-  int reserve = -1;  // an fd held to make room for refusing a connection at the fd limit
-};
-
-// At the fd limit a connection would wait in the backlog, its client blocked
-// without a word, until fds free up. The reserve fd makes room to accept it
-// and close it at once: the client gets PEER_CLOSED, the log says why.
-void RefuseAtFdLimit(Pool* pool, int err) {
-  std::lock_guard<std::mutex> lock(pool->reserve_mu);
-  rlimit nofile{};
-  getrlimit(RLIMIT_NOFILE, &nofile);
-  const unsigned long long limit = nofile.rlim_cur;
-  if (pool->reserve < 0) pool->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  pollfd p{pool->listener, POLLIN, 0};
-  if (poll(&p, 1, 0) == 0) return;  // another worker took it: back to a blocking accept
-  if (pool->reserve >= 0) {
-    close(pool->reserve);
-    int conn = accept4(pool->listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn >= 0) {
-      ucred cred{};
-      socklen_t len = sizeof cred;
-      getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len);
-      std::fprintf(stderr,
-                   "capspawn-launcherd: refusing a connection from pid %d uid %d: at the fd "
-                   "limit (RLIMIT_NOFILE %llu): %s\n",
-                   static_cast<int>(cred.pid), static_cast<int>(cred.uid), limit,
-                   std::strerror(err));
-      close(conn);
-    }
-    pool->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (conn >= 0) return;
-  }
-  // No reserve (fds still short): wait for fds to free.
-  std::fprintf(stderr, "capspawn-launcherd: accept: %s (RLIMIT_NOFILE %llu)\n", std::strerror(err),
-               limit);
-  usleep(10000);
-}
-
-void Worker(Pool* pool, bool permanent) {
-  for (;;) {
-    int conn = accept4(pool->listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) {
-      if (errno == EMFILE || errno == ENFILE) {
-        RefuseAtFdLimit(pool, errno);
-      } else if (errno != EINTR && errno != ECONNABORTED) {
-        std::fprintf(stderr, "capspawn-launcherd: accept: %s\n", std::strerror(errno));
-        _exit(1);
-      }
-      continue;
-    }
-    if (--pool->idle == 0 && pool->total < pool->max_workers) {
-      ++pool->total;
-      ++pool->idle;
-      std::thread(Worker, pool, false).detach();
-    }
-    pool->server->Serve(UniqueFd(conn));
-    // A worker that created processes bound to its life (built, not yet
-    // started: they die with their creating thread) stays.
-    if (++pool->idle > kSpareWorkers && !permanent && !Server::ThreadMustOutliveItsChildren()) {
-      --pool->idle;
-      --pool->total;
-      return;
-    }
-  }
-}
 
 int Fail(const std::string& what) {
   std::fprintf(stderr, "capspawn-launcherd: %s\n", what.c_str());
@@ -204,6 +129,9 @@ int LauncherDaemonMain(int argc, char** argv) {
       {"ready-fd", required_argument, nullptr, 'f'},
       {"max-launch-fds", required_argument, nullptr, 'F'},
       {"max-launch-bytes", required_argument, nullptr, 'B'},
+      {"max-connections-per-uid", required_argument, nullptr, 'u'},
+      {"pending-timeout", required_argument, nullptr, 'p'},
+      {"start-timeout", required_argument, nullptr, 't'},
       {"quiet", no_argument, nullptr, 'q'},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
@@ -211,7 +139,6 @@ int LauncherDaemonMain(int argc, char** argv) {
   std::string socket_path;
   std::vector<std::string> roots;
   mode_t mode = 0666;
-  int max_connections = 1024;
   int ready_fd = -1;
   bool quiet = false;
   ServerOptions options;
@@ -231,10 +158,17 @@ int LauncherDaemonMain(int argc, char** argv) {
         roots.emplace_back(optarg);
         break;
       case 'c':
-        max_connections = static_cast<int>(std::strtol(optarg, &end, 10));
-        if (*end || max_connections < 1)
-          return Fail(std::string("bad --max-connections ") + optarg), 2;
+      case 'u':
+      case 'p':
+      case 't': {
+        long v = std::strtol(optarg, &end, 10);
+        if (*end || v < 1 || v > 1000000) return Fail(std::string("bad value ") + optarg), 2;
+        (c == 'c'   ? options.max_connections
+         : c == 'u' ? options.max_connections_per_uid
+         : c == 'p' ? options.pending_timeout_s
+                    : options.start_timeout_s) = static_cast<int>(v);
         break;
+      }
       case 'f':
         ready_fd = static_cast<int>(std::strtol(optarg, &end, 10));
         if (*end || ready_fd < 0) return Fail(std::string("bad --ready-fd ") + optarg), 2;
@@ -274,13 +208,6 @@ int LauncherDaemonMain(int argc, char** argv) {
     listener = Listen(socket_path, mode);
     if (listener < 0) return 1;
   }
-  // Nothing of this reaches the processes it launches, nor routes its own
-  // spawns back to itself.
-  unsetenv("LISTEN_PID");
-  unsetenv("LISTEN_FDS");
-  unsetenv("LISTEN_FDNAMES");
-  unsetenv("CAPSPAWN_LAUNCHER");
-
   Result<resolver::PackageRoots> opened = resolver::PackageRoots::Open(roots);
   if (!opened.ok()) {
     if (own_socket) unlink(socket_path.c_str());
@@ -288,50 +215,17 @@ int LauncherDaemonMain(int argc, char** argv) {
   }
   options.roots = std::move(opened.value());
   options.quiet = quiet;
-  resolver::SetProcessResolver(&Server::ResolveForCurrentLaunch);
-  resolver::SetInterpreterPathsAllowed(false);
 
-  // Many clients' fds at once.
+  // The master's own fds: one per worker, two per spare.
   rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
     nofile.rlim_cur = nofile.rlim_max;
     setrlimit(RLIMIT_NOFILE, &nofile);
   }
-  signal(SIGPIPE, SIG_IGN);
-  // Termination is handled by one thread; every other thread blocks it.
-  sigset_t term;
-  sigemptyset(&term);
-  sigaddset(&term, SIGTERM);
-  sigaddset(&term, SIGINT);
-  sigaddset(&term, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &term, nullptr);
-  std::thread([term, own_socket, socket_path] {
-    int sig = 0;
-    sigwait(&term, &sig);
-    if (own_socket) unlink(socket_path.c_str());
-    std::fprintf(stderr, "capspawn-launcherd: %s, exiting\n", strsignal(sig));
-    _exit(0);
-  }).detach();
-
-  auto* server = new Server(std::move(options));  // lives as long as the process
   std::fprintf(stderr, "capspawn-launcherd: listening on %s (uid %d)\n",
                own_socket ? socket_path.c_str() : "the socket from systemd",
                static_cast<int>(geteuid()));
-  auto* pool = new Pool{server, listener, max_connections};
-  pool->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (ready_fd >= 0) {
-    (void)!write(ready_fd, "READY\n", 6);
-    close(ready_fd);
-  }
-  ++pool->total;
-  ++pool->idle;
-  for (int i = 1; i < kSpareWorkers; ++i) {
-    ++pool->total;
-    ++pool->idle;
-    std::thread(Worker, pool, false).detach();
-  }
-  Worker(pool, true);
-  return 1;
+  return RunMaster(listener, &options, own_socket ? socket_path : std::string(), ready_fd);
 }
 
 }  // namespace capspawn::launcher_internal

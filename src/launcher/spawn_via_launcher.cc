@@ -1,9 +1,9 @@
-// capspawn_spawn* through the launcher (CAPSPAWN_LAUNCHER): the client-side
-// translation of fdio's flags and actions into the Launcher protocol's
-// explicit arguments, environment, names and handles, as fdio does on Fuchsia.
-// Validation that needs no process (actions, the program file, #!) runs here
-// with the same code, statuses and messages as an in-process spawn; what is
-// left is the daemon's. See docs/launcher.md.
+// capspawn_spawn* through the launcher (CAPSPAWN_LAUNCHER): the request is
+// prepared here exactly as in-process (spawn::Prepare: the actions, the
+// program and #!, the job, stdio, the environment, argv), then sent as the
+// Launcher protocol's explicit arguments, environment, names (with their
+// kind and read-only flag) and handles, as fdio does on Fuchsia. The daemon
+// checks it all again, as the client. See docs/launcher.md.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,20 +16,19 @@
 #include <vector>
 
 #include "base/c_error.h"
-#include "job/spawn_hooks.h"
 #include "launcher/client_internal.h"
 #include "namespace/namespace.h"
 #include "protocol/wire.h"
 #include "spawn/actions.h"
-#include "spawn/program.h"
+#include "spawn/request.h"
 
 extern char** environ;
 
 namespace capspawn::launcher_internal {
 namespace {
 
-// The in-process rule for namespace entries: a duplicate keeps the first, a
-// nested one is dropped (the launcher itself refuses overlapping names).
+// CLONE_DIR directories are dropped under an entry (the launcher itself
+// refuses overlapping names).
 class Kept {
  public:
   bool Overlaps(const std::string& p) const {
@@ -116,105 +115,70 @@ class ThreadConnection {
 
 thread_local ThreadConnection t_connection;
 
-// The whole request (Add* then `kind`) exchanged; the daemon's reply.
-Result<protocol::Reply> Translate(protocol::RequestKind kind, int job, uint32_t flags,
-                                  const char* path, UniqueFd program_fd, const char* const* argv,
-                                  const char* const* env, size_t action_count,
-                                  const capspawn_action_t* actions, const char* socket) {
-  Result<spawn::SpawnConfig> collected = spawn::CollectActions(flags, action_count, actions);
-  if (!collected.ok()) return collected.error();
-  spawn::SpawnConfig& cfg = collected.value();
-  Result<bool> checked = spawn::CheckCall(flags, argv, cfg);
-  if (!checked.ok()) return checked.error();
-  const bool clone_ns = *checked;
-
-  std::vector<protocol::HandleRef> handles;
-  if (job != CAPSPAWN_INVALID_HANDLE) {
-    // The same checks (and messages) as in-process; the daemon repeats them.
-    Result<job_internal::SpawnTarget> t = job_internal::PrepareSpawn(job);
-    if (!t.ok()) return t.error().Context("job " + std::to_string(job));
-    if (flags & CAPSPAWN_CLONE_JOB) {
-      bool given = false;
-      for (const spawn::TypedHandle& h : cfg.typed)
-        given |= CAPSPAWN_PA_TYPE(h.id) == CAPSPAWN_PA_JOB_DEFAULT;
-      if (!given) handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_JOB_DEFAULT, 0), job});
-    }
+protocol::NameKind KindOnTheWire(ns::EntryKind kind) {
+  switch (kind) {
+    case ns::EntryKind::kBind:
+      return protocol::NameKind::kDirectory;
+    case ns::EntryKind::kTmpfs:
+      return protocol::NameKind::kTmpfs;
+    case ns::EntryKind::kProc:
+      return protocol::NameKind::kProc;
+    case ns::EntryKind::kDevMinimal:
+      return protocol::NameKind::kDevMinimal;
   }
-  bool stdio_open[3] = {};
-  for (int t = 0; t < 3; ++t) stdio_open[t] = (flags & CAPSPAWN_CLONE_STDIO) && spawn::IsOpen(t);
+  return protocol::NameKind::kDirectory;
+}
 
-  Result<spawn::ProgramFile> file =
-      path ? spawn::OpenProgramPath(path) : spawn::AdoptProgramFd(std::move(program_fd));
-  if (!file.ok()) return file.error();
-  std::string script_path = path ? path : (argv[0] ? argv[0] : "");
-  Result<spawn::Program> program =
-      spawn::ResolveProgram(std::move(file.value()), script_path, argv);
-  if (!program.ok()) return program.error();
-
-  // Names: the in-process order and rules, so the launcher sees no overlap.
+// A Prepared request as the Launcher protocol's datagrams (Add* then `kind`).
+// What the protocol cannot carry is NOT_SUPPORTED, naming it.
+Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const spawn::Prepared& p,
+                                               std::vector<UniqueFd>* opened) {
+  const spawn::SpawnConfig& cfg = p.cfg;
+  if (p.min_stack_size != 0) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED, "a minimum stack size cannot be sent to the launcher");
+  }
+  // Names: the entries (Prepare kept the first of duplicates and dropped
+  // nested ones), the CLONE_DIR directories opened here, "/" for the
+  // client's whole filesystem.
   std::vector<protocol::NameRef> names;
-  std::vector<UniqueFd> opened;  // directories opened here, for CLONE_DIR and CLONE_NAMESPACE
   Kept kept;
   for (const spawn::NsEntry& e : cfg.ns_entries) {
-    if (e.path == "/") {
-      return Error(CAPSPAWN_ERR_INVALID_ARGS, "mount / (action " + std::to_string(e.action_index) +
-                                                  "): an entry cannot replace the root");
-    }
-    if (!ns::IsNormalisedAbsolute(e.path)) {
-      return Error(CAPSPAWN_ERR_INVALID_ARGS, "mount " + e.path + " (action " +
-                                                  std::to_string(e.action_index) +
-                                                  "): the path is not absolute and normalised");
-    }
-    if (kept.Overlaps(e.path)) continue;
     kept.Add(e.path);
-    names.push_back({e.path, e.fd});
+    names.push_back(
+        {e.path, e.fd, KindOnTheWire(e.kind), e.read_only, static_cast<uint32_t>(e.action_index)});
   }
-  if (!clone_ns) {
+  UniqueFd cwd;
+  if (p.clone_namespace) {
+    UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) return Error::FromErrno(errno, "open / (the client's namespace)");
+    cwd.reset(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));  // none if it was removed
+    names.insert(names.begin(), protocol::NameRef{"/", root.get()});
+    opened->push_back(std::move(root));
+  } else {
     for (const std::string& d : cfg.clone_dirs) {
       if (kept.Overlaps(d)) continue;
       UniqueFd dir(open(d.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
       if (!dir) continue;  // as in-process: a missing directory gives nothing
       kept.Add(d);
       names.push_back({d, dir.get()});
-      opened.push_back(std::move(dir));
+      opened->push_back(std::move(dir));
     }
   }
-  UniqueFd cwd;
-  if (clone_ns) {
-    UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root) return Error::FromErrno(errno, "open / (the client's namespace)");
-    cwd.reset(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));  // none if it was removed
-    names.insert(names.begin(), protocol::NameRef{"/", root.get()});
-    opened.push_back(std::move(root));
-  }
-
-  // Handles: fd placements, stdio, typed handles, the loader.
-  bool set[3] = {};
+  // Handles: fd placements (stdio among them), typed handles, the loader.
+  std::vector<protocol::HandleRef> handles;
   for (const engine::FdAssignment& f : cfg.fds) {
-    if (f.target < 3) set[f.target] = true;
     handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, f.target), f.source});
-  }
-  for (int t = 0; t < 3; ++t) {
-    if (!set[t] && stdio_open[t]) handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, t), t});
   }
   for (const spawn::TypedHandle& h : cfg.typed) handles.push_back({h.id, h.fd});
   if (cfg.loader_fd >= 0) {
     handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), cfg.loader_fd});
-  } else if (program->loader) {
-    handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), program->loader.get()});
+  } else if (p.program.loader) {
+    handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), p.program.loader.get()});
   }
-
-  std::vector<std::string_view> args;
-  if (program->argv) {
-    args.assign(program->argv->begin(), program->argv->end());
-  } else {
-    for (size_t i = 0; argv[i]; ++i) args.emplace_back(argv[i]);
-  }
-  std::vector<std::string_view> vars;
-  const char* const* base = env ? env : (flags & CAPSPAWN_CLONE_ENVIRON) ? environ : nullptr;
-  for (size_t i = 0; base && base[i]; ++i) vars.emplace_back(base[i]);
 
   std::vector<protocol::Outgoing> batch;
+  const std::vector<std::string_view> args = p.Args();
+  const std::vector<std::string_view> vars = p.Environment();
   Status st = AppendStrings(&batch, protocol::RequestKind::kAddArgs, args);
   if (st.ok() && !vars.empty()) {
     st = AppendStrings(&batch, protocol::RequestKind::kAddEnvirons, vars);
@@ -223,13 +187,39 @@ Result<protocol::Reply> Translate(protocol::RequestKind kind, int job, uint32_t 
   if (st.ok() && !handles.empty()) st = AppendHandles(&batch, handles);
   if (!st.ok()) return st.error();
   protocol::LaunchRef info;
-  info.executable = program->fd.get();
-  info.job = job;
+  info.executable = p.program.fd.get();
+  info.job = p.job;
   info.name = cfg.name ? &*cfg.name : nullptr;
-  info.default_loader = flags & CAPSPAWN_DEFAULT_LDSVC;
+  info.default_loader = p.default_ldsvc;
   info.cwd = cwd.get();
   batch.push_back(protocol::EncodeLaunch(kind, info));
-  return t_connection.Exchange(socket, batch);
+  opened->push_back(std::move(cwd));
+  return batch;
+}
+
+// The request prepared here, as in-process, then sent; the daemon's reply.
+Result<protocol::Reply> Translate(protocol::RequestKind kind, int job, uint32_t flags,
+                                  const char* path, UniqueFd program_fd, const char* const* argv,
+                                  const char* const* env, size_t action_count,
+                                  const capspawn_action_t* actions, const char* socket) {
+  Result<spawn::SpawnConfig> collected = spawn::CollectActions(flags, action_count, actions);
+  if (!collected.ok()) return collected.error();
+  spawn::Request request;
+  request.job = job;
+  request.flags = flags;
+  request.path = path;
+  request.program_fd = std::move(program_fd);
+  request.argv = argv;
+  request.env = env;
+  request.config = std::move(collected.value());
+  spawn::SpawnContext context = spawn::InProcessContext();
+  context.launcher_socket = socket;
+  Result<spawn::Prepared> prepared = spawn::Prepare(std::move(request), context);
+  if (!prepared.ok()) return prepared.error();
+  std::vector<UniqueFd> opened;  // directories opened here, closed once sent
+  Result<std::vector<protocol::Outgoing>> batch = Encode(kind, *prepared, &opened);
+  if (!batch.ok()) return batch.error();
+  return t_connection.Exchange(socket, *batch);
 }
 
 }  // namespace

@@ -69,6 +69,8 @@ bool IsNormalisedAbsolute(std::string_view p) {
   return true;
 }
 
+}  // namespace
+
 std::string EntryLabel(const Entry& e) {
   std::string l;
   switch (e.kind) {
@@ -89,6 +91,8 @@ std::string EntryLabel(const Entry& e) {
   if (e.action_index != SIZE_MAX) l += " (action " + std::to_string(e.action_index) + ")";
   return l;
 }
+
+namespace {
 
 // A bind whose directory cannot be reached (removed, or outside the tree).
 Error Unreachable(int fd, const std::string& label, const std::string& source) {
@@ -646,17 +650,14 @@ bool IsNormalisedAbsolute(const std::string& p) {
   return IsNormalisedAbsolute(std::string_view(p));
 }
 
-Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
-  bool clone_ns = r.clone_namespace;
-  for (const std::string& d : r.clone_dirs) clone_ns |= d == "/";
-
+Result<std::vector<size_t>> KeptEntries(const std::vector<Entry>& entries) {
   // fdio's rule for ADD_NS_ENTRY: a duplicate keeps the first, a nested one
   // is dropped. The special entries follow the same rule.
-  std::vector<Kept> kept;
-  kept.reserve(r.entries.size());
+  std::vector<size_t> kept;
+  kept.reserve(entries.size());
   PathSet taken;
-  bool has_proc = false;
-  for (const Entry& e : r.entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
     if (!IsNormalisedAbsolute(e.path)) {
       return Error(CAPSPAWN_ERR_INVALID_ARGS,
                    EntryLabel(e) + ": the path is not absolute and normalised");
@@ -665,6 +666,24 @@ Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
       return Error(CAPSPAWN_ERR_INVALID_ARGS, EntryLabel(e) + ": an entry cannot replace the root");
     }
     if (taken.Overlaps(e.path)) continue;
+    taken.Add(e.path);
+    kept.push_back(i);
+  }
+  return kept;
+}
+
+Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
+  bool clone_ns = r.clone_namespace;
+  for (const std::string& d : r.clone_dirs) clone_ns |= d == "/";
+
+  Result<std::vector<size_t>> kept_index = KeptEntries(r.entries);
+  if (!kept_index.ok()) return kept_index.error();
+  std::vector<Kept> kept;
+  kept.reserve(kept_index->size());
+  PathSet taken;
+  bool has_proc = false;
+  for (size_t i : *kept_index) {
+    const Entry& e = r.entries[i];
     Kept k{&e};
     if (e.kind == EntryKind::kBind) {
       Status st = IdentifyFd(e.fd, EntryLabel(e), &k);

@@ -140,6 +140,13 @@ int RunOps(const Op* ops, size_t count, int* slots, char* error_text, size_t err
 // "/" or "/a/b": absolute, no empty, "." or ".." component, no trailing '/'.
 bool IsNormalisedAbsolute(const std::string& path);
 
+// How messages name an entry: "mount /data (action 2)", "tmpfs /tmp".
+std::string EntryLabel(const Entry& entry);
+// fdio's rule for ADD_NS_ENTRY over a list: every path absolute, normalised
+// and not "/" (INVALID_ARGS naming the entry); a duplicate keeps the first,
+// a nested one is dropped. The indices of the entries kept, in order.
+Result<std::vector<size_t>> KeptEntries(const std::vector<Entry>& entries);
+
 // Whether this process may create user namespaces; the error names the host
 // setting that forbids it. Cached after the first call.
 Status CheckUserNamespaces();

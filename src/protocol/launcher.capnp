@@ -10,9 +10,20 @@ $Cxx.namespace("capspawn::protocol::wire");
 # The index value that means "no fd".
 const noFd :UInt32 = 0xffffffff;
 
+# What a name entry puts at its path (capspawn's namespace actions).
+enum NameKind {
+  directory @0;           # the directory named by `directory`, bound there
+  tmpfs @1;               # an empty tmpfs of the process's own
+  proc @2;                # procfs of a new pid namespace
+  devMinimal @3;          # a read-only tmpfs holding null, zero and urandom
+}
+
 struct NameInfo {
   path @0 :Data;          # absolute, normalised; "/" is the client's root
-  directory @1 :UInt32;   # fd index: a directory (O_PATH is enough)
+  directory @1 :UInt32;   # fd index: a directory (O_PATH is enough); noFd unless kind is directory
+  kind @2 :NameKind;
+  readOnly @3 :Bool;      # a directory mounted read-only
+  actionIndex @4 :UInt32 = 0xffffffff;  # the client's action it comes from (for messages), or none
 }
 
 struct HandleInfo {

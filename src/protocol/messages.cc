@@ -132,6 +132,39 @@ Result<LaunchInfo> DecodeLaunchInfo(wire::LaunchInfo::Reader r, FdTable& fds) {
   return info;
 }
 
+Result<NameEntry> DecodeName(wire::NameInfo::Reader n, FdTable& fds) {
+  NameEntry e;
+  switch (n.getKind()) {
+    case wire::NameKind::DIRECTORY:
+      e.kind = NameKind::kDirectory;
+      break;
+    case wire::NameKind::TMPFS:
+      e.kind = NameKind::kTmpfs;
+      break;
+    case wire::NameKind::PROC:
+      e.kind = NameKind::kProc;
+      break;
+    case wire::NameKind::DEV_MINIMAL:
+      e.kind = NameKind::kDevMinimal;
+      break;
+    default:
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   "name entry: unknown kind " + std::to_string(static_cast<int>(n.getKind())));
+  }
+  if (e.kind == NameKind::kDirectory) {
+    Result<UniqueFd> dir = fds.Take(n.getDirectory(), "name entry");
+    if (!dir.ok()) return dir.error();
+    e.directory = std::move(dir.value());
+  } else if (n.getDirectory() != kNoFd) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 "name entry: a directory given to a name that is not one");
+  }
+  e.path = ToString(n.getPath());
+  e.read_only = n.getReadOnly();
+  e.action_index = n.getActionIndex();
+  return e;
+}
+
 // A request's kind, from its union tag.
 Result<RequestKind> KindOf(wire::Request::Which which) {
   switch (which) {
@@ -168,17 +201,18 @@ Result<Request> DecodeRequestUnsafe(kj::ArrayPtr<const capnp::word> words, FdTab
     case RequestKind::kAddArgs:
     case RequestKind::kAddEnvirons: {
       auto list = out.kind == RequestKind::kAddArgs ? root.getAddArgs() : root.getAddEnvirons();
-      out.strings.reserve(list.size());
-      for (capnp::Data::Reader d : list) out.strings.push_back(ToString(d));
+      for (capnp::Data::Reader d : list) {
+        out.strings.Add(std::string_view(reinterpret_cast<const char*>(d.begin()), d.size()));
+      }
       break;
     }
     case RequestKind::kAddNames: {
       auto list = root.getAddNames();
       out.names.reserve(list.size());
       for (wire::NameInfo::Reader n : list) {
-        Result<UniqueFd> dir = fds.Take(n.getDirectory(), "name entry");
-        if (!dir.ok()) return dir.error();
-        out.names.push_back({ToString(n.getPath()), std::move(dir.value())});
+        Result<NameEntry> e = DecodeName(n, fds);
+        if (!e.ok()) return e.error();
+        out.names.push_back(std::move(e.value()));
       }
       break;
     }
@@ -326,7 +360,7 @@ Result<Reply> DecodeReply(std::span<const uint8_t> bytes, std::vector<UniqueFd> 
 }
 
 size_t StringCost(size_t length) { return 8 + (length + 7) / 8 * 8; }
-size_t NameCost(size_t path_length) { return 16 + StringCost(path_length); }
+size_t NameCost(size_t path_length) { return 24 + StringCost(path_length); }
 
 Outgoing EncodeStrings(RequestKind kind, std::span<const std::string_view> strings) {
   size_t bytes = 0;
@@ -346,9 +380,20 @@ Outgoing EncodeNames(std::span<const NameRef> names) {
   auto list = message.initRoot<wire::Request>().initAddNames(names.size());
   std::vector<int> fds;
   for (size_t i = 0; i < names.size(); ++i) {
-    list[i].setPath(Bytes(names[i].path));
-    list[i].setDirectory(static_cast<uint32_t>(fds.size()));
-    fds.push_back(names[i].directory);
+    const NameRef& n = names[i];
+    list[i].setPath(Bytes(n.path));
+    if (n.kind == NameKind::kDirectory) {
+      list[i].setDirectory(static_cast<uint32_t>(fds.size()));
+      fds.push_back(n.directory);
+    } else {
+      list[i].setDirectory(kNoFd);
+    }
+    list[i].setKind(n.kind == NameKind::kTmpfs        ? wire::NameKind::TMPFS
+                    : n.kind == NameKind::kProc       ? wire::NameKind::PROC
+                    : n.kind == NameKind::kDevMinimal ? wire::NameKind::DEV_MINIMAL
+                                                      : wire::NameKind::DIRECTORY);
+    list[i].setReadOnly(n.read_only);
+    list[i].setActionIndex(n.action_index);
   }
   return Finish(message, std::move(fds));
 }

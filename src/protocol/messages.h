@@ -16,6 +16,8 @@
 #include <capspawn/fd.h>
 #include <capspawn/result.h>
 
+#include "base/string_list.h"
+
 namespace capspawn::protocol {
 
 inline constexpr uint32_t kNoFd = 0xffffffffu;
@@ -42,9 +44,16 @@ const char* RequestKindName(RequestKind kind);
 // Only the kind of a request (for one whose fds were lost in transit).
 Result<RequestKind> DecodeRequestKind(std::span<const uint8_t> bytes);
 
+// What a name entry puts at its path (launcher.capnp's NameKind).
+enum class NameKind : uint8_t { kDirectory, kTmpfs, kProc, kDevMinimal };
+inline constexpr uint32_t kNoIndex = 0xffffffffu;
+
 struct NameEntry {
   std::string path;
-  UniqueFd directory;
+  UniqueFd directory;  // kDirectory only
+  NameKind kind = NameKind::kDirectory;
+  bool read_only = false;
+  uint32_t action_index = kNoIndex;  // the client's action, for messages
 };
 
 struct HandleEntry {
@@ -63,7 +72,7 @@ struct LaunchInfo {
 // One decoded request; which fields are set depends on `kind`.
 struct Request {
   RequestKind kind = RequestKind::kAddArgs;
-  std::vector<std::string> strings;  // kAddArgs, kAddEnvirons
+  StringList strings;                // kAddArgs, kAddEnvirons
   std::vector<NameEntry> names;      // kAddNames
   std::vector<HandleEntry> handles;  // kAddHandles
   LaunchInfo info;                   // kLaunch, kCreateWithoutStarting
@@ -71,8 +80,10 @@ struct Request {
 };
 
 // Decodes one datagram, taking its fds. Errors (the message is malformed,
-// names an fd index twice or out of range, leaves an fd unnamed, is of an
-// unknown kind) close every fd: INVALID_ARGS, or NOT_SUPPORTED for an unknown kind.
+// names an fd index twice or out of range, leaves an fd unnamed, gives a
+// directory to a name of another kind or none to a directory, is of an
+// unknown kind) close every fd: INVALID_ARGS, or NOT_SUPPORTED for an
+// unknown kind.
 Result<Request> DecodeRequest(std::span<const uint8_t> bytes, std::vector<UniqueFd> fds);
 
 // An encoded datagram ready to send; `fds` are borrowed from the caller.
@@ -83,7 +94,10 @@ struct Outgoing {
 
 struct NameRef {
   std::string_view path;
-  int directory;
+  int directory;  // -1: none (kinds other than kDirectory)
+  NameKind kind = NameKind::kDirectory;
+  bool read_only = false;
+  uint32_t action_index = kNoIndex;
 };
 struct HandleRef {
   uint32_t id;

@@ -49,6 +49,19 @@ Error SendError(int err) {
   return Error::FromErrno(err, "sendmsg");
 }
 
+// A send failed because the launcher closed the connection: it may have
+// said why first, in a reply left in our queue (a refusal before serving,
+// a request left unfinished too long). That reply's error, if there is one.
+Error ClosedError(int sock, int err) {
+  Receiver receiver(8192);
+  Result<bool> got = receiver.Receive(sock, MSG_DONTWAIT);
+  if (got.ok() && *got && !receiver.fds_truncated()) {
+    Result<Reply> reply = DecodeReply(receiver.bytes(), receiver.TakeFds());
+    if (reply.ok() && reply->status != CAPSPAWN_OK) return Error(reply->status, reply->message);
+  }
+  return SendError(err);
+}
+
 }  // namespace
 
 Status Send(int sock, const Outgoing& message) {
@@ -95,6 +108,7 @@ Status SendAll(int sock, std::span<const Outgoing> messages, size_t* sent) {
                      MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EPIPE || errno == ECONNRESET) return ClosedError(sock, errno);
       return SendError(errno);
     }
     done += static_cast<size_t>(n);
@@ -110,7 +124,7 @@ std::span<const uint8_t> Receiver::bytes() const {
   return {reinterpret_cast<const uint8_t*>(buffer_.data()), size_};
 }
 
-Result<bool> Receiver::Receive(int sock) {
+Result<bool> Receiver::Receive(int sock, int flags) {
   fds_.clear();
   size_ = 0;
   truncated_ = false;
@@ -122,11 +136,21 @@ Result<bool> Receiver::Receive(int sock) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  bool reset = false;
+  for (;;) {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+    if (n < 0 && errno == EINTR) continue;
+    // The peer closed with our data unread: the error comes first, what it
+    // sent before closing may still be queued behind it.
+    if (n < 0 && errno == ECONNRESET && !reset) {
+      reset = true;
+      flags |= MSG_DONTWAIT;
+      continue;
+    }
+    break;
+  }
   if (n < 0) {
-    if (errno == ECONNRESET) return false;
+    if (errno == ECONNRESET || errno == EAGAIN) return false;
     return Error::FromErrno(errno, "recvmsg");
   }
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {

@@ -25,16 +25,18 @@ Status Send(int sock, const Outgoing& message);
 
 // Sends datagrams in order, as few sendmmsg calls as the kernel allows.
 // `*sent` (if given) counts the datagrams that left whole; on error the rest
-// were not sent. Errors as Send.
+// were not sent. Errors as Send; when the launcher closed the connection
+// after a reply saying why (a refusal), that reply's error.
 Status SendAll(int sock, std::span<const Outgoing> messages, size_t* sent = nullptr);
 
 // Receives datagrams into a reusable, word-aligned buffer.
 class Receiver {
  public:
   explicit Receiver(size_t capacity = kMaxDatagramBytes);
-  // One datagram: true, or false at end of stream (the peer closed). A
-  // datagram too large for kMaxDatagramBytes is an error (INVALID_ARGS).
-  Result<bool> Receive(int sock);
+  // One datagram: true, or false at end of stream (the peer closed; with
+  // MSG_DONTWAIT in `flags`, also when none is waiting). A datagram too
+  // large for kMaxDatagramBytes is an error (INVALID_ARGS).
+  Result<bool> Receive(int sock, int flags = 0);
   // The last datagram's fds could not all be received (MSG_CTRUNC): with
   // room for the most a datagram can carry (SCM_MAX_FD, 253), that means this
   // process is at its fd limit. Its bytes are kept, its fds closed.

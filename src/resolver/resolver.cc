@@ -6,22 +6,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
 #include <capspawn/spawn.h>
 
-#include "launcher/client_internal.h"
-
 namespace capspawn::resolver {
 namespace {
 
 constexpr size_t kMaxComponent = 255;
-
-std::atomic<ResolveFn> g_process_resolver{nullptr};
-std::atomic<bool> g_interpreter_paths_allowed{true};
 
 bool ComponentChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -132,8 +126,12 @@ Result<Resolution> PackageRoots::Resolve(std::string_view name) const {
     if (!S_ISREG(st.st_mode)) {
       return Error(CAPSPAWN_ERR_WRONG_TYPE, paths_[i] + "/" + bin + " is not a regular file");
     }
-    if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
-      return Error(CAPSPAWN_ERR_ACCESS_DENIED, paths_[i] + "/" + bin + " is not executable");
+    // Executable by this process's effective ids (the launcher's worker
+    // runs as its client): an execute-only file is fine, one it may neither
+    // read nor execute is not.
+    if (syscall(SYS_faccessat2, out.executable.get(), "", X_OK, AT_EMPTY_PATH | AT_EACCESS) != 0) {
+      return Error(CAPSPAWN_ERR_ACCESS_DENIED,
+                   paths_[i] + "/" + bin + " is not executable: " + std::strerror(errno));
     }
     out.loader.reset(OpenBeneath(root, package + "/lib", O_PATH | O_DIRECTORY));
     if (!out.loader && errno != ENOENT) {
@@ -147,21 +145,5 @@ Result<Resolution> PackageRoots::Resolve(std::string_view name) const {
                "package '" + package + "' not found" +
                    (paths_.empty() ? " (no package roots configured)" : " in " + searched));
 }
-
-void SetProcessResolver(ResolveFn fn) { g_process_resolver = fn; }
-
-Result<Resolution> ResolveForSpawn(const std::string& name) {
-  if (ResolveFn fn = g_process_resolver.load()) return fn(name);
-  const char* socket = std::getenv("CAPSPAWN_LAUNCHER");
-  if (socket == nullptr || *socket == '\0') {
-    return Error(
-        CAPSPAWN_ERR_NOT_SUPPORTED,
-        "#!resolve needs a resolver: set CAPSPAWN_LAUNCHER to a capspawn-launcherd socket");
-  }
-  return launcher_internal::ResolveVia(socket, name);
-}
-
-void SetInterpreterPathsAllowed(bool allowed) { g_interpreter_paths_allowed = allowed; }
-bool InterpreterPathsAllowed() { return g_interpreter_paths_allowed; }
 
 }  // namespace capspawn::resolver

@@ -44,24 +44,17 @@ class PackageRoots {
   Result<Resolution> Resolve(std::string_view name) const;
 
   bool empty() const { return roots_.empty(); }
+  std::vector<int> fds() const {
+    std::vector<int> out;
+    for (const UniqueFd& r : roots_) out.push_back(r.get());
+    return out;
+  }
   const std::vector<std::string>& paths() const { return paths_; }
 
  private:
   std::vector<UniqueFd> roots_;
   std::vector<std::string> paths_;
 };
-
-// What #!resolve uses inside this process (spawn/program.cc). The launcher
-// daemon installs its own roots; any other process resolves through the
-// launcher that CAPSPAWN_LAUNCHER names. NOT_SUPPORTED when there is neither.
-using ResolveFn = Result<Resolution> (*)(const std::string& name);
-void SetProcessResolver(ResolveFn fn);
-Result<Resolution> ResolveForSpawn(const std::string& name);
-
-// In the launcher daemon, programs come from clients as fds: following a
-// "#!/path" line would open a path on a client's behalf, so it is refused.
-void SetInterpreterPathsAllowed(bool allowed);
-bool InterpreterPathsAllowed();
 
 }  // namespace capspawn::resolver
 

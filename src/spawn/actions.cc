@@ -41,6 +41,56 @@ OwnedFds TakeConsumed(size_t count, const capspawn_action_t* actions,
 
 }  // namespace
 
+Status ConfigBuilder::Fd(const std::string& label, int source, int target) {
+  if (target < 0 || target >= 1024) {
+    return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                 label + ": fd target " + std::to_string(target) + " is outside 0..1023");
+  }
+  if (targets_[target]) {
+    return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
+                 label + ": fd target " + std::to_string(target) + " is already set");
+  }
+  targets_[target] = true;
+  cfg_->fds.push_back({source, target});
+  return {};
+}
+
+Status ConfigBuilder::Handle(const std::string& label, uint32_t id, int fd) {
+  const uint32_t type = CAPSPAWN_PA_TYPE(id);
+  if (id & CAPSPAWN_PA_RESERVED_MASK) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, label + ": handle id has reserved bits set");
+  }
+  if (IsKernelOwnedType(type)) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 label + ": handle type " + std::to_string(type) +
+                     " describes the process itself and cannot be handed over");
+  }
+  if (type == CAPSPAWN_PA_FD) {
+    return Fd(label, fd, static_cast<int>(CAPSPAWN_PA_ARG(id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO));
+  }
+  if (type == CAPSPAWN_PA_CLOCK_UTC && (flags_ & CAPSPAWN_CLONE_UTC_CLOCK)) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 label + ": a PA_CLOCK_UTC handle together with CLONE_UTC_CLOCK");
+  }
+  if (type == CAPSPAWN_PA_LDSVC_LOADER) {
+    if (cfg_->loader_fd >= 0) {
+      return Error(CAPSPAWN_ERR_ALREADY_EXISTS, label + ": a loader is already set");
+    }
+    cfg_->loader_fd = fd;  // a library directory, used by the namespace
+    return {};
+  }
+  if (type == CAPSPAWN_PA_NS_DIR) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 label + ": PA_NS_DIR handles carry no path here; use ADD_NS_ENTRY");
+  }
+  if (!typed_ids_.insert(id).second) {
+    return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
+                 label + ": handle id " + std::to_string(id) + " is already set");
+  }
+  cfg_->typed.push_back({id, fd});
+  return {};
+}
+
 bool IsKernelOwnedType(uint32_t type) {
   switch (type) {
     case CAPSPAWN_PA_PROC_SELF:
@@ -72,22 +122,7 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
                  "action_count is " + std::to_string(action_count) + " but actions is NULL");
   }
   std::unordered_set<int> consumed_once;
-  bool targets[1024] = {};
-  std::unordered_set<uint32_t> typed_ids;
-
-  auto add_fd = [&](size_t i, int source, int target) -> Status {
-    if (target < 0 || target >= 1024) {
-      return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
-                   ActionName(i) + ": fd target " + std::to_string(target) + " is outside 0..1023");
-    }
-    if (targets[target]) {
-      return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
-                   ActionName(i) + ": fd target " + std::to_string(target) + " is already set");
-    }
-    targets[target] = true;
-    cfg.fds.push_back({source, target});
-    return {};
-  };
+  ConfigBuilder add(&cfg, flags);
   // A consumed fd must be open and named by one action only.
   auto consumed = [&](size_t i, int fd, const char* what) -> Status {
     if (!open_consumed.count(fd)) {
@@ -111,11 +146,11 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
                                                     std::to_string(a.fd.local_fd) +
                                                     " is not an open fd");
         }
-        st = add_fd(i, a.fd.local_fd, a.fd.target_fd);
+        st = add.Fd(ActionName(i), a.fd.local_fd, a.fd.target_fd);
         break;
       case CAPSPAWN_ACTION_TRANSFER_FD:
         st = consumed(i, a.fd.local_fd, "transfer fd: local_fd");
-        if (st.ok()) st = add_fd(i, a.fd.local_fd, a.fd.target_fd);
+        if (st.ok()) st = add.Fd(ActionName(i), a.fd.local_fd, a.fd.target_fd);
         break;
       case CAPSPAWN_ACTION_ADD_NS_ENTRY:
       case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
@@ -156,41 +191,10 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
           cfg.name = a.name.data;  // the last one wins
         }
         break;
-      case CAPSPAWN_ACTION_ADD_HANDLE: {
-        const uint32_t id = a.h.id;
-        const uint32_t type = CAPSPAWN_PA_TYPE(id);
+      case CAPSPAWN_ACTION_ADD_HANDLE:
         st = consumed(i, a.h.handle, "add handle: handle");
-        if (!st.ok()) break;
-        if (id & CAPSPAWN_PA_RESERVED_MASK) {
-          st =
-              Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": handle id has reserved bits set");
-        } else if (IsKernelOwnedType(type)) {
-          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
-                     ActionName(i) + ": handle type " + std::to_string(type) +
-                         " describes the process itself and cannot be handed over");
-        } else if (type == CAPSPAWN_PA_FD) {
-          st = add_fd(i, a.h.handle,
-                      static_cast<int>(CAPSPAWN_PA_ARG(id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO));
-        } else if (type == CAPSPAWN_PA_CLOCK_UTC && (flags & CAPSPAWN_CLONE_UTC_CLOCK)) {
-          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
-                     ActionName(i) + ": a PA_CLOCK_UTC handle together with CLONE_UTC_CLOCK");
-        } else if (type == CAPSPAWN_PA_LDSVC_LOADER) {
-          if (cfg.loader_fd >= 0) {
-            st = Error(CAPSPAWN_ERR_ALREADY_EXISTS, ActionName(i) + ": a loader is already set");
-          } else {
-            cfg.loader_fd = a.h.handle;  // a library directory, used by the namespace
-          }
-        } else if (type == CAPSPAWN_PA_NS_DIR) {
-          st = Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                     ActionName(i) + ": PA_NS_DIR handles carry no path here; use ADD_NS_ENTRY");
-        } else if (!typed_ids.insert(id).second) {
-          st = Error(CAPSPAWN_ERR_ALREADY_EXISTS,
-                     ActionName(i) + ": handle id " + std::to_string(id) + " is already set");
-        } else {
-          cfg.typed.push_back({id, a.h.handle});
-        }
+        if (st.ok()) st = add.Handle(ActionName(i), a.h.id, a.h.handle);
         break;
-      }
       default:
         st = Error(CAPSPAWN_ERR_INVALID_ARGS,
                    ActionName(i) + ": unknown action " + std::to_string(a.action));

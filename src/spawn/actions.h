@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <capspawn/fd.h>
@@ -41,6 +42,24 @@ struct SpawnConfig {
   std::vector<std::string> clone_dirs;
   std::optional<std::string> name;
   int loader_fd = -1;
+};
+
+// Adds fd placements and handles to a SpawnConfig under fdio's rules: fd
+// targets in 0..1023 and each set once; handle ids without reserved bits, of
+// a type that does not describe the process itself, one loader, each typed
+// id once. `label` ("action 3", "handle 2") begins each message. The fds are
+// borrowed: the config's `owned` is the caller's to fill.
+class ConfigBuilder {
+ public:
+  ConfigBuilder(SpawnConfig* cfg, uint32_t flags) : cfg_(cfg), flags_(flags) {}
+  Status Fd(const std::string& label, int source, int target);
+  Status Handle(const std::string& label, uint32_t id, int fd);
+
+ private:
+  SpawnConfig* cfg_;
+  uint32_t flags_;
+  bool targets_[1024] = {};
+  std::unordered_set<uint32_t> typed_ids_;
 };
 
 // Takes ownership of every consumed fd first (so they are closed on any

@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "launcher/client_internal.h"
 #include "resolver/resolver.h"
+#include "spawn/request.h"
 #include "spawn/shebang.h"
 
 namespace capspawn::spawn {
@@ -69,8 +71,15 @@ Result<ProgramFile> AdoptProgramFd(UniqueFd fd) {
   return Describe(std::move(fd), (fl & O_PATH) == 0, what, CAPSPAWN_ERR_WRONG_TYPE);
 }
 
+Result<resolver::Resolution> ResolveName(const std::string& name, const SpawnContext& context) {
+  if (context.package_roots) return context.package_roots->Resolve(name);
+  if (context.launcher_socket) return launcher_internal::ResolveVia(context.launcher_socket, name);
+  return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+               "#!resolve needs a resolver: set CAPSPAWN_LAUNCHER to a capspawn-launcherd socket");
+}
+
 Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
-                               const char* const* argv) {
+                               const char* const* argv, const SpawnContext& context) {
   Program out;
   std::string current = script_path;
   bool seen_plain = false, seen_resolve = false;
@@ -104,7 +113,7 @@ Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
       }
       seen_resolve = true;
       // As fdio: the resolved program replaces the file, argv stays as it is.
-      Result<resolver::Resolution> r = resolver::ResolveForSpawn(s.interpreter);
+      Result<resolver::Resolution> r = ResolveName(s.interpreter, context);
       if (!r.ok()) {
         // fdio reports a name the resolver does not know as an internal error.
         capspawn_status_t st =
@@ -123,7 +132,7 @@ Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
                    current + ": a #! line reached through #!resolve (the two kinds do not mix)");
     }
     seen_plain = true;
-    if (!resolver::InterpreterPathsAllowed()) {
+    if (!context.interpreter_paths_allowed) {
       return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
                    current +
                        ": the launcher does not open #! interpreters on a client's behalf "

@@ -12,7 +12,11 @@
 #include <capspawn/fd.h>
 #include <capspawn/result.h>
 
+#include "resolver/resolver.h"
+
 namespace capspawn::spawn {
+
+struct SpawnContext;
 
 struct Program {
   UniqueFd fd;  // the ELF file to execveat
@@ -39,9 +43,15 @@ Result<ProgramFile> OpenProgramPath(const char* path);
 Result<ProgramFile> AdoptProgramFd(UniqueFd fd);
 
 // Follows #! and #!resolve (up to kMaxShebangDepth levels, the two kinds
-// never mixed) from `file` and validates the final ELF. `script_path` is what replaces argv[0] when `file` is a script.
+// never mixed) from `file` and validates the final ELF. `script_path` is what
+// replaces argv[0] when `file` is a script. #!resolve goes where the context
+// says; a #! path is refused (NOT_SUPPORTED) where the context forbids them.
 Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
-                               const char* const* argv);
+                               const char* const* argv, const SpawnContext& context);
+
+// #!resolve NAME as the context says: its package roots, or its launcher's
+// Resolver.
+Result<resolver::Resolution> ResolveName(const std::string& name, const SpawnContext& context);
 
 }  // namespace capspawn::spawn
 

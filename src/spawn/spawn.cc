@@ -1,4 +1,5 @@
-// capspawn_spawn*: fdio's spawn API, in-process.
+// capspawn_spawn*: fdio's spawn API, in-process; and the two steps every
+// spawn takes (request.h): Prepare and Launch.
 #include <capspawn/spawn.h>
 
 #include <fcntl.h>
@@ -39,12 +40,9 @@ struct Environment {
   char listen_pid[32];
 };
 
-// Keeps the caller's array when nothing is added; otherwise copies pointers.
-char* const* BuildEnvironment(uint32_t flags, const char* const* explicit_env,
-                              const std::vector<TypedHandle>& typed, Environment* out) {
-  const char* const* base = explicit_env                       ? explicit_env
-                            : (flags & CAPSPAWN_CLONE_ENVIRON) ? environ
-                                                               : nullptr;
+// Keeps the base array when nothing is added; otherwise copies pointers.
+char* const* BuildEnvironment(const char* const* base, const std::vector<TypedHandle>& typed,
+                              Environment* out) {
   static char* const kEmpty[] = {nullptr};
   if (typed.empty()) return base ? const_cast<char* const*>(base) : kEmpty;
   for (size_t i = 0; base && base[i]; ++i) {
@@ -67,71 +65,134 @@ char* const* BuildEnvironment(uint32_t flags, const char* const* explicit_env,
   return out->ptrs.data();
 }
 
+std::vector<std::string_view> Views(const char* const* array) {
+  std::vector<std::string_view> out;
+  for (size_t i = 0; array && array[i]; ++i) out.emplace_back(array[i]);
+  return out;
+}
+std::vector<std::string_view> Views(const StringList& list) {
+  std::vector<std::string_view> out;
+  out.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) out.push_back(list[i]);
+  return out;
+}
+
 }  // namespace
 
-Result<Launched> Execute(Request request) {
-  SpawnConfig& cfg = request.config;
-  const int job = request.job;
+SpawnContext InProcessContext() {
+  SpawnContext c;
+  c.launcher_socket = launcher_internal::ConfiguredLauncher();
+  return c;
+}
+
+std::vector<std::string_view> Prepared::Args() const {
+  if (program.argv)
+    return std::vector<std::string_view>(program.argv->begin(), program.argv->end());
+  return args_in_list ? Views(arg_list) : Views(argv);
+}
+
+std::vector<std::string_view> Prepared::Environment() const {
+  return env_in_list ? Views(env_list) : Views(env);
+}
+
+Result<Prepared> Prepare(Request request, const SpawnContext& context) {
+  Prepared p;
+  p.cfg = std::move(request.config);
+  SpawnConfig& cfg = p.cfg;
   const uint32_t flags = request.flags;
-  const char* const path = request.path;
   const char* const* const argv = request.argv;
-  const char* const* const env = request.env;
 
   Result<bool> checked = CheckCall(flags, argv, cfg);
   if (!checked.ok()) return checked.error();
-  const bool clone_ns = *checked;
+  p.clone_namespace = *checked;
+  p.default_ldsvc = (flags & CAPSPAWN_DEFAULT_LDSVC) != 0;
 
   // The job.
-  engine::LaunchPlan plan;
-  job_internal::SpawnTarget target;
-  if (job != CAPSPAWN_INVALID_HANDLE) {
-    Result<job_internal::SpawnTarget> t = job_internal::PrepareSpawn(job);
-    if (!t.ok()) return t.error().Context("job " + std::to_string(job));
-    target = std::move(t.value());
-    plan.cgroup_fd = target.cgroup_fd.get();
-    if (target.deny_new_process) {
-      Result<const sock_fprog*> filter = job_internal::DenyNewProcessFilter();
-      if (!filter.ok()) return filter.error().Context("job " + std::to_string(job) + " policy");
-      plan.seccomp_filter = *filter;
-    }
+  p.job = request.job;
+  if (p.job != CAPSPAWN_INVALID_HANDLE) {
+    Result<job_internal::SpawnTarget> t = job_internal::PrepareSpawn(p.job);
+    if (!t.ok()) return t.error().Context("job " + std::to_string(p.job));
+    p.target = std::move(t.value());
     if (flags & CAPSPAWN_CLONE_JOB) {
       bool given = false;
       for (const TypedHandle& h : cfg.typed)
         given |= CAPSPAWN_PA_TYPE(h.id) == CAPSPAWN_PA_JOB_DEFAULT;
-      if (!given) cfg.typed.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_JOB_DEFAULT, 0), job});
+      if (!given) cfg.typed.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_JOB_DEFAULT, 0), p.job});
     }
   }
 
   // Which of the caller's stdio fds exist, before opening anything can take
-  // a free low fd number.
-  bool stdio_open[3] = {};
-  for (int t = 0; t < 3; ++t) stdio_open[t] = (flags & CAPSPAWN_CLONE_STDIO) && IsOpen(t);
+  // a free low fd number; those no action set are handed over.
+  if (flags & CAPSPAWN_CLONE_STDIO) {
+    bool set[3] = {};
+    for (const engine::FdAssignment& f : cfg.fds) {
+      if (f.target < 3) set[f.target] = true;
+    }
+    for (int t = 0; t < 3; ++t) {
+      if (!set[t] && IsOpen(t)) cfg.fds.push_back({t, t});
+    }
+  }
 
   // The program.
   Result<ProgramFile> file =
-      path ? OpenProgramPath(path) : AdoptProgramFd(std::move(request.program_fd));
+      request.path ? OpenProgramPath(request.path) : AdoptProgramFd(std::move(request.program_fd));
   if (!file.ok()) return file.error();
-  std::string script_path = path ? path : (argv[0] ? argv[0] : "");
-  Result<Program> program = ResolveProgram(std::move(file.value()), script_path, argv);
+  std::string script_path = request.path ? request.path : (argv[0] ? argv[0] : "");
+  Result<Program> program = ResolveProgram(std::move(file.value()), script_path, argv, context);
   if (!program.ok()) return program.error();
+  p.program = std::move(program.value());
+
+  // The namespace entries, by fdio's rule (a duplicate keeps the first, a
+  // nested one is dropped).
+  if (!cfg.ns_entries.empty()) {
+    std::vector<ns::Entry> entries;
+    entries.reserve(cfg.ns_entries.size());
+    for (const NsEntry& e : cfg.ns_entries) {
+      entries.push_back({e.path, e.fd, e.read_only, e.action_index, e.kind});
+    }
+    Result<std::vector<size_t>> kept = ns::KeptEntries(entries);
+    if (!kept.ok()) return kept.error();
+    if (kept->size() != cfg.ns_entries.size()) {
+      std::vector<NsEntry> only;
+      only.reserve(kept->size());
+      for (size_t i : *kept) only.push_back(std::move(cfg.ns_entries[i]));
+      cfg.ns_entries = std::move(only);
+    }
+  }
+
+  p.argv = argv;
+  p.env = request.env ? request.env : (flags & CAPSPAWN_CLONE_ENVIRON) ? environ : nullptr;
+  p.min_stack_size = request.min_stack_size;
+  p.stop_at_exec = request.stop_at_exec;
+  return p;
+}
+
+Result<Launched> Launch(Prepared& p, const SpawnContext& context) {
+  SpawnConfig& cfg = p.cfg;
+  engine::LaunchPlan plan;
+  plan.cgroup_fd = p.target.cgroup_fd.get();
+  if (p.target.deny_new_process) {
+    Result<const sock_fprog*> filter = job_internal::DenyNewProcessFilter();
+    if (!filter.ok()) return filter.error().Context("job " + std::to_string(p.job) + " policy");
+    plan.seccomp_filter = *filter;
+  }
+  plan.inherited_filters = context.inherited_filters;
 
   // The filesystem: the caller's, or a private namespace built in the child.
   ns::Request nreq;
-  nreq.clone_namespace = clone_ns;
+  nreq.clone_namespace = p.clone_namespace;
   for (const NsEntry& e : cfg.ns_entries) {
     nreq.entries.push_back({e.path, e.fd, e.read_only, e.action_index, e.kind});
   }
   nreq.clone_dirs = cfg.clone_dirs;
-  nreq.loader_fd = cfg.loader_fd >= 0 ? cfg.loader_fd : program->loader.get();
-  nreq.default_ldsvc = (flags & CAPSPAWN_DEFAULT_LDSVC) != 0;
-  nreq.headers = program->headers ? &*program->headers : nullptr;
+  nreq.loader_fd = cfg.loader_fd >= 0 ? cfg.loader_fd : p.program.loader.get();
+  nreq.default_ldsvc = p.default_ldsvc;
+  nreq.headers = p.program.headers ? &*p.program.headers : nullptr;
   Result<std::unique_ptr<ns::Plan>> nsplan = ns::PlanNamespace(nreq);
   if (!nsplan.ok()) return nsplan.error();
 
-  // The fd table: actions, then stdio, then typed handles from fd 3.
-  bool set[3] = {};
+  // The fd table: actions and stdio, then typed handles from fd 3.
   for (const engine::FdAssignment& f : cfg.fds) {
-    if (f.target < 3) set[f.target] = true;
     if (!cfg.typed.empty() && f.target >= kFirstTypedFd &&
         f.target < kFirstTypedFd + static_cast<int>(cfg.typed.size())) {
       return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
@@ -140,37 +201,57 @@ Result<Launched> Execute(Request request) {
                        std::to_string(kFirstTypedFd + cfg.typed.size() - 1) + ", as LISTEN_FDS)");
     }
   }
-  plan.fds = std::move(cfg.fds);
-  if (flags & CAPSPAWN_CLONE_STDIO) {
-    for (int t = 0; t < 3; ++t) {
-      if (!set[t] && stdio_open[t]) plan.fds.push_back({t, t});
-    }
-  }
+  plan.fds = cfg.fds;
   for (size_t i = 0; i < cfg.typed.size(); ++i) {
     plan.fds.push_back({cfg.typed[i].fd, kFirstTypedFd + static_cast<int>(i)});
   }
 
+  std::vector<char*> env_ptrs;
+  const char* const* base_env = p.env;
+  if (p.env_in_list) {
+    env_ptrs = p.env_list.Pointers();
+    base_env = env_ptrs.data();
+  }
   Environment environment;
-  plan.envp = BuildEnvironment(flags, env, cfg.typed, &environment);
+  plan.envp = BuildEnvironment(base_env, cfg.typed, &environment);
   if (!cfg.typed.empty()) plan.listen_pid_env = environment.listen_pid;
 
   std::vector<char*> argv_storage;
-  if (program->argv) {
-    for (std::string& s : *program->argv) argv_storage.push_back(s.data());
+  if (p.program.argv) {
+    for (std::string& s : *p.program.argv) argv_storage.push_back(s.data());
     argv_storage.push_back(nullptr);
     plan.argv = argv_storage.data();
+  } else if (p.args_in_list) {
+    argv_storage = p.arg_list.Pointers();
+    plan.argv = argv_storage.data();
   } else {
-    plan.argv = const_cast<char* const*>(argv);
+    plan.argv = const_cast<char* const*>(p.argv);
   }
-  plan.exec_fd = program->fd.get();
+  plan.exec_fd = p.program.fd.get();
   if (cfg.name) plan.name = cfg.name->c_str();
-  plan.stop_at_exec = request.stop_at_exec;
-  plan.min_stack_size = request.min_stack_size;
+  plan.stop_at_exec = p.stop_at_exec;
+  plan.min_stack_size = p.min_stack_size;
+  engine::Credentials bound;
+  if (p.stop_at_exec && context.created_death_signal != 0) {
+    bound.parent_death_signal = context.created_death_signal;
+    plan.credentials = &bound;
+  }
+  Launched out;
+  plan.pid_out = &out.pid;
   // The namespace plan stays alive and in place until Launch returns.
   if (nsplan.value()) ns::Apply(*nsplan.value(), &plan);
   Result<Process> process = engine::Launch(plan);
   if (!process.ok()) return process.error();
-  return Launched{std::move(process.value()), std::move(program->headers)};
+  out.process = std::move(process.value());
+  out.headers = std::move(p.program.headers);
+  return out;
+}
+
+Result<Launched> Execute(Request request) {
+  const SpawnContext context = InProcessContext();
+  Result<Prepared> prepared = Prepare(std::move(request), context);
+  if (!prepared.ok()) return prepared.error();
+  return Launch(prepared.value(), context);
 }
 
 Result<Launched> ExecuteActions(int job, uint32_t flags, const char* path, UniqueFd program_fd,

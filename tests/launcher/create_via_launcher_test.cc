@@ -46,8 +46,10 @@ TEST_F(CreateViaLauncherTest, TheDaemonCreatesItAndTheCallerStartsIt) {
   EXPECT_EQ(data.thread, pid);
   EXPECT_NE(data.entry, 0u);
   EXPECT_NE(data.stack, 0u);
-  // Made by the daemon, not by us, and waiting before its first instruction.
-  EXPECT_EQ(StatusField(pid, "PPid"), std::to_string(daemon_.pid()));
+  // Made by the daemon (the worker serving us, a child of it), not by us, and
+  // waiting before its first instruction.
+  EXPECT_EQ(StatusField(std::stoi(StatusField(pid, "PPid")), "PPid"),
+            std::to_string(daemon_.pid()));
   EXPECT_TRUE(StaysStopped(pid)) << StatusField(pid, "State");
   // Its memory, read through root_vmar, holds the initial stack pointer's page.
   uint64_t word = 0;
@@ -100,7 +102,9 @@ TEST_F(CreateViaLauncherTest, TheCliRunsSuspendedThroughTheLauncher) {
   ASSERT_NE(at, std::string::npos) << out;
   const pid_t pid = static_cast<pid_t>(std::atoi(out.c_str() + at + 6));
   ASSERT_GT(pid, 0) << out;
-  EXPECT_EQ(StatusField(pid, "PPid"), std::to_string(daemon_.pid()));
+  // The daemon's: its worker's, a child of it.
+  EXPECT_EQ(StatusField(std::stoi(StatusField(pid, "PPid")), "PPid"),
+            std::to_string(daemon_.pid()));
   EXPECT_TRUE(StaysStopped(pid));
   capspawn::Process process{capspawn::UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)))};
   ASSERT_TRUE(process.pidfd().valid());

@@ -28,6 +28,7 @@
 #include <capspawn/launcher.h>
 #include <capspawn/start.h>
 
+#include "attack_util.h"
 #include "daemon_fixture.h"
 
 namespace capspawn_test {
@@ -155,6 +156,9 @@ TEST_F(DaemonFaultTest, KilledMidLaunchEveryCallEndsInPeerClosedAndARestartServe
   int finished = 0;
   std::vector<Process> launched;
   std::atomic<int> ok_count{0};
+  // Set once the daemon is reaped. Its workers die with it (their parent-death
+  // signal) a moment later: a call begun before this was in flight when the
+  // daemon was killed.
   std::atomic<bool> killed{false};
   std::atomic<int> in_flight_closed{0};  // calls begun before the kill, ended PEER_CLOSED
   std::atomic<int> connected_after{0};   // connects after the kill that were still queued
@@ -220,9 +224,9 @@ TEST_F(DaemonFaultTest, KilledMidLaunchEveryCallEndsInPeerClosedAndARestartServe
   while (ok_count < kLaunchedBeforeKill && std::chrono::steady_clock::now() < deadline) {
     usleep(1000);
   }
-  killed = true;
   const pid_t daemon_pid = daemon_.pid();
   int status = daemon_.Kill();
+  killed = true;
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   {
     std::unique_lock<std::mutex> lock(mu);
@@ -241,10 +245,12 @@ TEST_F(DaemonFaultTest, KilledMidLaunchEveryCallEndsInPeerClosedAndARestartServe
       "connects after the kill were still queued\n",
       ok_count.load(), in_flight_closed.load(), connected_after.load(), kClients);
 
-  // What it launched runs on, now a child of ours (the subreaper).
+  // What it launched runs on, now a child of ours (the subreaper) once the
+  // worker that launched it is gone too (it dies with the daemon).
   ASSERT_FALSE(launched.empty());
   for (const Process& p : launched) {
     EXPECT_FALSE(ExitsWithin(p, 0)) << "pid " << p.pid();
+    for (int i = 0; i < 500 && ParentOf(p.pid()) != getpid(); ++i) usleep(10000);
     EXPECT_EQ(ParentOf(p.pid()), getpid()) << "pid " << p.pid();
   }
 
@@ -448,18 +454,21 @@ TEST_F(DaemonFaultTest, AtItsFdLimitANewConnectionIsRefusedAtOnce) {
 }
 
 // A launch handing the daemon more fds than it can hold: the kernel drops
-// the datagram's fds past the limit (MSG_CTRUNC). The daemon keeps the
+// the datagram's fds past the limit (MSG_CTRUNC). The daemon (the worker
+// serving the connection, which has its client's limits) keeps the
 // datagram's bytes, sees which request lost its fds, and fails that launch
 // with NO_RESOURCES naming the limit; the connection and the daemon go on,
 // and once fds are free the same connection launches again.
 TEST_F(DaemonFaultTest, AtItsFdLimitALaunchWithTooManyFdsIsNoResources) {
-  const rlim_t limit = LimitDaemonFds(daemon_.pid(), 40);
   LauncherClient c = Connect();
   SetReceiveTimeout(c.socket(), 10);
-  // Served once, so the daemon holds this connection in the baseline.
+  // Served once, so the worker holds this connection in the baseline.
   ChildRun first = RunThroughLauncher(c, {"first"});
   ASSERT_EQ(first.status, CAPSPAWN_OK) << first.err;
-  const int baseline = DaemonFdCount(daemon_.pid());
+  const pid_t worker = ServingProcess(daemon_.pid(), getpid());
+  ASSERT_GT(worker, 0) << "no process of the daemon serves this client";
+  const rlim_t limit = LimitDaemonFds(worker, 40);
+  const int baseline = DaemonFdCount(worker);
   std::vector<LaunchHandleInfo> handles;
   for (uint16_t i = 0; i < 100; ++i) {
     handles.push_back(
@@ -474,7 +483,7 @@ TEST_F(DaemonFaultTest, AtItsFdLimitALaunchWithTooManyFdsIsNoResources) {
       << run.err;
   EXPECT_NE(run.err.find("AddHandles"), std::string::npos) << run.err;
   EXPECT_TRUE(daemon_.Alive());
-  ASSERT_TRUE(DaemonFdsDropTo(daemon_.pid(), baseline)) << DaemonFdCount(daemon_.pid());
+  ASSERT_TRUE(DaemonFdsDropTo(worker, baseline)) << DaemonFdCount(worker);
   // The same connection, its state reset by that launch, launches again.
   ChildRun ok = RunThroughLauncher(c, {"again"});
   ASSERT_EQ(ok.status, CAPSPAWN_OK) << ok.err << "\n" << daemon_.Log();

@@ -49,6 +49,7 @@ void Launcherd::Exec(const std::vector<std::string>& options, bool append_log) {
   for (char** e = environ; *e; ++e) {
     if (std::strncmp(*e, "CAPSPAWN_LAUNCHER=", 18) != 0) env.push_back(*e);
   }
+  for (std::string& e : extra_env_) env.push_back(e.data());
   env.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);

@@ -23,6 +23,8 @@ class Launcherd {
   // Starts it again, after Kill() or Stop(), on the same socket path (the stale socket
   // file is still there) and the same directory; the log is appended to.
   void Restart(const std::vector<std::string>& options = {});
+  // Variables added to the daemon's environment at its next (re)start.
+  void SetExtraEnvironment(std::vector<std::string> env) { extra_env_ = std::move(env); }
   // SIGTERM; returns the daemon's wait status.
   int Stop();
   // SIGKILL, then reaps it; returns its wait status.
@@ -42,6 +44,7 @@ class Launcherd {
   void Exec(const std::vector<std::string>& options, bool append_log);
   int SignalAndReap(int signo);
   std::unique_ptr<TempDir> dir_;
+  std::vector<std::string> extra_env_;
   std::string socket_;
   pid_t pid_ = -1;
 };

@@ -60,7 +60,7 @@ TEST(ProtocolDecode, EveryKindRoundTrips) {
   Result<protocol::Request> r = Decode(protocol::EncodeStrings(RequestKind::kAddArgs, args), 0);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->kind, RequestKind::kAddArgs);
-  EXPECT_EQ(r->strings, (std::vector<std::string>{"a", std::string("b\0c", 3), ""}));
+  EXPECT_EQ(r->strings.Copy(), (std::vector<std::string>{"a", std::string("b\0c", 3), ""}));
 
   r = Decode(protocol::EncodeStrings(RequestKind::kAddEnvirons, args), 0);
   ASSERT_TRUE(r.ok());

@@ -158,6 +158,23 @@ TEST_F(ResolveTest, TheDaemonFollowsResolveItself) {
   EXPECT_EQ(run.status, CAPSPAWN_ERR_INTERNAL) << run.err;
 }
 
+// The daemon does not depend on its environment: a CAPSPAWN_LAUNCHER of its
+// own (here one naming nothing) neither routes its launches nor its
+// #!resolve, and nothing of its environment reaches what it launches.
+TEST_F(ResolveTest, TheDaemonDoesNotDependOnItsEnvironment) {
+  daemon_.Stop();
+  daemon_.SetExtraEnvironment({"CAPSPAWN_LAUNCHER=/nonexistent/launcher.sock", "LISTEN_PID=1",
+                               "LISTEN_FDS=1", "CAPSPAWN_SEC_MARK=1"});
+  ASSERT_NO_FATAL_FAILURE(daemon_.Restart());
+  LauncherClient c = Connect();
+  LaunchInfo info;
+  info.executable.reset(open(scripts_.WriteFile("direct", "#!resolve hello\n").c_str(), O_RDONLY));
+  ChildRun run = RunThroughLauncher(c, {"--exit", "8"}, {}, {}, std::move(info));
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  EXPECT_EQ(run.return_code, 8);
+  EXPECT_TRUE(run.report.env.empty()) << run.output;
+}
+
 }  // namespace
 }  // namespace capspawn_test
 

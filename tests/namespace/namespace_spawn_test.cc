@@ -30,6 +30,10 @@ constexpr uint32_t kPrivate = CAPSPAWN_CLONE_ALL & ~CAPSPAWN_CLONE_NAMESPACE;
 
 constexpr const char* kBusybox = "/bin/busybox";
 
+// Through a launcher (the namespace.via_launcher test) the namespace cache is
+// the daemon's: this process's statistics say nothing.
+bool ViaLauncher() { return getenv("CAPSPAWN_LAUNCHER") != nullptr; }
+
 class NamespaceSpawnTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -86,7 +90,7 @@ TEST_F(NamespaceSpawnTest, TmpfsIsFreshForEverySpawn) {
     ASSERT_EQ(o.code, CAPSPAWN_OK) << o.error;
     EXPECT_EQ(o.status, 0) << "spawn " << i;
   }
-  EXPECT_GE(ns::GetCacheStats().hits, 2u);
+  if (!ViaLauncher()) EXPECT_GE(ns::GetCacheStats().hits, 2u);
 }
 
 TEST_F(NamespaceSpawnTest, RepeatedConfigurationIsBuiltOnce) {
@@ -162,7 +166,7 @@ TEST_F(NamespaceSpawnTest, ChildCannotChangeTheNamespaceOfTheNext) {
   Outcome second = run("ls /d; /bb/busybox mount -t tmpfs none / || echo refused");
   ASSERT_EQ(second.code, CAPSPAWN_OK) << second.error;
   EXPECT_EQ(second.out.substr(0, 5), "real\n") << "the next spawn sees the handed directory";
-  EXPECT_GE(ns::GetCacheStats().hits, 1u);
+  if (!ViaLauncher()) EXPECT_GE(ns::GetCacheStats().hits, 1u);
 }
 
 TEST_F(NamespaceSpawnTest, CacheIsBoundedAndLeavesNothing) {

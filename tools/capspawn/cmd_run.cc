@@ -247,8 +247,23 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
 // Signals sent to capspawn by another process reach the child too.
 constexpr int kForwardedSignals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 int g_signal_pipe = -1;  // write end, for the handler
+// Through a launcher, until there is a child to relay to, a signal ends
+// capspawn as if no handler were installed: a spawn waiting on a launcher
+// that never answers must not outlive a SIGTERM (SA_RESTART would resume its
+// recvmsg). (In-process the spawn is quick: the signal is relayed once it is
+// done.)
+volatile sig_atomic_t g_waiting_for_launcher = 0;
 
 void OnSignal(int signo, siginfo_t* info, void*) {
+  if (g_waiting_for_launcher) {
+    signal(signo, SIG_DFL);
+    sigset_t self;
+    sigemptyset(&self);
+    sigaddset(&self, signo);
+    sigprocmask(SIG_UNBLOCK, &self, nullptr);  // delivered now, not after the handler
+    raise(signo);
+    return;
+  }
   // From the terminal (SI_KERNEL) the child, in our process group, has its
   // own copy already; only a kill(2)-style sender (si_code <= 0) is relayed.
   if (info->si_code > 0) return;
@@ -381,6 +396,7 @@ class Run {
     OwnedFds owned;
     std::vector<capspawn_action_t> actions;
     if (Failure f = BuildActions(o_, &owned, &actions)) return f;
+    g_waiting_for_launcher = !o_.launcher.empty();
     if (Failure f = InstallSignalRelay(signal_pipe_)) return f;
 
     std::vector<const char*> argv;
@@ -421,6 +437,7 @@ class Run {
       process_ = -1;
       return {status, err_msg[0] != '\0' ? err_msg : "spawn " + path + " failed"};
     }
+    g_waiting_for_launcher = 0;
     return {};
   }
 
