@@ -139,14 +139,6 @@ def no_leaks(request: pytest.FixtureRequest) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "orphans: the test makes orphans; zombies are reaped")
-    config.addinivalue_line("markers", "launcher_bug(reason): fails through the launcher (xfail)")
-
-
-def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
-    for item in items:
-        marker = item.get_closest_marker("launcher_bug")
-        if marker and VIA_LAUNCHER:
-            item.add_marker(pytest.mark.xfail(reason=marker.args[0], strict=True))
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import capspawn
 # Through the launcher (python.via_launcher) these fail: the library's translation
 # sends read-only entries as writable names and tmpfs/proc/dev entries as fd -1
 # (src/launcher/spawn_via_launcher.cc ignores an entry's kind).
-LAUNCHER_NS_BUG = "namespace entry kinds are lost through CAPSPAWN_LAUNCHER"
 
 
 @pytest.fixture
@@ -86,7 +85,6 @@ def test_the_child_gets_no_stray_environment(monkeypatch):
     assert d["env"] == {"ONLY": "this", "LC_ALL": "C.UTF-8"}
 
 
-@pytest.mark.launcher_bug(LAUNCHER_NS_BUG)
 def test_a_sandboxed_python_sees_only_its_namespace(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

@@ -17,7 +17,6 @@ import capspawn
 # Through the launcher (python.via_launcher) these fail: the library's translation
 # sends read-only entries as writable names and tmpfs/proc/dev entries as fd -1
 # (src/launcher/spawn_via_launcher.cc ignores an entry's kind).
-LAUNCHER_NS_BUG = "namespace entry kinds are lost through CAPSPAWN_LAUNCHER"
 
 
 def env_of(**kwargs):
@@ -327,7 +326,6 @@ def test_handle_refusals_name_the_handle():
 # namespace, clone_dirs, loader.
 
 
-@pytest.mark.launcher_bug(LAUNCHER_NS_BUG)
 def test_namespace_entries_of_every_kind(tmp_path):
     (tmp_path / "rw").mkdir()
     (tmp_path / "ro").mkdir()
