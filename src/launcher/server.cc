@@ -27,6 +27,7 @@
 #include "namespace/namespace.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
+#include "startup/handle_types.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
@@ -44,37 +45,6 @@ std::string Hex(uint32_t v) {
   char b[16];
   std::snprintf(b, sizeof b, "0x%x", v);
   return b;
-}
-
-bool KnownHandleType(uint32_t type) {
-  switch (type) {
-    case CAPSPAWN_PA_PROC_SELF:
-    case CAPSPAWN_PA_THREAD_SELF:
-    case CAPSPAWN_PA_JOB_DEFAULT:
-    case CAPSPAWN_PA_VMAR_ROOT:
-    case CAPSPAWN_PA_VMAR_LOADED:
-    case CAPSPAWN_PA_LDSVC_LOADER:
-    case CAPSPAWN_PA_VMO_VDSO:
-    case CAPSPAWN_PA_VMO_STACK:
-    case CAPSPAWN_PA_VMO_EXECUTABLE:
-    case CAPSPAWN_PA_VMO_BOOTDATA:
-    case CAPSPAWN_PA_VMO_BOOTFS:
-    case CAPSPAWN_PA_VMO_KERNEL_FILE:
-    case CAPSPAWN_PA_NS_DIR:
-    case CAPSPAWN_PA_FD:
-    case CAPSPAWN_PA_LIFECYCLE:
-    case CAPSPAWN_PA_DIRECTORY_REQUEST:
-    case CAPSPAWN_PA_CLOCK_UTC:
-    case CAPSPAWN_PA_MMIO_RESOURCE:
-    case CAPSPAWN_PA_IRQ_RESOURCE:
-    case CAPSPAWN_PA_SYSTEM_RESOURCE:
-    case CAPSPAWN_PA_USER0:
-    case CAPSPAWN_PA_USER1:
-    case CAPSPAWN_PA_USER2:
-      return true;
-    default:
-      return false;
-  }
 }
 
 // Namespace paths already given: an overlap test in O(depth log n).
@@ -357,7 +327,7 @@ void Connection::AddHandles(std::vector<protocol::HandleEntry> handles) {
       return Fail(CAPSPAWN_ERR_INVALID_ARGS,
                   label + ": id " + Hex(h.id) + " has reserved bits set");
     }
-    if (!KnownHandleType(CAPSPAWN_PA_TYPE(h.id))) {
+    if (!startup::IsKnownHandleType(CAPSPAWN_PA_TYPE(h.id))) {
       return Fail(CAPSPAWN_ERR_INVALID_ARGS, label + ": id " + Hex(h.id) + " has an unknown type " +
                                                  Hex(CAPSPAWN_PA_TYPE(h.id)));
     }

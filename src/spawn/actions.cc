@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "startup/handle_types.h"
+
 namespace capspawn::spawn {
 namespace {
 
@@ -47,13 +49,43 @@ bool IsKernelOwnedType(uint32_t type) {
     case CAPSPAWN_PA_THREAD_SELF:
     case CAPSPAWN_PA_VMAR_ROOT:
     case CAPSPAWN_PA_VMAR_LOADED:
-    case CAPSPAWN_PA_VMO_VDSO:
     case CAPSPAWN_PA_VMO_STACK:
     case CAPSPAWN_PA_VMO_EXECUTABLE:
       return true;
     default:
       return false;
   }
+}
+
+Status CheckHandleType(uint32_t id, const std::string& what) {
+  const uint32_t type = CAPSPAWN_PA_TYPE(id);
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%x", id);
+  if (id & CAPSPAWN_PA_RESERVED_MASK) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, what + ": handle id " + hex + " has reserved bits set");
+  }
+  if (!startup::IsKnownHandleType(type)) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, what + ": handle id " + hex + " has type " +
+                                                std::to_string(type) +
+                                                ", which is not a PA_* type of processargs.h");
+  }
+  if (IsKernelOwnedType(type)) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 what + ": handle type " + std::to_string(type) +
+                     " describes the process itself and cannot be handed over");
+  }
+  if (type == CAPSPAWN_PA_NS_DIR) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 what + ": handle type " + std::to_string(type) +
+                     " (PA_NS_DIR) carries no path; use a namespace entry");
+  }
+  if (type == CAPSPAWN_PA_VMO_VDSO) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 what + ": handle type " + std::to_string(type) +
+                     " (PA_VMO_VDSO): Linux maps its own vDSO into every process; another "
+                     "cannot be given");
+  }
+  return {};
 }
 
 bool IsOpen(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
@@ -119,7 +151,13 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         break;
       case CAPSPAWN_ACTION_ADD_NS_ENTRY:
       case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
-        st = consumed(i, a.ns.handle, "namespace entry: handle");
+        // As fdio: the invalid handle is a bad argument; a closed fd a bad handle.
+        if (a.ns.handle == CAPSPAWN_INVALID_HANDLE) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     ActionName(i) + ": namespace entry: handle is -1 (the invalid handle)");
+        } else {
+          st = consumed(i, a.ns.handle, "namespace entry: handle");
+        }
         if (st.ok() && !a.ns.prefix)
           st =
               Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
@@ -159,30 +197,24 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
       case CAPSPAWN_ACTION_ADD_HANDLE: {
         const uint32_t id = a.h.id;
         const uint32_t type = CAPSPAWN_PA_TYPE(id);
-        st = consumed(i, a.h.handle, "add handle: handle");
-        if (!st.ok()) break;
-        if (id & CAPSPAWN_PA_RESERVED_MASK) {
-          st =
-              Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": handle id has reserved bits set");
-        } else if (IsKernelOwnedType(type)) {
+        if (a.h.handle == CAPSPAWN_INVALID_HANDLE) {
           st = Error(CAPSPAWN_ERR_INVALID_ARGS,
-                     ActionName(i) + ": handle type " + std::to_string(type) +
-                         " describes the process itself and cannot be handed over");
-        } else if (type == CAPSPAWN_PA_FD) {
+                     ActionName(i) + ": add handle: handle is -1 (the invalid handle)");
+          break;
+        }
+        st = consumed(i, a.h.handle, "add handle: handle");
+        if (st.ok()) st = CheckHandleType(id, ActionName(i));
+        if (!st.ok()) break;
+        if (type == CAPSPAWN_PA_FD) {
           st = add_fd(i, a.h.handle,
                       static_cast<int>(CAPSPAWN_PA_ARG(id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO));
-        } else if (type == CAPSPAWN_PA_CLOCK_UTC && (flags & CAPSPAWN_CLONE_UTC_CLOCK)) {
+        } else if (id == CAPSPAWN_PA_CLOCK_UTC && (flags & CAPSPAWN_CLONE_UTC_CLOCK)) {
+          // fdio compares the whole id: PA_HND(PA_CLOCK_UTC, 0) only.
           st = Error(CAPSPAWN_ERR_INVALID_ARGS,
                      ActionName(i) + ": a PA_CLOCK_UTC handle together with CLONE_UTC_CLOCK");
         } else if (type == CAPSPAWN_PA_LDSVC_LOADER) {
-          if (cfg.loader_fd >= 0) {
-            st = Error(CAPSPAWN_ERR_ALREADY_EXISTS, ActionName(i) + ": a loader is already set");
-          } else {
-            cfg.loader_fd = a.h.handle;  // a library directory, used by the namespace
-          }
-        } else if (type == CAPSPAWN_PA_NS_DIR) {
-          st = Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                     ActionName(i) + ": PA_NS_DIR handles carry no path here; use ADD_NS_ENTRY");
+          // As Fuchsia's launcher: a later loader replaces an earlier one.
+          cfg.loader_fd = a.h.handle;  // a library directory, used by the namespace
         } else if (!typed_ids.insert(id).second) {
           st = Error(CAPSPAWN_ERR_ALREADY_EXISTS,
                      ActionName(i) + ": handle id " + std::to_string(id) + " is already set");
