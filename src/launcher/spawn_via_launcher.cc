@@ -149,7 +149,7 @@ Result<protocol::Reply> Translate(protocol::RequestKind kind, int job, uint32_t 
   std::string script_path = path ? path : (argv[0] ? argv[0] : "");
   Result<spawn::Program> program =
       spawn::ResolveProgram(std::move(file.value()), script_path, argv);
-  if (!program.ok()) return program.error();
+  if (!program.ok()) return spawn::FdioStatus(program.error());  // as in-process
 
   // Names: the in-process order and rules, so the launcher sees no overlap.
   std::vector<protocol::NameRef> names;

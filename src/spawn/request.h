@@ -30,6 +30,10 @@ struct Request {
   // alone (no exec stop, no rlimit change).
   uint64_t min_stack_size = 0;
   bool stop_at_exec = false;  // the process comes back traced, stopped at its exec
+  // fdio's statuses (capspawn_spawn*, capspawn_create_without_starting): a
+  // NOT_FOUND after the program was opened is INTERNAL. ProcessBuilder keeps
+  // Fuchsia's process_builder statuses (NOT_FOUND).
+  bool fdio_statuses = false;
 };
 
 struct Launched {

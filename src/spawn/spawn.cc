@@ -111,9 +111,12 @@ Result<Launched> Execute(Request request) {
   Result<ProgramFile> file =
       path ? OpenProgramPath(path) : AdoptProgramFd(std::move(request.program_fd));
   if (!file.ok()) return file.error();
+  // From here on a NOT_FOUND is a missing dependency of the launch, which
+  // fdio's callers see as INTERNAL.
+  auto fail = [&](const Error& e) { return request.fdio_statuses ? FdioStatus(e) : e; };
   std::string script_path = path ? path : (argv[0] ? argv[0] : "");
   Result<Program> program = ResolveProgram(std::move(file.value()), script_path, argv);
-  if (!program.ok()) return program.error();
+  if (!program.ok()) return fail(program.error());
 
   // The filesystem: the caller's, or a private namespace built in the child.
   ns::Request nreq;
@@ -123,10 +126,12 @@ Result<Launched> Execute(Request request) {
   }
   nreq.clone_dirs = cfg.clone_dirs;
   nreq.loader_fd = cfg.loader_fd >= 0 ? cfg.loader_fd : program->loader.get();
+  if (Status st = CheckLoader(*program, nreq.loader_fd, clone_ns); !st.ok())
+    return fail(st.error());
   nreq.default_ldsvc = (flags & CAPSPAWN_DEFAULT_LDSVC) != 0;
   nreq.headers = program->headers ? &*program->headers : nullptr;
   Result<std::unique_ptr<ns::Plan>> nsplan = ns::PlanNamespace(nreq);
-  if (!nsplan.ok()) return nsplan.error();
+  if (!nsplan.ok()) return fail(nsplan.error());
 
   // The fd table: actions, then stdio, then typed handles from fd 3.
   bool set[3] = {};
@@ -169,7 +174,7 @@ Result<Launched> Execute(Request request) {
   // The namespace plan stays alive and in place until Launch returns.
   if (nsplan.value()) ns::Apply(*nsplan.value(), &plan);
   Result<Process> process = engine::Launch(plan);
-  if (!process.ok()) return process.error();
+  if (!process.ok()) return fail(NameTheInterpreter(process.error(), *program));
   return Launched{std::move(process.value()), std::move(program->headers)};
 }
 
@@ -188,6 +193,7 @@ Result<Launched> ExecuteActions(int job, uint32_t flags, const char* path, Uniqu
   request.env = env;
   request.config = std::move(collected.value());
   request.stop_at_exec = stop_at_exec;
+  request.fdio_statuses = true;
   return Execute(std::move(request));
 }
 
