@@ -373,10 +373,17 @@ Result<int> Connection::ChooseJob(const protocol::LaunchInfo& info, UniqueFd* ho
   bool same_as_daemon = false;
   Result<UniqueFd> own = ClientCgroup(&same_as_daemon);
   if (!own.ok()) return own.error();
-  struct stat st;
+  struct stat st {};
   same_as_daemon =
       same_as_daemon || (fstat(own->get(), &st) == 0 && st.st_dev == server_->cgroup_dev_ &&
                          st.st_ino == server_->cgroup_ino_);
+  // A job that is the client's own cgroup is its default job, as no job.
+  struct stat job_st;
+  const bool job_is_own =
+      info.job && fstat(info.job.get(), &job_st) == 0 &&
+      (same_as_daemon
+           ? job_st.st_dev == server_->cgroup_dev_ && job_st.st_ino == server_->cgroup_ino_
+           : job_st.st_dev == st.st_dev && job_st.st_ino == st.st_ino);
   // The client's job: a capspawn job's processes live in its "procs" leaf.
   UniqueFd client_job = std::move(own.value());
   bool client_deny = false;
@@ -393,7 +400,7 @@ Result<int> Connection::ChooseJob(const protocol::LaunchInfo& info, UniqueFd* ho
     if (!t.ok()) return t.error().Context("the client's job");
     client_deny = t->deny_new_process;
   }
-  if (!info.job) {
+  if (!info.job || job_is_own) {
     if (same_as_daemon) return -1;
     *holder = std::move(client_job);
     return holder->get();

@@ -174,7 +174,10 @@ Result<Launched> Execute(Request request) {
   // The namespace plan stays alive and in place until Launch returns.
   if (nsplan.value()) ns::Apply(*nsplan.value(), &plan);
   Result<Process> process = engine::Launch(plan);
-  if (!process.ok()) return fail(NameTheInterpreter(process.error(), *program));
+  if (!process.ok()) {
+    return fail(job_internal::JobLaunchError(NameTheInterpreter(process.error(), *program),
+                                             plan.cgroup_fd));
+  }
   return Launched{std::move(process.value()), std::move(program->headers)};
 }
 
