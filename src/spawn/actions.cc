@@ -120,15 +120,19 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
     cfg.fds.push_back({source, target});
     return {};
   };
-  // A consumed fd must be open and named by one action only.
-  auto consumed = [&](size_t i, int fd, const char* what) -> Status {
+  // A consumed fd must be open and named by one action only. `bad` is the
+  // status otherwise: fdio_fd_transfer answers INVALID_ARGS for a fd that is
+  // not (or no longer) in the fd table; a handle that is not one is
+  // BAD_HANDLE.
+  auto consumed = [&](size_t i, int fd, const char* what,
+                      capspawn_status_t bad = CAPSPAWN_ERR_BAD_HANDLE) -> Status {
     if (!open_consumed.count(fd)) {
-      return Error(CAPSPAWN_ERR_BAD_HANDLE,
+      return Error(bad,
                    ActionName(i) + ": " + what + " " + std::to_string(fd) + " is not an open fd");
     }
     if (!consumed_once.insert(fd).second) {
-      return Error(CAPSPAWN_ERR_BAD_HANDLE, ActionName(i) + ": " + what + " " + std::to_string(fd) +
-                                                " was already consumed by an earlier action");
+      return Error(bad, ActionName(i) + ": " + what + " " + std::to_string(fd) +
+                            " was already consumed by an earlier action");
     }
     return {};
   };
@@ -138,15 +142,17 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
     Status st;
     switch (a.action) {
       case CAPSPAWN_ACTION_CLONE_FD:
-        if (!IsOpen(a.fd.local_fd)) {
-          return Error(CAPSPAWN_ERR_BAD_HANDLE, ActionName(i) + ": clone fd: local_fd " +
-                                                    std::to_string(a.fd.local_fd) +
-                                                    " is not an open fd");
+        // fdio_fd_clone: a fd that is not in the table is INVALID_ARGS.
+        if (!IsOpen(a.fd.local_fd) || consumed_once.count(a.fd.local_fd)) {
+          return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                       ActionName(i) + ": clone fd: local_fd " + std::to_string(a.fd.local_fd) +
+                           (IsOpen(a.fd.local_fd) ? " was transferred by an earlier action"
+                                                  : " is not an open fd"));
         }
         st = add_fd(i, a.fd.local_fd, a.fd.target_fd);
         break;
       case CAPSPAWN_ACTION_TRANSFER_FD:
-        st = consumed(i, a.fd.local_fd, "transfer fd: local_fd");
+        st = consumed(i, a.fd.local_fd, "transfer fd: local_fd", CAPSPAWN_ERR_INVALID_ARGS);
         if (st.ok()) st = add_fd(i, a.fd.local_fd, a.fd.target_fd);
         break;
       case CAPSPAWN_ACTION_ADD_NS_ENTRY:

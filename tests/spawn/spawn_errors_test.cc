@@ -158,12 +158,14 @@ TEST(SpawnErrors, NonexistentPathIsNamed) {
   ExpectSpawnFails("/bogus/path", CAPSPAWN_ERR_NOT_FOUND, "/bogus/path");
 }
 
+// fdio_fd_clone / fdio_fd_transfer: "ZX_ERR_INVALID_ARGS: fd is not a valid
+// file descriptor".
 TEST(SpawnErrors, BadCloneFd) {
   for (int bad : {-1, 987}) {
     SCOPED_TRACE(bad);
     ASSERT_FALSE(FdIsOpen(987));
     Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {}, {CloneFd(bad, 10)});
-    EXPECT_EQ(s.status, CAPSPAWN_ERR_BAD_HANDLE) << s.err;
+    EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
     EXPECT_NE(s.err.find(std::to_string(bad)), std::string::npos) << s.err;
     EXPECT_EQ(s.raw_process_out, -1);
     EXPECT_FALSE(HasWaitableChild());
@@ -174,7 +176,7 @@ TEST(SpawnErrors, BadTransferFd) {
   for (int bad : {-1, 987}) {
     SCOPED_TRACE(bad);
     Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {}, {TransferFd(bad, 10)});
-    EXPECT_EQ(s.status, CAPSPAWN_ERR_BAD_HANDLE) << s.err;
+    EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
     EXPECT_NE(s.err.find(std::to_string(bad)), std::string::npos) << s.err;
     EXPECT_FALSE(HasWaitableChild());
   }
@@ -184,7 +186,7 @@ TEST(SpawnErrors, BadActionFdNamesTheActionIndex) {
   Pipe p = MakePipe();
   Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
                     {CloneFd(p.read.get(), 10), CloneFd(p.read.get(), 11), CloneFd(987, 12)});
-  EXPECT_EQ(s.status, CAPSPAWN_ERR_BAD_HANDLE) << s.err;
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
   EXPECT_NE(s.err.find("987"), std::string::npos) << s.err;
   EXPECT_TRUE(NamesActionIndex(s.err, 2)) << s.err;
   EXPECT_TRUE(FdIsOpen(p.read.get())) << "CLONE_FD must not close the caller's fd";
