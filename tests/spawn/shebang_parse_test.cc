@@ -73,5 +73,14 @@ TEST(ShebangParse, CarriageReturnIsKept) {
   EXPECT_EQ(s.arg, "-e\r");
 }
 
+// fdio reads the line as a C string, so a NUL ends it silently; capspawn
+// refuses a line it would otherwise cut short.
+TEST(ShebangParse, NulInTheLineIsInvalidArgs) {
+  const std::string text("#!/bin/sh\0-x\n", 14);
+  auto bytes = std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  capspawn::Result<std::optional<Shebang>> r = ParseShebang(bytes, true);
+  EXPECT_EQ(r.status(), CAPSPAWN_ERR_INVALID_ARGS);
+}
+
 }  // namespace
 }  // namespace capspawn_test
