@@ -72,5 +72,21 @@ TEST_F(LauncherTest, OverlappingNamesAreInvalidArgs) {
   EXPECT_NE(run.err.find("overlaps an earlier entry"), std::string::npos) << run.err;
 }
 
+// The daemon creates processes with the library's fdio-shaped entry points,
+// so a program it cannot load is INTERNAL already in the Launch reply
+// (Fuchsia's launcher says NOT_FOUND and fdio then reports INTERNAL).
+TEST_F(LauncherTest, LaunchOfANonElfFileIsInternal) {
+  TempDir dir;
+  LauncherClient c = Connect();
+  ASSERT_TRUE(c.AddArgs({"text"}).ok());
+  LaunchInfo info;
+  info.executable.reset(open(dir.WriteFile("text", "not a program\n").c_str(), O_RDONLY));
+  capspawn::Result<capspawn::Process> p = c.Launch(std::move(info));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status(), CAPSPAWN_ERR_INTERNAL) << p.error().message();
+  EXPECT_NE(p.error().message().find("not an ELF executable"), std::string::npos)
+      << p.error().message();
+}
+
 }  // namespace
 }  // namespace capspawn_test
