@@ -1,7 +1,7 @@
-// libFuzzer target over the ELF parser. Beyond "no crash, no sanitizer
-// report", it checks the parser's promises: the fd path (with a prefix of a
-// length the input picks) answers exactly as the in-memory path, accepted
-// headers are consistent, errors start with "ELF: ".
+// libFuzzer target over the ELF parser and the dynamic section reader.
+// Beyond "no crash, no sanitizer report", it checks their promises: the fd
+// path (with a prefix of a length the input picks) answers exactly as the
+// in-memory path, accepted headers are consistent, errors start with "ELF: ".
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -67,6 +67,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(std::memcmp(mem->phdrs.data(), via_fd->phdrs.data(),
                       mem->phdrs.size() * sizeof(Elf64_Phdr)) == 0);
     Check(mem->interp == via_fd->interp);
+    // The dynamic section reader, both ways, on what the parser accepted.
+    capspawn::Result<elf::DynamicInfo> dyn = elf::ReadDynamicInfo(input, *mem);
+    capspawn::Result<elf::DynamicInfo> dyn_fd = elf::ReadDynamicInfo(InputFd(input), *mem);
+    Check(dyn.ok() == dyn_fd.ok());
+    if (dyn.ok()) {
+      Check(dyn->needed == dyn_fd->needed && dyn->soname == dyn_fd->soname);
+      Check(dyn->runpath == dyn_fd->runpath && dyn->rpath == dyn_fd->rpath);
+      for (const std::string& n : dyn->needed) Check(n.find('\0') == std::string::npos);
+      (void)elf::FileKindName(elf::Classify(*mem, &*dyn));
+    } else {
+      Check(dyn.status() == dyn_fd.status());
+      Check(dyn.error().message() == dyn_fd.error().message());
+      Check(dyn.error().message().rfind("ELF: ", 0) == 0);
+    }
   } else {
     Check(mem.status() == via_fd.status());
     Check(mem.error().message() == via_fd.error().message());

@@ -18,10 +18,8 @@ void Check(bool ok) {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
-// No blank at either end. A '\r' is trimmed only where the line ends (CRLF).
-bool Trimmed(std::string_view s, bool line_end) {
-  return !s.empty() && !IsBlank(s.front()) && !IsBlank(s.back()) && !(line_end && s.back() == '\r');
-}
+// No blank at either end ('\r' is not a blank: the kernel keeps it too).
+bool Trimmed(std::string_view s) { return !s.empty() && !IsBlank(s.front()) && !IsBlank(s.back()); }
 
 }  // namespace
 
@@ -53,13 +51,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(s.interpreter.size() + (s.arg ? s.arg->size() : 0) < spawn::kMaxShebangLine);
   Check(s.interpreter.find('\0') == std::string::npos);
   Check(s.interpreter.find('\n') == std::string::npos);
-  Check(Trimmed(s.interpreter, !s.arg.has_value()));
   if (s.resolve) {
-    Check(!s.arg.has_value());
+    // fdio's "#!resolve " prefix, then the name exactly as written.
+    Check(!s.arg.has_value() && !s.interpreter.empty());
+    Check(size >= 10 && std::memcmp(data, "#!resolve ", 10) == 0);
+    Check(std::memcmp(data + 10, s.interpreter.data(), s.interpreter.size()) == 0);
   } else {
+    Check(Trimmed(s.interpreter));
     Check(s.interpreter.find(' ') == std::string::npos);
     Check(s.interpreter.find('\t') == std::string::npos);
-    if (s.arg) Check(Trimmed(*s.arg, true) && s.arg->find('\n') == std::string::npos);
+    if (s.arg) Check(Trimmed(*s.arg) && s.arg->find('\n') == std::string::npos);
   }
   return 0;
 }

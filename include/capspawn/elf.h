@@ -27,9 +27,13 @@ namespace capspawn::elf {
 // always starts with "ELF: " and names the rule that failed.
 inline constexpr capspawn_status_t kBadFormatStatus = CAPSPAWN_ERR_NOT_FOUND;
 // A file that ends before something its headers describe (the header itself,
-// the program header table, PT_INTERP, a PT_LOAD's bytes). The message says
-// "truncated".
-inline constexpr capspawn_status_t kTruncatedStatus = CAPSPAWN_ERR_IO_INVALID;
+// the program header table, PT_INTERP, a PT_LOAD's bytes), or is empty. Fuchsia
+// reads headers from a VMO, and zx_vmo_read past its end is
+// ZX_ERR_OUT_OF_RANGE. The message says "truncated".
+inline constexpr capspawn_status_t kTruncatedStatus = CAPSPAWN_ERR_OUT_OF_RANGE;
+// A PT_INTERP without its terminating NUL, or not UTF-8: Fuchsia's
+// InvalidInterpHeader (get_dynamic_linker).
+inline constexpr capspawn_status_t kInvalidInterpStatus = CAPSPAWN_ERR_INVALID_ARGS;
 
 #if defined(__x86_64__)
 inline constexpr uint16_t kHostMachine = EM_X86_64;
@@ -86,6 +90,58 @@ Result<std::string> GetDynamicLinker(const ElfHeaders& headers);
 // own). NOT_FOUND: no PT_INTERP, or the loader has no such file; otherwise
 // ParseHeaders' statuses, the message naming the file.
 Result<UniqueFd> GetDynamicLinker(int loader_dir, const ElfHeaders& program);
+
+// ---- The dynamic section (Fuchsia's Elf64DynSection) -------------------------
+
+// Every entry of the PT_DYNAMIC segment, in file order: p_filesz / 16 of them,
+// DT_NULL and what follows it included, as Fuchsia's dynamic_entries().
+struct DynamicSection {
+  std::vector<Elf64_Dyn> entries;
+  // The first entry with `tag`, or nullptr (dynamic_entry_with_tag).
+  const Elf64_Dyn* EntryWithTag(int64_t tag) const;
+};
+
+// Reads the PT_DYNAMIC segment of a file whose headers ParseHeaders accepted.
+// NOT_FOUND (kBadFormatStatus): no PT_DYNAMIC ("Dynamic header not found")
+// or more than one (MultipleHeaders), or over kMaxDynamicEntries entries;
+// OUT_OF_RANGE: the segment extends past the end of the file.
+Result<DynamicSection> ReadDynamicSection(int fd, const ElfHeaders& headers);
+Result<DynamicSection> ReadDynamicSection(std::span<const uint8_t> whole_file,
+                                          const ElfHeaders& headers);
+// 1 MiB of entries: far beyond any real program, a bound for a hostile file.
+inline constexpr size_t kMaxDynamicEntries = 65536;
+
+// What the dynamic section says about a file, its strings read from the
+// dynamic string table (DT_STRTAB, an address mapped to the file through the
+// PT_LOAD holding it, and DT_STRSZ).
+struct DynamicInfo {
+  std::vector<std::string> needed;     // DT_NEEDED, in order
+  std::optional<std::string> soname;   // DT_SONAME
+  std::optional<std::string> runpath;  // DT_RUNPATH
+  std::optional<std::string> rpath;    // DT_RPATH
+  uint64_t flags = 0;                  // DT_FLAGS
+  uint64_t flags_1 = 0;                // DT_FLAGS_1 (DF_1_PIE marks an executable)
+};
+// NOT_FOUND when a string's offset or DT_STRTAB lies outside the table or
+// the file; the section's own errors as ReadDynamicSection.
+Result<DynamicInfo> ReadDynamicInfo(int fd, const ElfHeaders& headers);
+Result<DynamicInfo> ReadDynamicInfo(std::span<const uint8_t> whole_file, const ElfHeaders& headers);
+
+// What a file is, for people (capspawn elf). Read from e_type, PT_INTERP,
+// e_entry and the dynamic section (null: the file has none).
+enum class FileKind {
+  kExecutable,     // ET_EXEC: loaded at fixed addresses (static or with PT_INTERP)
+  kPie,            // ET_DYN with PT_INTERP: a position-independent executable
+  kStaticPie,      // ET_DYN without PT_INTERP that relocates itself and runs
+  kSharedLibrary,  // ET_DYN that a program loads: DT_SONAME without DF_1_PIE, or entry 0
+};
+FileKind Classify(const ElfHeaders& headers, const DynamicInfo* dynamic);
+// "executable", "PIE", "static PIE", "shared library".
+std::string_view FileKindName(FileKind kind);
+// Whether running the file starts a program: false for a library whose entry
+// point is 0 (the kernel would jump to its ELF header). Libraries with an
+// entry point (libc.so.6, the dynamic linker itself) do run.
+bool IsRunnable(const ElfHeaders& headers);
 
 // The system page size (sysconf(_SC_PAGESIZE)).
 size_t PageSize();

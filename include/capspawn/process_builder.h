@@ -108,15 +108,18 @@ class ProcessBuilder {
   // empty root (plus its loader's directories). Not an open directory:
   // BAD_HANDLE; a relative path: INVALID_ARGS.
   Status add_namespace_entries(std::vector<NamespaceEntry> entries);
-  // Types the builder sets itself are INVALID_ARGS (PROC_SELF, THREAD_SELF,
-  // VMAR_ROOT, VMAR_LOADED, VMO_VDSO, VMO_STACK, VMO_EXECUTABLE; LDSVC_LOADER:
-  // use set_loader_service; NS_DIR: use add_namespace_entries), as is a
-  // handle id with reserved bits; a handle that is not an open fd is
-  // BAD_HANDLE. On error none of `handles` is added (all are closed).
+  // As Fuchsia's add_handles: types the builder sets itself are INVALID_ARGS
+  // (PROC_SELF, THREAD_SELF, VMAR_ROOT, VMAR_LOADED, VMO_STACK,
+  // VMO_EXECUTABLE), as are NS_DIR (use add_namespace_entries), a type
+  // processargs.h does not define and an id with reserved bits; VMO_VDSO is
+  // NOT_SUPPORTED (Linux maps its own vDSO). A LDSVC_LOADER handle is passed
+  // to set_loader_service() (it must be a directory). A handle that is not an
+  // open fd is BAD_HANDLE. On error none of `handles` is added (all are
+  // closed).
   Status add_handles(std::vector<StartupHandle> handles);
   // The library directory a PT_INTERP program loads its dynamic linker and
   // libraries from (read-only in its namespace). BAD_HANDLE if not an open
-  // directory; ALREADY_EXISTS if set twice.
+  // directory. A second loader (from here or add_handles) replaces the first.
   Status set_loader_service(UniqueFd lib_dir);
   // The main thread's stack may grow to at least `size` bytes (an
   // RLIMIT_STACK floor; a higher limit is kept). Above the hard limit, build()

@@ -1,4 +1,5 @@
-// Typed startup handle ids: Fuchsia's processargs.h values under CAPSPAWN_ names.
+// Typed startup handle ids: Fuchsia's processargs.h values under CAPSPAWN_ names,
+// every type Fuchsia defines and no other (docs/startup-handles.md).
 // An id is PA_HND(type, arg): the type in the low 8 bits, the argument in bits 16-31.
 #ifndef CAPSPAWN_PROCESSARGS_H_
 #define CAPSPAWN_PROCESSARGS_H_
@@ -23,14 +24,18 @@
 #define CAPSPAWN_PA_VMO_BOOTDATA 0x1Au
 #define CAPSPAWN_PA_VMO_BOOTFS 0x1Bu
 #define CAPSPAWN_PA_VMO_KERNEL_FILE 0x1Cu
+#define CAPSPAWN_PA_VMO_COMPONENT_CONFIG 0x1Du
 #define CAPSPAWN_PA_NS_DIR 0x20u
 #define CAPSPAWN_PA_FD 0x30u
 #define CAPSPAWN_PA_LIFECYCLE 0x3Au
 #define CAPSPAWN_PA_DIRECTORY_REQUEST 0x3Bu
-#define CAPSPAWN_PA_CLOCK_UTC 0x3Cu
-#define CAPSPAWN_PA_MMIO_RESOURCE 0x3Du
-#define CAPSPAWN_PA_IRQ_RESOURCE 0x3Eu
-#define CAPSPAWN_PA_SYSTEM_RESOURCE 0x3Fu
+#define CAPSPAWN_PA_RESOURCE 0x3Fu
+#define CAPSPAWN_PA_CLOCK_UTC 0x40u
+#define CAPSPAWN_PA_MMIO_RESOURCE 0x50u
+#define CAPSPAWN_PA_IRQ_RESOURCE 0x51u
+#define CAPSPAWN_PA_IOPORT_RESOURCE 0x52u
+#define CAPSPAWN_PA_SMC_RESOURCE 0x53u
+#define CAPSPAWN_PA_SYSTEM_RESOURCE 0x54u
 #define CAPSPAWN_PA_USER0 0xF0u
 #define CAPSPAWN_PA_USER1 0xF1u
 #define CAPSPAWN_PA_USER2 0xF2u

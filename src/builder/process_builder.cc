@@ -26,16 +26,6 @@
 namespace capspawn {
 namespace {
 
-// What add_handles refuses, and why (nullptr: accepted). On Fuchsia the
-// builder creates these handles itself; here the kernel gives the process
-// its own equivalents, and the loader and namespace have their own calls.
-const char* RejectedTypeReason(uint32_t type) {
-  if (spawn::IsKernelOwnedType(type)) return "is set by the process builder itself";
-  if (type == CAPSPAWN_PA_LDSVC_LOADER) return "is set with set_loader_service()";
-  if (type == CAPSPAWN_PA_NS_DIR) return "is set with add_namespace_entries()";
-  return nullptr;
-}
-
 bool IsDirectory(int fd) {
   struct stat st;
   return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
@@ -161,15 +151,21 @@ Status ProcessBuilder::add_handles(std::vector<StartupHandle> handles) {
       Forget(h.handle);
       return Error(CAPSPAWN_ERR_BAD_HANDLE, what + ": fd " + std::to_string(fd) + " is not open");
     }
-    if (h.id & CAPSPAWN_PA_RESERVED_MASK) {
-      return Error(CAPSPAWN_ERR_INVALID_ARGS, what + ": reserved bits set");
-    }
-    if (const char* why = RejectedTypeReason(CAPSPAWN_PA_TYPE(h.id))) {
-      return Error(CAPSPAWN_ERR_INVALID_ARGS,
-                   what + ": type " + std::to_string(CAPSPAWN_PA_TYPE(h.id)) + " " + why);
+    if (Status st = spawn::CheckHandleType(h.id, what); !st.ok()) return st;
+    if (CAPSPAWN_PA_TYPE(h.id) == CAPSPAWN_PA_LDSVC_LOADER && !IsDirectory(h.handle.get())) {
+      return Error(CAPSPAWN_ERR_BAD_HANDLE,
+                   what + ": a loader must be an open directory (a library directory)");
     }
   }
-  for (StartupHandle& h : handles) handles_.push_back(std::move(h));
+  // Validated first, added after, so an error adds none of them.
+  for (StartupHandle& h : handles) {
+    if (CAPSPAWN_PA_TYPE(h.id) == CAPSPAWN_PA_LDSVC_LOADER) {
+      // As Fuchsia's add_handles: a loader goes to set_loader_service().
+      loader_ = std::move(h.handle);
+    } else {
+      handles_.push_back(std::move(h));
+    }
+  }
   return {};
 }
 
@@ -181,8 +177,7 @@ Status ProcessBuilder::set_loader_service(UniqueFd lib_dir) {
     return Error(CAPSPAWN_ERR_BAD_HANDLE,
                  "loader service: fd " + std::to_string(fd) + " is not an open directory");
   }
-  if (loader_) return Error(CAPSPAWN_ERR_ALREADY_EXISTS, "loader service: already set");
-  loader_ = std::move(lib_dir);
+  loader_ = std::move(lib_dir);  // a second call replaces (and closes) the first
   return {};
 }
 
@@ -195,15 +190,8 @@ Result<BuiltProcess> ProcessBuilder::build() {
   if (built_) return Error(CAPSPAWN_ERR_BAD_STATE, "build: already built once");
   built_ = true;
 
-  // As Fuchsia's build(): a dynamic program's linker must come from its
-  // loader; say so now rather than through a failed exec.
-  if (loader_) {
-    Result<elf::ElfHeaders> headers = elf::ParseHeaders(executable_.get());
-    if (headers.ok() && headers->is_dynamic()) {
-      Result<UniqueFd> linker = elf::GetDynamicLinker(loader_.get(), *headers);
-      if (!linker.ok()) return linker.error().Context("build");
-    }
-  }
+  // As Fuchsia's build(), a dynamic program's linker must come from its
+  // loader: the request path checks that before the process exists.
 
   // The same actions capspawn_spawn_vmo would take: one validation, one
   // request path. Their fds are consumed from here on.

@@ -27,7 +27,8 @@ std::string Named(std::string_view name, uint64_t value) {
 Status CheckMagic(const ByteSource& source) {
   uint8_t magic[SELFMAG] = {};
   const size_t have = std::min<uint64_t>(source.size(), SELFMAG);
-  if (have == 0) return BadFormat("bad magic: the file is empty");
+  // Fuchsia reads the header from the VMO, which fails past its end.
+  if (have == 0) return Truncated("the file is empty");
   if (Status st = source.ReadExact(0, std::span(magic, have)); !st) return st;
   if (std::memcmp(magic, ELFMAG, have) != 0) {
     std::string what = "bad magic";
@@ -93,6 +94,45 @@ Status CheckFileHeader(const Elf64_Ehdr& eh, uint64_t file_size) {
   return {};
 }
 
+// Fuchsia's InvalidInterpHeader: INVALID_ARGS.
+Error InvalidInterp(const std::string& what) { return Error(kInvalidInterpStatus, "ELF: " + what); }
+
+// Strict UTF-8, as Rust's str::from_utf8: no overlong forms, no surrogates,
+// nothing above U+10FFFF.
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<uint8_t>(s[i]);
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<uint8_t>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
 bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 std::string Segment(const char* type, size_t index) { return std::string(type) + " " + Num(index); }
@@ -126,13 +166,26 @@ Status CheckLoad(const Elf64_Phdr& ph, size_t i, uint64_t file_size, uint64_t pa
   return {};
 }
 
+std::string SegmentName(uint32_t type, size_t index) {
+  std::string_view name = SegmentTypeName(type);
+  if (name.empty()) return "program header " + Num(index) + " (type " + Hex(type) + ")";
+  return "PT_" + std::string(name) + " " + Num(index);
+}
+
 Status CheckProgramHeaders(const std::vector<Elf64_Phdr>& phdrs, uint64_t file_size,
                            size_t* interp_index) {
   const uint64_t page_size = PageSize();
   bool have_load = false;
   size_t prev_load = 0;
+  size_t gnu_stack = phdrs.size();
   for (size_t i = 0; i < phdrs.size(); ++i) {
     const Elf64_Phdr& ph = phdrs[i];
+    // On every header, not only PT_LOAD: no segment holds more file bytes
+    // than memory.
+    if (ph.p_type != PT_LOAD && ph.p_filesz > ph.p_memsz) {
+      return BadFormat(SegmentName(ph.p_type, i) + " has p_filesz " + Hex(ph.p_filesz) +
+                       " > p_memsz " + Hex(ph.p_memsz));
+    }
     switch (ph.p_type) {
       case PT_LOAD: {
         if (Status st = CheckLoad(ph, i, file_size, page_size); !st) return st;
@@ -160,7 +213,8 @@ Status CheckProgramHeaders(const std::vector<Elf64_Phdr>& phdrs, uint64_t file_s
                            " and " + Num(i) + ")");
         }
         *interp_index = i;
-        if (ph.p_filesz == 0) return BadFormat(name + " is empty");
+        // Fuchsia's get_dynamic_linker: no byte, so no NUL terminator.
+        if (ph.p_filesz == 0) return InvalidInterp(name + " is empty (not even its NUL)");
         if (ph.p_filesz > kMaxInterpBytes) {
           return BadFormat(name + " is " + Num(ph.p_filesz) + " bytes, longer than PATH_MAX (" +
                            Num(kMaxInterpBytes) + ")");
@@ -172,6 +226,12 @@ Status CheckProgramHeaders(const std::vector<Elf64_Phdr>& phdrs, uint64_t file_s
         break;
       }
       case PT_GNU_STACK:
+        // Fuchsia's program_header_with_type(GnuStack): MultipleHeaders.
+        if (gnu_stack != phdrs.size()) {
+          return BadFormat("more than one PT_GNU_STACK (program headers " + Num(gnu_stack) +
+                           " and " + Num(i) + ")");
+        }
+        gnu_stack = i;
         if (ph.p_flags & PF_X) {
           return BadFormat(Segment("PT_GNU_STACK", i) +
                            " asks for an executable stack (PF_X), which is not supported");
@@ -190,12 +250,13 @@ Result<std::string> ReadInterp(const ByteSource& source, const Elf64_Phdr& ph, s
   std::string path(ph.p_filesz, '\0');
   auto bytes = std::span(reinterpret_cast<uint8_t*>(path.data()), path.size());
   if (Status st = source.ReadExact(ph.p_offset, bytes); !st) return st.error();
-  if (path.back() != '\0') return BadFormat(name + " is not NUL-terminated");
+  if (path.back() != '\0') return InvalidInterp(name + " is not NUL-terminated");
   path.pop_back();
   if (path.empty()) return BadFormat(name + " is empty");
   if (path.find('\0') != std::string::npos) {
     return BadFormat(name + " has a NUL byte inside its path");
   }
+  if (!IsUtf8(path)) return InvalidInterp(name + " is not valid UTF-8");
   return path;
 }
 

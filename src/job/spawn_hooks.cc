@@ -21,6 +21,14 @@ namespace capspawn::job_internal {
 
 namespace {
 
+// Whether job_fd is the directory of the cgroup this process is in now.
+bool IsOwnCgroup(int job_fd) {
+  Result<std::string> own = OwnCgroupDir();
+  struct stat mine, job;
+  return own.ok() && stat(own->c_str(), &mine) == 0 && fstat(job_fd, &job) == 0 &&
+         mine.st_dev == job.st_dev && mine.st_ino == job.st_ino;
+}
+
 Error NotADirectory(int job_fd) {
   return Error(CAPSPAWN_ERR_WRONG_TYPE, "job fd " + std::to_string(job_fd) + " (" + FdPath(job_fd) +
                                             ") is not a cgroup directory");
@@ -44,7 +52,11 @@ Result<SpawnTarget> PrepareSpawn(int job_fd) {
   if (!meta) return meta.error();
   SpawnTarget target;
   if (!meta->has_value()) {
-    // A plain cgroup (the default job, or one made by hand): processes go right into it.
+    // The caller's own cgroup is the default job, as job -1: a child is born
+    // there without CLONE_INTO_CGROUP, which would need write access to
+    // cgroup.procs that job -1 does not (as on Fuchsia, where both are alike).
+    if (IsOwnCgroup(job_fd)) return target;
+    // A plain cgroup (made by hand, or an ancestor): processes go right into it.
     target.cgroup_fd.reset(openat(job_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!target.cgroup_fd) {
       if (errno == ENOTDIR) return NotADirectory(job_fd);
@@ -66,6 +78,18 @@ Result<SpawnTarget> PrepareSpawn(int job_fd) {
   }
   target.deny_new_process = (*meta)->new_process == NewProcessPolicy::kDeny;
   return target;
+}
+
+Error JobLaunchError(const Error& e, int cgroup_fd) {
+  if (cgroup_fd < 0 || e.status() != CAPSPAWN_ERR_ACCESS_DENIED) return e;
+  const std::string& m = e.message();
+  const bool at_the_job = m.rfind("clone", 0) == 0 || m.rfind("join job", 0) == 0 ||
+                          faccessat(cgroup_fd, "cgroup.procs", W_OK, AT_EACCESS) != 0;
+  if (!at_the_job) return e;
+  // "clone3: Permission denied" -> "... in job /sys/fs/cgroup/x (clone3): Permission denied (...)"
+  const size_t errno_text = m.rfind(": ");
+  const std::string step = errno_text == std::string::npos ? m : m.substr(0, errno_text);
+  return CgroupError(EACCES, "create a process in job", FdPath(cgroup_fd) + " (" + step + ")");
 }
 
 namespace {

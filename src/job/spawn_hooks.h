@@ -13,7 +13,8 @@ namespace capspawn::job_internal {
 struct SpawnTarget {
   // The cgroup directory the new process goes into (for CLONE_INTO_CGROUP):
   // the job's leaf "procs/" sub-cgroup, or the directory itself for a cgroup
-  // that is not a capspawn job (e.g. the default job).
+  // that is not a capspawn job. Empty for the caller's own cgroup (the
+  // default job): the child is born there, as with job -1.
   UniqueFd cgroup_fd;
   // The job's new-process policy (inherited from its ancestors at creation) is DENY:
   // install DenyNewProcessFilter() in the child.
@@ -28,6 +29,12 @@ struct SpawnTarget {
 // If clone3(CLONE_INTO_CGROUP) then fails with ENODEV, the job was killed in between
 // (Kill removes the leaf cgroups): report BAD_STATE.
 Result<SpawnTarget> PrepareSpawn(int job_fd);
+
+// A launch into cgroup_fd refused for lack of rights (clone3's
+// CLONE_INTO_CGROUP, or the legacy child's write to cgroup.procs) becomes
+// ACCESS_DENIED naming the job's directory and how delegation works
+// (docs/jobs.md); any other error is returned as it is.
+Error JobLaunchError(const Error& e, int cgroup_fd);
 
 // The DENY filter: fork, vfork and clone without CLONE_THREAD fail with EPERM, clone3
 // with ENOSYS (so libc falls back to clone, whose flags the filter can inspect).

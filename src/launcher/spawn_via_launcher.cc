@@ -212,6 +212,7 @@ Result<protocol::Reply> Translate(protocol::RequestKind kind, int job, uint32_t 
   request.argv = argv;
   request.env = env;
   request.config = std::move(collected.value());
+  request.fdio_statuses = true;
   spawn::SpawnContext context = spawn::InProcessContext();
   context.launcher_socket = socket;
   Result<spawn::Prepared> prepared = spawn::Prepare(std::move(request), context);
@@ -219,7 +220,11 @@ Result<protocol::Reply> Translate(protocol::RequestKind kind, int job, uint32_t 
   std::vector<UniqueFd> opened;  // directories opened here, closed once sent
   Result<std::vector<protocol::Outgoing>> batch = Encode(kind, *prepared, &opened);
   if (!batch.ok()) return batch.error();
-  return t_connection.Exchange(socket, *batch);
+  Result<protocol::Reply> reply = t_connection.Exchange(socket, *batch);
+  // The program was opened here: a NOT_FOUND from the daemon is a missing
+  // dependency of the launch, INTERNAL to fdio's callers as in-process.
+  if (reply.ok() && reply->status == CAPSPAWN_ERR_NOT_FOUND) reply->status = CAPSPAWN_ERR_INTERNAL;
+  return reply;
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "startup/handle_types.h"
+
 namespace capspawn::spawn {
 namespace {
 
@@ -56,32 +58,21 @@ Status ConfigBuilder::Fd(const std::string& label, int source, int target) {
 }
 
 Status ConfigBuilder::Handle(const std::string& label, uint32_t id, int fd) {
+  Status checked = CheckHandleType(id, label);
+  if (!checked.ok()) return checked;
   const uint32_t type = CAPSPAWN_PA_TYPE(id);
-  if (id & CAPSPAWN_PA_RESERVED_MASK) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, label + ": handle id has reserved bits set");
-  }
-  if (IsKernelOwnedType(type)) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS,
-                 label + ": handle type " + std::to_string(type) +
-                     " describes the process itself and cannot be handed over");
-  }
   if (type == CAPSPAWN_PA_FD) {
     return Fd(label, fd, static_cast<int>(CAPSPAWN_PA_ARG(id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO));
   }
-  if (type == CAPSPAWN_PA_CLOCK_UTC && (flags_ & CAPSPAWN_CLONE_UTC_CLOCK)) {
+  // fdio compares the whole id: PA_HND(PA_CLOCK_UTC, 0) only.
+  if (id == CAPSPAWN_PA_CLOCK_UTC && (flags_ & CAPSPAWN_CLONE_UTC_CLOCK)) {
     return Error(CAPSPAWN_ERR_INVALID_ARGS,
                  label + ": a PA_CLOCK_UTC handle together with CLONE_UTC_CLOCK");
   }
   if (type == CAPSPAWN_PA_LDSVC_LOADER) {
-    if (cfg_->loader_fd >= 0) {
-      return Error(CAPSPAWN_ERR_ALREADY_EXISTS, label + ": a loader is already set");
-    }
+    // As Fuchsia's launcher: a later loader replaces an earlier one.
     cfg_->loader_fd = fd;  // a library directory, used by the namespace
     return {};
-  }
-  if (type == CAPSPAWN_PA_NS_DIR) {
-    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                 label + ": PA_NS_DIR handles carry no path here; use ADD_NS_ENTRY");
   }
   if (!typed_ids_.insert(id).second) {
     return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
@@ -97,13 +88,43 @@ bool IsKernelOwnedType(uint32_t type) {
     case CAPSPAWN_PA_THREAD_SELF:
     case CAPSPAWN_PA_VMAR_ROOT:
     case CAPSPAWN_PA_VMAR_LOADED:
-    case CAPSPAWN_PA_VMO_VDSO:
     case CAPSPAWN_PA_VMO_STACK:
     case CAPSPAWN_PA_VMO_EXECUTABLE:
       return true;
     default:
       return false;
   }
+}
+
+Status CheckHandleType(uint32_t id, const std::string& what) {
+  const uint32_t type = CAPSPAWN_PA_TYPE(id);
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%x", id);
+  if (id & CAPSPAWN_PA_RESERVED_MASK) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, what + ": handle id " + hex + " has reserved bits set");
+  }
+  if (!startup::IsKnownHandleType(type)) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, what + ": handle id " + hex + " has type " +
+                                                std::to_string(type) +
+                                                ", which is not a PA_* type of processargs.h");
+  }
+  if (IsKernelOwnedType(type)) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 what + ": handle type " + std::to_string(type) +
+                     " describes the process itself and cannot be handed over");
+  }
+  if (type == CAPSPAWN_PA_NS_DIR) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 what + ": handle type " + std::to_string(type) +
+                     " (PA_NS_DIR) carries no path; use a namespace entry");
+  }
+  if (type == CAPSPAWN_PA_VMO_VDSO) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 what + ": handle type " + std::to_string(type) +
+                     " (PA_VMO_VDSO): Linux maps its own vDSO into every process; another "
+                     "cannot be given");
+  }
+  return {};
 }
 
 bool IsOpen(int fd) { return fd >= 0 && fcntl(fd, F_GETFD) >= 0; }
@@ -123,15 +144,19 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
   }
   std::unordered_set<int> consumed_once;
   ConfigBuilder add(&cfg, flags);
-  // A consumed fd must be open and named by one action only.
-  auto consumed = [&](size_t i, int fd, const char* what) -> Status {
+  // A consumed fd must be open and named by one action only. `bad` is the
+  // status otherwise: fdio_fd_transfer answers INVALID_ARGS for a fd that is
+  // not (or no longer) in the fd table; a handle that is not one is
+  // BAD_HANDLE.
+  auto consumed = [&](size_t i, int fd, const char* what,
+                      capspawn_status_t bad = CAPSPAWN_ERR_BAD_HANDLE) -> Status {
     if (!open_consumed.count(fd)) {
-      return Error(CAPSPAWN_ERR_BAD_HANDLE,
+      return Error(bad,
                    ActionName(i) + ": " + what + " " + std::to_string(fd) + " is not an open fd");
     }
     if (!consumed_once.insert(fd).second) {
-      return Error(CAPSPAWN_ERR_BAD_HANDLE, ActionName(i) + ": " + what + " " + std::to_string(fd) +
-                                                " was already consumed by an earlier action");
+      return Error(bad, ActionName(i) + ": " + what + " " + std::to_string(fd) +
+                            " was already consumed by an earlier action");
     }
     return {};
   };
@@ -141,20 +166,28 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
     Status st;
     switch (a.action) {
       case CAPSPAWN_ACTION_CLONE_FD:
-        if (!IsOpen(a.fd.local_fd)) {
-          return Error(CAPSPAWN_ERR_BAD_HANDLE, ActionName(i) + ": clone fd: local_fd " +
-                                                    std::to_string(a.fd.local_fd) +
-                                                    " is not an open fd");
+        // fdio_fd_clone: a fd that is not in the table is INVALID_ARGS.
+        if (!IsOpen(a.fd.local_fd) || consumed_once.count(a.fd.local_fd)) {
+          return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                       ActionName(i) + ": clone fd: local_fd " + std::to_string(a.fd.local_fd) +
+                           (IsOpen(a.fd.local_fd) ? " was transferred by an earlier action"
+                                                  : " is not an open fd"));
         }
         st = add.Fd(ActionName(i), a.fd.local_fd, a.fd.target_fd);
         break;
       case CAPSPAWN_ACTION_TRANSFER_FD:
-        st = consumed(i, a.fd.local_fd, "transfer fd: local_fd");
+        st = consumed(i, a.fd.local_fd, "transfer fd: local_fd", CAPSPAWN_ERR_INVALID_ARGS);
         if (st.ok()) st = add.Fd(ActionName(i), a.fd.local_fd, a.fd.target_fd);
         break;
       case CAPSPAWN_ACTION_ADD_NS_ENTRY:
       case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
-        st = consumed(i, a.ns.handle, "namespace entry: handle");
+        // As fdio: the invalid handle is a bad argument; a closed fd a bad handle.
+        if (a.ns.handle == CAPSPAWN_INVALID_HANDLE) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     ActionName(i) + ": namespace entry: handle is -1 (the invalid handle)");
+        } else {
+          st = consumed(i, a.ns.handle, "namespace entry: handle");
+        }
         if (st.ok() && !a.ns.prefix)
           st =
               Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": namespace entry: prefix is NULL");
@@ -192,6 +225,11 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         }
         break;
       case CAPSPAWN_ACTION_ADD_HANDLE:
+        if (a.h.handle == CAPSPAWN_INVALID_HANDLE) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     ActionName(i) + ": add handle: handle is -1 (the invalid handle)");
+          break;
+        }
         st = consumed(i, a.h.handle, "add handle: handle");
         if (st.ok()) st = add.Handle(ActionName(i), a.h.id, a.h.handle);
         break;

@@ -68,9 +68,15 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
                                    const capspawn_action_t* actions);
 
 // Handle types that describe the process itself (PROC_SELF, THREAD_SELF,
-// VMAR_ROOT, VMAR_LOADED, VMO_VDSO, VMO_STACK, VMO_EXECUTABLE): Linux gives
-// a process those by other means, and only the spawner sets them on Fuchsia.
+// VMAR_ROOT, VMAR_LOADED, VMO_STACK, VMO_EXECUTABLE): Linux gives a process
+// those by other means, and Fuchsia's process builder refuses them.
 bool IsKernelOwnedType(uint32_t type);
+
+// The checks every typed handle id gets, with Fuchsia's answers
+// (`what` prefixes the message): reserved bits, a type processargs.h does
+// not define, a kernel-owned type or PA_NS_DIR are INVALID_ARGS;
+// PA_VMO_VDSO (a caller-chosen vDSO) is NOT_SUPPORTED.
+Status CheckHandleType(uint32_t id, const std::string& what);
 
 // Whether fd is an open fd of this process.
 bool IsOpen(int fd);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "launcher/client_internal.h"
 #include "resolver/resolver.h"
@@ -19,10 +20,22 @@ namespace {
 // any #! line.
 constexpr size_t kHeadSize = 4096;
 
+bool HasDotDot(std::string_view path) {
+  for (size_t at = path.find(".."); at != std::string_view::npos; at = path.find("..", at + 1)) {
+    if ((at == 0 || path[at - 1] == '/') && (at + 2 == path.size() || path[at + 2] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Error OpenError(int err, const std::string& path) {
   std::string what = "open " + path;
   if (err == ENOENT || err == ENOTDIR) {
-    return Error(CAPSPAWN_ERR_NOT_FOUND, what + ": " + std::strerror(err));
+    std::string hint;
+    // fdio removes ".." from the text; Linux walks it (docs/spawn.md).
+    if (HasDotDot(path)) hint = " (\"..\" is resolved by the kernel: what precedes it must exist)";
+    return Error(CAPSPAWN_ERR_NOT_FOUND, what + ": " + std::strerror(err) + hint);
   }
   return Error::FromErrno(err, what);
 }
@@ -89,6 +102,11 @@ Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
     ssize_t n = pread(file.fd.get(), head, sizeof head, 0);
     if (n < 0) return Error::FromErrno(errno, "read " + current);
     std::span<const uint8_t> bytes(head, static_cast<size_t>(n));
+    if (n == 0) {
+      // fdio reads the first line from the VMO, which fails past its end.
+      return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                   current + ": the file is empty (not even a '#!' line or an ELF header)");
+    }
     if (n >= 4 && std::memcmp(head, ELFMAG, SELFMAG) == 0) {
       Result<elf::ElfHeaders> h = elf::ParseHeaders(file.fd.get(), file.size, bytes);
       if (!h.ok()) return h.error().Context(current);
@@ -156,6 +174,28 @@ Result<Program> ResolveProgram(ProgramFile file, const std::string& script_path,
   }
   out.fd = std::move(file.fd);
   return out;
+}
+
+Status CheckLoader(const Program& program, int loader_fd, bool clone_namespace) {
+  if (clone_namespace || loader_fd < 0 || !program.headers || !program.headers->is_dynamic()) {
+    return {};
+  }
+  Result<UniqueFd> linker = elf::GetDynamicLinker(loader_fd, *program.headers);
+  if (!linker.ok()) return linker.error().Context("the program's loader");
+  return {};
+}
+
+Error NameTheInterpreter(const Error& e, const Program& program) {
+  if (e.status() != CAPSPAWN_ERR_NOT_FOUND || !program.headers || !program.headers->interp) {
+    return e;
+  }
+  return Error(e.status(), e.message() + " (the program's interpreter " + *program.headers->interp +
+                               " is not in the child's filesystem)");
+}
+
+Error FdioStatus(const Error& e) {
+  if (e.status() != CAPSPAWN_ERR_NOT_FOUND) return e;
+  return Error(CAPSPAWN_ERR_INTERNAL, e.message());
 }
 
 }  // namespace capspawn::spawn

@@ -74,6 +74,10 @@ struct Request {
   // alone (no exec stop, no rlimit change).
   uint64_t min_stack_size = 0;
   bool stop_at_exec = false;  // the process comes back traced, stopped at its exec
+  // fdio's statuses (capspawn_spawn*, capspawn_create_without_starting): a
+  // NOT_FOUND after the program was opened is INTERNAL. ProcessBuilder keeps
+  // Fuchsia's process_builder statuses (NOT_FOUND).
+  bool fdio_statuses = false;
 };
 
 // A request decided but for its process.
@@ -95,6 +99,10 @@ struct Prepared {
   bool args_in_list = false, env_in_list = false;
   uint64_t min_stack_size = 0;
   bool stop_at_exec = false;
+  bool fdio_statuses = false;  // as Request's
+
+  // e, or INTERNAL for a NOT_FOUND when fdio's statuses apply.
+  Error Fail(const Error& e) const { return fdio_statuses ? FdioStatus(e) : e; }
 
   // The argv to exec (#!'s, or the caller's), and the environment.
   std::vector<std::string_view> Args() const;

@@ -9,9 +9,11 @@ namespace {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
+// Blanks at both ends go, as the kernel's binfmt_script drops them; a '\r'
+// stays, as in the kernel and fdio (a CRLF script names "sh\r").
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && (IsBlank(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
   return s;
 }
 
@@ -37,11 +39,13 @@ Result<std::optional<Shebang>> ParseShebang(std::span<const uint8_t> head, bool 
     return Error(CAPSPAWN_ERR_INVALID_ARGS, "#! line contains a NUL byte");
   }
   Shebang out;
-  constexpr std::string_view kResolve = "resolve";
-  if (line.substr(0, kResolve.size()) == kResolve &&
-      (line.size() == kResolve.size() || IsBlank(line[kResolve.size()]))) {
+  // fdio's prefix is "#!resolve " with one space: the name is the rest of the
+  // line as it is. "#!resolve\tname" or a bare "#!resolve" is an ordinary #!
+  // line whose interpreter is "resolve".
+  constexpr std::string_view kResolve = "resolve ";
+  if (line.substr(0, kResolve.size()) == kResolve) {
     out.resolve = true;
-    out.interpreter = std::string(Trim(line.substr(kResolve.size())));
+    out.interpreter = std::string(line.substr(kResolve.size()));
     if (out.interpreter.empty()) {
       return Error(CAPSPAWN_ERR_INVALID_ARGS, "#!resolve line names nothing to resolve");
     }

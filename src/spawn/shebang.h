@@ -17,8 +17,8 @@ inline constexpr size_t kMaxShebangLine = 2058;
 inline constexpr int kMaxShebangDepth = 255;
 
 struct Shebang {
-  bool resolve = false;            // "#!resolve NAME"
-  std::string interpreter;         // the path, or the name to resolve
+  bool resolve = false;            // "#!resolve NAME": exactly one space after "resolve"
+  std::string interpreter;         // the path (blanks trimmed), or the name (as written)
   std::optional<std::string> arg;  // everything after the interpreter, as one argument
 };
 

@@ -138,8 +138,11 @@ Result<Prepared> Prepare(Request request, const SpawnContext& context) {
       request.path ? OpenProgramPath(request.path) : AdoptProgramFd(std::move(request.program_fd));
   if (!file.ok()) return file.error();
   std::string script_path = request.path ? request.path : (argv[0] ? argv[0] : "");
+  // From here on a NOT_FOUND is a missing dependency of the launch, which
+  // fdio's callers see as INTERNAL.
+  p.fdio_statuses = request.fdio_statuses;
   Result<Program> program = ResolveProgram(std::move(file.value()), script_path, argv, context);
-  if (!program.ok()) return program.error();
+  if (!program.ok()) return p.Fail(program.error());
   p.program = std::move(program.value());
 
   // The namespace entries, by fdio's rule (a duplicate keeps the first, a
@@ -186,10 +189,13 @@ Result<Launched> Launch(Prepared& p, const SpawnContext& context) {
   }
   nreq.clone_dirs = cfg.clone_dirs;
   nreq.loader_fd = cfg.loader_fd >= 0 ? cfg.loader_fd : p.program.loader.get();
+  if (Status st = CheckLoader(p.program, nreq.loader_fd, p.clone_namespace); !st.ok()) {
+    return p.Fail(st.error());
+  }
   nreq.default_ldsvc = p.default_ldsvc;
   nreq.headers = p.program.headers ? &*p.program.headers : nullptr;
   Result<std::unique_ptr<ns::Plan>> nsplan = ns::PlanNamespace(nreq);
-  if (!nsplan.ok()) return nsplan.error();
+  if (!nsplan.ok()) return p.Fail(nsplan.error());
 
   // The fd table: actions and stdio, then typed handles from fd 3.
   for (const engine::FdAssignment& f : cfg.fds) {
@@ -241,7 +247,10 @@ Result<Launched> Launch(Prepared& p, const SpawnContext& context) {
   // The namespace plan stays alive and in place until Launch returns.
   if (nsplan.value()) ns::Apply(*nsplan.value(), &plan);
   Result<Process> process = engine::Launch(plan);
-  if (!process.ok()) return process.error();
+  if (!process.ok()) {
+    return p.Fail(job_internal::JobLaunchError(NameTheInterpreter(process.error(), p.program),
+                                               plan.cgroup_fd));
+  }
   out.process = std::move(process.value());
   out.headers = std::move(p.program.headers);
   return out;
@@ -269,6 +278,7 @@ Result<Launched> ExecuteActions(int job, uint32_t flags, const char* path, Uniqu
   request.env = env;
   request.config = std::move(collected.value());
   request.stop_at_exec = stop_at_exec;
+  request.fdio_statuses = true;
   return Execute(std::move(request));
 }
 

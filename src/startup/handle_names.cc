@@ -1,6 +1,9 @@
-// Names of typed startup handles in LISTEN_FDNAMES: "<type>.<arg>".
+// Names of typed startup handles in LISTEN_FDNAMES: "<type>.<arg>". The
+// table is also the list of handle types capspawn accepts (handle_types.h).
 #include <capspawn/processargs.h>
 #include <capspawn/startup.h>
+
+#include "startup/handle_types.h"
 
 #include <cstdio>
 #include <cstring>
@@ -25,13 +28,17 @@ constexpr TypeName kTypeNames[] = {
     {CAPSPAWN_PA_VMO_BOOTDATA, "vmo_bootdata"},
     {CAPSPAWN_PA_VMO_BOOTFS, "vmo_bootfs"},
     {CAPSPAWN_PA_VMO_KERNEL_FILE, "vmo_kernel_file"},
+    {CAPSPAWN_PA_VMO_COMPONENT_CONFIG, "vmo_component_config"},
     {CAPSPAWN_PA_NS_DIR, "ns_dir"},
     {CAPSPAWN_PA_FD, "fd"},
     {CAPSPAWN_PA_LIFECYCLE, "lifecycle"},
     {CAPSPAWN_PA_DIRECTORY_REQUEST, "directory_request"},
+    {CAPSPAWN_PA_RESOURCE, "resource"},
     {CAPSPAWN_PA_CLOCK_UTC, "clock_utc"},
     {CAPSPAWN_PA_MMIO_RESOURCE, "mmio_resource"},
     {CAPSPAWN_PA_IRQ_RESOURCE, "irq_resource"},
+    {CAPSPAWN_PA_IOPORT_RESOURCE, "ioport_resource"},
+    {CAPSPAWN_PA_SMC_RESOURCE, "smc_resource"},
     {CAPSPAWN_PA_SYSTEM_RESOURCE, "system_resource"},
     {CAPSPAWN_PA_USER0, "user0"},
     {CAPSPAWN_PA_USER1, "user1"},
@@ -67,6 +74,17 @@ bool ParseNumber(const char* s, const char* end, uint32_t max, uint32_t* out) {
 }
 
 }  // namespace
+
+namespace capspawn::startup {
+
+bool IsKnownHandleType(uint32_t type) {
+  for (const TypeName& t : kTypeNames) {
+    if (t.type == type) return true;
+  }
+  return false;
+}
+
+}  // namespace capspawn::startup
 
 extern "C" int capspawn_startup_handle_name(uint32_t id, char* buf, size_t size) {
   const uint32_t type = CAPSPAWN_PA_TYPE(id);

@@ -124,10 +124,10 @@ TEST(ProcessBuilder, HandlesArePresent) {
 }
 
 TEST(ProcessBuilder, AutomaticHandleTypesAreRejected) {
-  const uint32_t types[] = {
-      CAPSPAWN_PA_PROC_SELF,      CAPSPAWN_PA_THREAD_SELF,  CAPSPAWN_PA_VMAR_ROOT,
-      CAPSPAWN_PA_VMAR_LOADED,    CAPSPAWN_PA_VMO_VDSO,     CAPSPAWN_PA_VMO_STACK,
-      CAPSPAWN_PA_VMO_EXECUTABLE, CAPSPAWN_PA_LDSVC_LOADER, CAPSPAWN_PA_NS_DIR};
+  const uint32_t types[] = {CAPSPAWN_PA_PROC_SELF, CAPSPAWN_PA_THREAD_SELF,
+                            CAPSPAWN_PA_VMAR_ROOT, CAPSPAWN_PA_VMAR_LOADED,
+                            CAPSPAWN_PA_VMO_STACK, CAPSPAWN_PA_VMO_EXECUTABLE,
+                            CAPSPAWN_PA_NS_DIR,    0x3Cu /* not a processargs.h type */};
   for (uint32_t type : types) {
     ProcessBuilder b = MakeBuilder(TargetPath(Target::kStatic));
     const int before = CountOpenFds();
@@ -277,6 +277,73 @@ TEST(ProcessBuilder, DynamicProgramWithLoaderRuns) {
   ASSERT_TRUE(built->start().ok());
   EXPECT_EQ(ReadAll(p.read.get()), "dynamic-ran");
   EXPECT_EQ(WaitCode(built->process), 0);
+}
+
+// Fuchsia's add_handles passes a LdsvcLoader handle to set_loader_service.
+TEST(ProcessBuilder, LoaderThroughAddHandles) {
+  ProcessBuilder b("dyn", -1, OpenExecutable(TargetPath(Target::kDynamic)));
+  Pipe p = MakePipe();
+  std::vector<StartupHandle> h;
+  h.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), OpenDirectory(SystemLibDir())});
+  h.push_back(FdHandle(p.write.get(), 3));
+  capspawn::Status added = b.add_handles(std::move(h));
+  ASSERT_TRUE(added.ok()) << added.error().message();
+  b.add_arguments({"pb_target", "marker", "3", "loader-from-handles"});
+  p.write.reset();
+  auto built = b.build();
+  ASSERT_TRUE(built.ok()) << built.error().message();
+  ASSERT_TRUE(built->start().ok());
+  EXPECT_EQ(ReadAll(p.read.get()), "loader-from-handles");
+  EXPECT_EQ(WaitCode(built->process), 0);
+}
+
+// Fuchsia's set_loader_service: "If called multiple times ... the new loader
+// replaces the previous and the handle to the previous loader is dropped."
+TEST(ProcessBuilder, SecondLoaderReplacesTheFirst) {
+  TempDir empty;
+  for (bool working_last : {true, false}) {
+    SCOPED_TRACE(working_last);
+    const int before = CountOpenFdsBesidesNsCache();
+    {
+      ProcessBuilder b("dyn", -1, OpenExecutable(TargetPath(Target::kDynamic)));
+      UniqueFd first = OpenDirectory(working_last ? empty.path() : SystemLibDir());
+      UniqueFd second = OpenDirectory(working_last ? SystemLibDir() : empty.path());
+      std::vector<StartupHandle> h;
+      h.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), std::move(first)});
+      ASSERT_TRUE(b.add_handles(std::move(h)).ok());
+      ASSERT_TRUE(b.set_loader_service(std::move(second)).ok());
+      b.add_arguments({"pb_target"});
+      auto built = b.build();
+      if (working_last) {
+        ASSERT_TRUE(built.ok()) << built.error().message();
+        ASSERT_TRUE(built->start().ok());
+        EXPECT_EQ(WaitCode(built->process), 0);
+      } else {
+        // get_dynamic_linker's failure: NOT_FOUND, before any process exists.
+        EXPECT_EQ(built.status(), CAPSPAWN_ERR_NOT_FOUND);
+        if (!built.ok()) {
+          EXPECT_NE(built.error().message().find("dynamic linker"), std::string::npos)
+              << built.error().message();
+        }
+        EXPECT_TRUE(LiveChildren().empty());
+      }
+    }
+    EXPECT_EQ(CountOpenFdsBesidesNsCache(), before) << "the replaced loader is closed";
+  }
+}
+
+// A loader handed through add_handles must be a directory, as with
+// set_loader_service; PA_VMO_VDSO cannot be honoured on Linux.
+TEST(ProcessBuilder, LoaderMustBeADirectoryAndVdsoIsNotSupported) {
+  ProcessBuilder b = MakeBuilder(TargetPath(Target::kStatic));
+  std::vector<StartupHandle> h;
+  h.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0),
+               UniqueFd(open("/dev/null", O_RDONLY | O_CLOEXEC))});
+  EXPECT_EQ(b.add_handles(std::move(h)).status(), CAPSPAWN_ERR_BAD_HANDLE);
+  h.clear();
+  h.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_VMO_VDSO, 0),
+               UniqueFd(open("/dev/null", O_RDONLY | O_CLOEXEC))});
+  EXPECT_EQ(b.add_handles(std::move(h)).status(), CAPSPAWN_ERR_NOT_SUPPORTED);
 }
 
 TEST(ProcessBuilder, StaticPieProgramRuns) {

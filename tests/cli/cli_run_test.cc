@@ -301,7 +301,7 @@ TEST(CliRunHandle, IdSpellings) {
       {"0xf2.7", "user2.7"},
       {"0x000300f1", "user1.3"},
       {"directory_request", "directory_request.0"},
-      {"0x99.2", "0x99.2"},
+      {"0x1d.2", "vmo_component_config.2"},
   };
   for (const auto& [id, name] : cases) {
     HandleRun run = RunWithHandle(id);

@@ -197,9 +197,26 @@ TEST(ElfParse, RejectsBadInterp) {
   const std::vector<Rejection> cases = {
       {"two PT_INTERP", [](ElfImage& i) { i.Find(PT_PHDR) = i.Find(PT_INTERP); }, bad,
        "more than one PT_INTERP (program headers 0 and 1)"},
-      {"no NUL", [](ElfImage& i) { i.interp_bytes.back() = 'x'; }, bad, "not NUL-terminated"},
-      {"zero size", [](ElfImage& i) { i.Find(PT_INTERP).p_filesz = 0; }, bad,
-       "PT_INTERP 1 is empty"},
+      // Fuchsia's get_dynamic_linker: InvalidInterpHeader, INVALID_ARGS.
+      {"no NUL", [](ElfImage& i) { i.interp_bytes.back() = 'x'; }, kInvalidInterpStatus,
+       "not NUL-terminated"},
+      {"zero size", [](ElfImage& i) { i.Find(PT_INTERP).p_filesz = 0; }, kInvalidInterpStatus,
+       "PT_INTERP 1 is empty (not even its NUL)"},
+      {"not UTF-8", [](ElfImage& i) { i.interp_bytes[5] = '\xff'; }, kInvalidInterpStatus,
+       "PT_INTERP 1 is not valid UTF-8"},
+      {"overlong UTF-8",
+       [](ElfImage& i) {
+         i.interp_bytes[5] = '\xc0';
+         i.interp_bytes[6] = '\xaf';
+       },
+       kInvalidInterpStatus, "not valid UTF-8"},
+      {"UTF-16 surrogate",
+       [](ElfImage& i) {
+         i.interp_bytes[5] = '\xed';
+         i.interp_bytes[6] = '\xa0';
+         i.interp_bytes[7] = '\x80';
+       },
+       kInvalidInterpStatus, "not valid UTF-8"},
       {"only a NUL",
        [](ElfImage& i) {
          i.Find(PT_INTERP).p_filesz = 1;
@@ -207,7 +224,8 @@ TEST(ElfParse, RejectsBadInterp) {
        },
        bad, "PT_INTERP 1 is empty"},
       {"NUL inside", [](ElfImage& i) { i.interp_bytes[4] = '\0'; }, bad, "NUL byte inside"},
-      {"longer than PATH_MAX", [](ElfImage& i) { i.Find(PT_INTERP).p_filesz = 5000; }, bad,
+      {"longer than PATH_MAX",
+       [](ElfImage& i) { i.Find(PT_INTERP).p_filesz = i.Find(PT_INTERP).p_memsz = 5000; }, bad,
        "PATH_MAX"},
       {"past the end", [](ElfImage& i) { i.Find(PT_INTERP).p_offset = i.file_size - 4; }, cut,
        "PT_INTERP 1"},
@@ -215,6 +233,43 @@ TEST(ElfParse, RejectsBadInterp) {
        "truncated"},
   };
   for (const Rejection& r : cases) ExpectRejected(r);
+}
+
+// A valid UTF-8 path beyond ASCII is accepted, as Fuchsia's from_utf8 takes it.
+TEST(ElfParse, AcceptsUtf8Interp) {
+  ElfImage img = DynamicImage();
+  img.interp_bytes.replace(5, 2, "\xc3\xa9");  // "é"
+  Result<ElfHeaders> h = Parse(img);
+  ASSERT_TRUE(h.ok()) << h.error().message();
+  EXPECT_NE(std::string::npos, h->interp->find("\xc3\xa9"));
+}
+
+// p_filesz > p_memsz is refused on every program header, not only PT_LOAD.
+TEST(ElfParse, FileszAboveMemszOnAnyHeader) {
+  const std::vector<Rejection> cases = {
+      {"PT_GNU_STACK",
+       [](ElfImage& i) {
+         i.Find(PT_GNU_STACK).p_filesz = 1;
+         i.Find(PT_GNU_STACK).p_memsz = 0;
+       },
+       kBadFormatStatus, "PT_GNU_STACK 4 has p_filesz 0x1 > p_memsz 0x0"},
+      {"PT_PHDR", [](ElfImage& i) { i.Find(PT_PHDR).p_memsz = 8; }, kBadFormatStatus,
+       "PT_PHDR 0 has p_filesz 0x118 > p_memsz 0x8"},
+      {"an unknown type",
+       [](ElfImage& i) {
+         Elf64_Phdr& p = i.Find(PT_GNU_STACK);
+         p.p_type = 0x6fff0001;
+         p.p_filesz = 2;
+       },
+       kBadFormatStatus, "program header 4 (type 0x6fff0001) has p_filesz 0x2 > p_memsz 0x0"},
+  };
+  for (const Rejection& r : cases) ExpectRejected(r);
+}
+
+// Fuchsia's program_header_with_type(GnuStack): two are MultipleHeaders.
+TEST(ElfParse, MultipleGnuStackHeaders) {
+  ExpectRejected({"two PT_GNU_STACK", [](ElfImage& i) { i.Find(PT_PHDR) = i.Find(PT_GNU_STACK); },
+                  kBadFormatStatus, "more than one PT_GNU_STACK (program headers 0 and 4)"});
 }
 
 TEST(ElfParse, RejectsExecutableStack) {
@@ -230,7 +285,8 @@ TEST(ElfParse, NonElfInputs) {
     const char* message;
   };
   const std::vector<Input> inputs = {
-      {"", kBadFormatStatus, "empty"},
+      // Fuchsia reads the header from the VMO: past its end, OUT_OF_RANGE.
+      {"", kTruncatedStatus, "the file is empty"},
       {"#!/bin/sh\necho hi\n", kBadFormatStatus, "'#!' script"},
       {"hello world, this is text and not an ELF file at all ...............", kBadFormatStatus,
        "bad magic"},

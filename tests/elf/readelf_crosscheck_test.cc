@@ -1,6 +1,7 @@
 // Every regular ELF file under /usr/bin and /usr/lib that capspawn accepts
 // must look the same to capspawn as to binutils' readelf: type, machine,
-// entry, interpreter and every program header field. Files that are not ELF,
+// entry, interpreter, every program header field, and the dynamic section's
+// DT_NEEDED, DT_SONAME, DT_RUNPATH and DT_RPATH strings. Files that are not ELF,
 // are 32-bit or for another machine are skipped; files capspawn rejects are
 // counted and listed by reason. readelf runs on batches of files, on two
 // threads, so the whole tree takes seconds.
@@ -36,6 +37,8 @@ constexpr size_t kBatchSize = 64;
 struct Accepted {
   std::string path;
   ElfHeaders headers;
+  std::optional<DynamicInfo> dynamic;  // none: no PT_DYNAMIC
+  std::string dynamic_error;           // why a PT_DYNAMIC could not be read
 };
 
 struct Census {
@@ -101,7 +104,16 @@ void Classify(const std::filesystem::path& path, Census& census, bool use_prefix
     if (count++ == 0) example = path.string();
     return;
   }
-  census.accepted.push_back({path.string(), std::move(h.value())});
+  Accepted a{path.string(), std::move(h.value()), std::nullopt, ""};
+  if (a.headers.FindProgramHeader(PT_DYNAMIC)) {
+    Result<DynamicInfo> d = ReadDynamicInfo(fd.get(), a.headers);
+    if (d.ok()) {
+      a.dynamic = std::move(d.value());
+    } else {
+      a.dynamic_error = d.error().message();
+    }
+  }
+  census.accepted.push_back(std::move(a));
 }
 
 Census Walk(const std::vector<std::string>& roots) {
@@ -134,8 +146,19 @@ struct ReadelfView {
   };
   std::vector<Segment> segments;
   std::optional<std::string> interp;
+  std::vector<std::string> needed;
+  std::optional<std::string> soname, runpath, rpath;
   std::vector<std::string> unparsed;
 };
+
+// "... (NEEDED)   Shared library: [libc.so.6]" -> "libc.so.6".
+std::optional<std::string> Bracketed(const std::string& line, const std::string& tag) {
+  if (line.find(tag) == std::string::npos) return std::nullopt;
+  const size_t open = line.find('[');
+  const size_t close = line.rfind(']');
+  if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
+  return line.substr(open + 1, close - open - 1);
+}
 
 std::optional<uint32_t> SegmentTypeFromReadelf(const std::string& name) {
   static const std::map<std::string, uint32_t> kNames = {
@@ -177,7 +200,15 @@ std::map<std::string, ReadelfView> ParseReadelf(const std::string& text,
     }
     if (cur == nullptr) continue;
     const std::string t = Trim(line);
-    if (t.rfind("Type:", 0) == 0) {
+    if (auto v = Bracketed(t, "(NEEDED)")) {
+      cur->needed.push_back(*v);
+    } else if (auto v = Bracketed(t, "(SONAME)")) {
+      cur->soname = *v;
+    } else if (auto v = Bracketed(t, "(RUNPATH)")) {
+      cur->runpath = *v;
+    } else if (auto v = Bracketed(t, "(RPATH)")) {
+      cur->rpath = *v;
+    } else if (t.rfind("Type:", 0) == 0) {
       std::istringstream f(t.substr(5));
       f >> cur->type;
     } else if (t.rfind("Machine:", 0) == 0) {
@@ -221,7 +252,7 @@ std::map<std::string, ReadelfView> ParseReadelf(const std::string& text,
   return views;
 }
 
-// Runs readelf -lhW on `paths`; its standard output, or an error description.
+// Runs readelf -lhdW on `paths`; its standard output, or an error description.
 std::optional<std::string> RunReadelf(const std::vector<std::string>& paths, std::string* error) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -229,7 +260,7 @@ std::optional<std::string> RunReadelf(const std::vector<std::string>& paths, std
     return std::nullopt;
   }
   UniqueFd read_end(fds[0]), write_end(fds[1]);
-  std::vector<std::string> args = {"readelf", "-lhW", "--"};
+  std::vector<std::string> args = {"readelf", "-lhdW", "--"};
   args.insert(args.end(), paths.begin(), paths.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -294,6 +325,18 @@ std::vector<std::string> Compare(const Accepted& ours, const ReadelfView& theirs
   diff("entry", Hex(eh.e_entry), theirs.entry ? Hex(*theirs.entry) : "(none)");
   diff("interpreter", ours.headers.interp.value_or("(none)"), theirs.interp.value_or("(none)"));
   for (const std::string& line : theirs.unparsed) diff("readelf line", "", line);
+  diff("dynamic section", ours.dynamic_error, "");
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const std::string& e : v) out += (out.empty() ? "" : ",") + e;
+    return out;
+  };
+  const DynamicInfo none;
+  const DynamicInfo& d = ours.dynamic ? *ours.dynamic : none;
+  diff("DT_NEEDED", join(d.needed), join(theirs.needed));
+  diff("DT_SONAME", d.soname.value_or("(none)"), theirs.soname.value_or("(none)"));
+  diff("DT_RUNPATH", d.runpath.value_or("(none)"), theirs.runpath.value_or("(none)"));
+  diff("DT_RPATH", d.rpath.value_or("(none)"), theirs.rpath.value_or("(none)"));
   diff("program header count", std::to_string(ours.headers.phdrs.size()),
        std::to_string(theirs.segments.size()));
   const size_t n = std::min(ours.headers.phdrs.size(), theirs.segments.size());

@@ -60,16 +60,52 @@ void ExpectRejected(const std::string& name, const std::string& bytes,
 TEST(SpawnElfPreflight, BadMagic) {
   std::string elf = ChildBytes();
   elf[1] = 'X';
-  ExpectRejected("bad-magic", elf, CAPSPAWN_ERR_NOT_FOUND);  // docs/spawn.md
+  // The ELF parser's NOT_FOUND, reported by spawn as fdio does: INTERNAL.
+  ExpectRejected("bad-magic", elf, CAPSPAWN_ERR_INTERNAL);
 }
 
+// A read past the end of the file is OUT_OF_RANGE, as zx_vmo_read past the
+// end of a VMO (fdio does not remap it).
 TEST(SpawnElfPreflight, TruncatedHeader) {
-  ExpectRejected("truncated-header", ChildBytes().substr(0, 20));
+  ExpectRejected("truncated-header", ChildBytes().substr(0, 20), CAPSPAWN_ERR_OUT_OF_RANGE);
 }
 
 TEST(SpawnElfPreflight, ProgramHeadersPastEof) {
   std::string elf = ChildBytes();
-  ExpectRejected("truncated-phdrs", elf.substr(0, sizeof(Elf64_Ehdr) + 8));
+  ExpectRejected("truncated-phdrs", elf.substr(0, sizeof(Elf64_Ehdr) + 8),
+                 CAPSPAWN_ERR_OUT_OF_RANGE);
+}
+
+// Fuchsia's get_dynamic_linker: a PT_INTERP without its NUL is
+// InvalidInterpHeader, INVALID_ARGS (not remapped: not a NOT_FOUND).
+TEST(SpawnElfPreflight, InterpWithoutNulIsInvalidArgs) {
+  std::string elf = ReadFileBytes(DynChildPath());
+  Elf64_Phdr* interp = FindPhdr(elf, PT_INTERP);
+  ASSERT_NE(interp, nullptr);
+  elf[interp->p_offset + interp->p_filesz - 1] = 'x';
+  ExpectRejected("interp-no-nul", elf, CAPSPAWN_ERR_INVALID_ARGS);
+}
+
+// p_filesz > p_memsz on a PT_GNU_STACK (not a PT_LOAD) is refused too; the
+// parser's NOT_FOUND is INTERNAL through spawn.
+TEST(SpawnElfPreflight, GnuStackFileszAboveMemsz) {
+  std::string elf = ChildBytes();
+  Elf64_Phdr* stack = FindPhdr(elf, PT_GNU_STACK);
+  ASSERT_NE(stack, nullptr);
+  stack->p_filesz = 1;
+  stack->p_memsz = 0;
+  ExpectRejected("gnu-stack-filesz", elf, CAPSPAWN_ERR_INTERNAL);
+}
+
+// Two PT_GNU_STACK headers: Fuchsia's MultipleHeaders.
+TEST(SpawnElfPreflight, TwoGnuStacks) {
+  std::string elf = ChildBytes();
+  Elf64_Phdr* stack = FindPhdr(elf, PT_GNU_STACK);
+  Elf64_Phdr* note = FindPhdr(elf, PT_NOTE);
+  ASSERT_NE(stack, nullptr);
+  ASSERT_NE(note, nullptr) << "spawn_child has no PT_NOTE to turn into a second PT_GNU_STACK";
+  *note = *stack;
+  ExpectRejected("two-gnu-stacks", elf, CAPSPAWN_ERR_INTERNAL);
 }
 
 // Cut inside the file data of the last PT_LOAD (debug info after it does not

@@ -32,6 +32,32 @@ void ExpectSpawnFails(const std::string& path, capspawn_status_t want, const std
   EXPECT_FALSE(HasWaitableChild());
 }
 
+// Fuchsia's SpawnErrors: an ADD_NS_ENTRY or ADD_HANDLE action whose handle
+// is ZX_HANDLE_INVALID is INVALID_ARGS (capspawn's invalid handle is -1),
+// before anything is created. A closed fd is another answer: BAD_HANDLE.
+TEST(SpawnErrors, InvalidHandleInActionsIsInvalidArgs) {
+  capspawn_action_t ns = AddNsEntry("/foo/bar/baz", CAPSPAWN_INVALID_HANDLE);
+  capspawn_action_t handle = AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 0), -1);
+  for (const capspawn_action_t& a : {ns, handle}) {
+    SCOPED_TRACE(a.action);
+    int fds_before = CountOpenFds();
+    Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {}, {a});
+    EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS)
+        << capspawn_status_string(s.status) << ": " << s.err;
+    EXPECT_NE(s.err.find("-1"), std::string::npos) << s.err;
+    EXPECT_NE(s.err.find("action 0"), std::string::npos) << s.err;
+    EXPECT_EQ(CountOpenFds(), fds_before);
+    EXPECT_FALSE(HasWaitableChild());
+  }
+  // A closed fd number in either action stays BAD_HANDLE.
+  ASSERT_FALSE(FdIsOpen(777));
+  for (const capspawn_action_t& a : {AddNsEntry("/foo", 777), AddHandle(CAPSPAWN_PA_USER0, 777)}) {
+    Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {}, {a});
+    EXPECT_EQ(s.status, CAPSPAWN_ERR_BAD_HANDLE) << s.err;
+    EXPECT_NE(s.err.find("777"), std::string::npos) << s.err;
+  }
+}
+
 TEST(SpawnErrors, PathIsDirectory) {
   TempDir dir;
   ExpectSpawnFails(dir.path(), CAPSPAWN_ERR_BAD_HANDLE, dir.path());
@@ -98,10 +124,13 @@ TEST(SpawnErrors, NoExecutePermission) {
 }
 
 // docs/spawn.md: as Fuchsia, a file that cannot be loaded is NOT_FOUND.
-TEST(SpawnErrors, NeitherElfNorScript) {
+// fdio_spawn_vmo: a file the launcher cannot load (ZX_ERR_NOT_FOUND from
+// the ELF parser) is reported as ZX_ERR_INTERNAL, so that callers do not read
+// it as "no such program".
+TEST(SpawnErrors, NeitherElfNorScriptIsInternal) {
   TempDir dir;
   std::string path = dir.WriteFile("text", "hello, I am not a program\n");
-  ExpectSpawnFails(path, CAPSPAWN_ERR_NOT_FOUND, path);
+  ExpectSpawnFails(path, CAPSPAWN_ERR_INTERNAL, path);
 }
 
 // docs/spawn.md: an execute-only file is opened O_PATH (and not pre-flighted).
@@ -114,27 +143,29 @@ TEST(SpawnErrors, ExecuteOnlyFileRuns) {
   EXPECT_EQ(run.return_code, 8);
 }
 
-TEST(SpawnErrors, EmptyFile) {
+// fdio.h: ZX_ERR_OUT_OF_RANGE "executable_vmo is smaller than the resolver
+// prefix" (its read of the first line fails past the end of an empty file).
+TEST(SpawnErrors, EmptyFileIsOutOfRange) {
   TempDir dir;
   std::string path = dir.WriteFile("empty", "");
-  int fds_before = CountOpenFds();
-  Spawned s = Spawn(CAPSPAWN_CLONE_ALL, path, {path});
-  EXPECT_NE(s.status, CAPSPAWN_OK);
-  EXPECT_NE(s.err.find(path), std::string::npos) << s.err;
-  EXPECT_EQ(CountOpenFds(), fds_before);
-  EXPECT_FALSE(HasWaitableChild());
+  ExpectSpawnFails(path, CAPSPAWN_ERR_OUT_OF_RANGE, "empty");
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  Spawned s = SpawnVmo(CAPSPAWN_CLONE_ALL, fd.release(), {path});
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_OUT_OF_RANGE) << s.err;
 }
 
 TEST(SpawnErrors, NonexistentPathIsNamed) {
   ExpectSpawnFails("/bogus/path", CAPSPAWN_ERR_NOT_FOUND, "/bogus/path");
 }
 
+// fdio_fd_clone / fdio_fd_transfer: "ZX_ERR_INVALID_ARGS: fd is not a valid
+// file descriptor".
 TEST(SpawnErrors, BadCloneFd) {
   for (int bad : {-1, 987}) {
     SCOPED_TRACE(bad);
     ASSERT_FALSE(FdIsOpen(987));
     Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {}, {CloneFd(bad, 10)});
-    EXPECT_EQ(s.status, CAPSPAWN_ERR_BAD_HANDLE) << s.err;
+    EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
     EXPECT_NE(s.err.find(std::to_string(bad)), std::string::npos) << s.err;
     EXPECT_EQ(s.raw_process_out, -1);
     EXPECT_FALSE(HasWaitableChild());
@@ -145,7 +176,7 @@ TEST(SpawnErrors, BadTransferFd) {
   for (int bad : {-1, 987}) {
     SCOPED_TRACE(bad);
     Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {}, {TransferFd(bad, 10)});
-    EXPECT_EQ(s.status, CAPSPAWN_ERR_BAD_HANDLE) << s.err;
+    EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
     EXPECT_NE(s.err.find(std::to_string(bad)), std::string::npos) << s.err;
     EXPECT_FALSE(HasWaitableChild());
   }
@@ -155,7 +186,7 @@ TEST(SpawnErrors, BadActionFdNamesTheActionIndex) {
   Pipe p = MakePipe();
   Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
                     {CloneFd(p.read.get(), 10), CloneFd(p.read.get(), 11), CloneFd(987, 12)});
-  EXPECT_EQ(s.status, CAPSPAWN_ERR_BAD_HANDLE) << s.err;
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
   EXPECT_NE(s.err.find("987"), std::string::npos) << s.err;
   EXPECT_TRUE(NamesActionIndex(s.err, 2)) << s.err;
   EXPECT_TRUE(FdIsOpen(p.read.get())) << "CLONE_FD must not close the caller's fd";
@@ -181,6 +212,48 @@ TEST(SpawnErrors, CloneDirWithTrailingSlash) {
                     {CloneDir("/tmp/")});
   EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
   EXPECT_FALSE(HasWaitableChild());
+}
+
+}  // namespace
+}  // namespace capspawn_test
+
+namespace capspawn_test {
+namespace {
+
+// fdio's BinPaths: fdio removes ".." from a path's text, so
+// "./pkg/foo/../bin/x" runs pkg/bin/x even when pkg/foo does not exist.
+// capspawn opens the path as Linux does, the kernel walking ".." through the
+// directory before it (docs/spawn.md says why): that directory must exist,
+// and a symlink there is followed before "..".
+TEST(SpawnPaths, BinPathsDotDotIsResolvedByTheKernel) {
+  TempDir dir;
+  ASSERT_EQ(mkdir(dir.Path("pkg").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.Path("pkg/bin").c_str(), 0755), 0);
+  dir.CopyFile(ChildPath(), "pkg/bin/x", 0755);
+  const std::string path = dir.Path("pkg/foo/../bin/x");
+
+  Spawned missing = Spawn(CAPSPAWN_CLONE_ALL, path, {path});
+  EXPECT_EQ(missing.status, CAPSPAWN_ERR_NOT_FOUND) << missing.err;
+  EXPECT_NE(missing.err.find(path), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("\"..\" is resolved by the kernel"), std::string::npos) << missing.err;
+  EXPECT_FALSE(HasWaitableChild());
+
+  ASSERT_EQ(mkdir(dir.Path("pkg/foo").c_str(), 0755), 0);
+  ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, path, {path, "--exit", "5"});
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  EXPECT_EQ(run.return_code, 5);
+
+  // pkg/foo a symlink to elsewhere/sub: ".." is elsewhere, where bin/x is
+  // another program than the text suggests.
+  ASSERT_EQ(rmdir(dir.Path("pkg/foo").c_str()), 0);
+  ASSERT_EQ(mkdir(dir.Path("elsewhere").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.Path("elsewhere/sub").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.Path("elsewhere/bin").c_str(), 0755), 0);
+  dir.WriteFile("elsewhere/bin/x", "#!/bin/sh\nexit 9\n", 0755);
+  ASSERT_EQ(symlink(dir.Path("elsewhere/sub").c_str(), dir.Path("pkg/foo").c_str()), 0);
+  Spawned other = Spawn(CAPSPAWN_CLONE_ALL, path, {path});
+  ASSERT_EQ(other.status, CAPSPAWN_OK) << other.err;
+  EXPECT_EQ(Wait(other.process.get()), 9);
 }
 
 }  // namespace

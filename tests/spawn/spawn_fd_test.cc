@@ -127,15 +127,20 @@ TEST(SpawnActionsFd, TransferConsumedWhateverFails) {
   }
 }
 
-// docs/spawn.md: a fd consumed by two actions is BAD_HANDLE the second time.
-TEST(SpawnActionsFd, TransferringOneFdTwiceIsBadHandle) {
-  Pipe p = MakePipe();
-  int fd = p.write.release();
-  Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
-                    {TransferFd(fd, 10), TransferFd(fd, 11)});
-  EXPECT_EQ(s.status, CAPSPAWN_ERR_BAD_HANDLE) << s.err;
-  EXPECT_FALSE(FdIsOpen(fd));
-  EXPECT_FALSE(HasWaitableChild());
+// fdio: the first TRANSFER_FD takes the fd out of the table, so a second
+// transfer (or a clone after it) finds no such fd: INVALID_ARGS.
+TEST(SpawnActionsFd, TransferringOneFdTwiceIsInvalidArgs) {
+  for (bool clone_second : {false, true}) {
+    SCOPED_TRACE(clone_second);
+    Pipe p = MakePipe();
+    int fd = p.write.release();
+    Spawned s = Spawn(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath()}, {},
+                      {TransferFd(fd, 10), clone_second ? CloneFd(fd, 11) : TransferFd(fd, 11)});
+    EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
+    EXPECT_NE(s.err.find("action 1"), std::string::npos) << s.err;
+    EXPECT_FALSE(FdIsOpen(fd));
+    EXPECT_FALSE(HasWaitableChild());
+  }
 }
 
 TEST(SpawnActionsFd, TargetsOutsideTheTableAreOutOfRange) {

@@ -3,6 +3,8 @@
 // path replaces argv[0], and everything after the interpreter on the #! line
 // is one argument. Up to 255 nested #! files; a first line longer than 2058
 // bytes is OUT_OF_RANGE; #!resolve with no resolver, or mixed with #!, is NOT_SUPPORTED.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -188,10 +190,29 @@ TEST(SpawnShebang, ResolveMixedWithShebangIsNotSupported) {
                     CAPSPAWN_ERR_NOT_SUPPORTED);
 }
 
-TEST(SpawnShebang, MissingInterpreterIsNotFound) {
+// fdio's ShebangTest.SpawnShebangRespectsNamesapce: an interpreter that is
+// not there is ZX_ERR_INTERNAL (fdio_spawn_vmo reports every NOT_FOUND of a
+// launch's dependencies so), with a message naming it.
+TEST(SpawnShebang, ShebangRespectsNamespace) {
   TempDir dir;
-  ExpectScriptFails(dir.WriteFile("s", "#!/nonexistent/interpreter arg\n"), CAPSPAWN_ERR_NOT_FOUND,
+  ExpectScriptFails(dir.WriteFile("s", "#!/nonexistent/interpreter arg\n"), CAPSPAWN_ERR_INTERNAL,
                     "/nonexistent/interpreter");
+}
+
+// "#!resolve" then a tab is an ordinary #! line: the interpreter "resolve" is
+// opened relative to the working directory, as any relative #! path.
+TEST(SpawnShebang, ResolveFollowedByTabIsAnOrdinaryShebang) {
+  TempDir dir;
+  dir.CopyFile(ChildPath(), "resolve", 0755);
+  std::string script = dir.WriteFile("s", "#!resolve\tan-arg\n");
+  char saved[4096];
+  ASSERT_NE(getcwd(saved, sizeof saved), nullptr);
+  ASSERT_EQ(chdir(dir.path().c_str()), 0);
+  ChildRun run = RunScript(script, {"original-argv0", "x"});
+  ASSERT_EQ(chdir(saved), 0);
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  ASSERT_TRUE(run.report.complete) << run.output;
+  EXPECT_EQ(run.report.argv, (Strings{"resolve", "an-arg", script, "x"}));
 }
 
 TEST(SpawnShebang, EmptyInterpreterFails) {
