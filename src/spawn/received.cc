@@ -16,45 +16,6 @@
 namespace capspawn::spawn {
 namespace {
 
-std::string Hex(uint32_t v) {
-  char b[16];
-  std::snprintf(b, sizeof b, "0x%x", v);
-  return b;
-}
-
-// Handle types processargs.h defines; the Launcher refuses others (an
-// in-process spawn passes them on as typed handles).
-bool KnownHandleType(uint32_t type) {
-  switch (type) {
-    case CAPSPAWN_PA_PROC_SELF:
-    case CAPSPAWN_PA_THREAD_SELF:
-    case CAPSPAWN_PA_JOB_DEFAULT:
-    case CAPSPAWN_PA_VMAR_ROOT:
-    case CAPSPAWN_PA_VMAR_LOADED:
-    case CAPSPAWN_PA_LDSVC_LOADER:
-    case CAPSPAWN_PA_VMO_VDSO:
-    case CAPSPAWN_PA_VMO_STACK:
-    case CAPSPAWN_PA_VMO_EXECUTABLE:
-    case CAPSPAWN_PA_VMO_BOOTDATA:
-    case CAPSPAWN_PA_VMO_BOOTFS:
-    case CAPSPAWN_PA_VMO_KERNEL_FILE:
-    case CAPSPAWN_PA_NS_DIR:
-    case CAPSPAWN_PA_FD:
-    case CAPSPAWN_PA_LIFECYCLE:
-    case CAPSPAWN_PA_DIRECTORY_REQUEST:
-    case CAPSPAWN_PA_CLOCK_UTC:
-    case CAPSPAWN_PA_MMIO_RESOURCE:
-    case CAPSPAWN_PA_IRQ_RESOURCE:
-    case CAPSPAWN_PA_SYSTEM_RESOURCE:
-    case CAPSPAWN_PA_USER0:
-    case CAPSPAWN_PA_USER1:
-    case CAPSPAWN_PA_USER2:
-      return true;
-    default:
-      return false;
-  }
-}
-
 std::string Printable(std::string_view s, size_t max = 80) {
   std::string out;
   for (char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
@@ -150,11 +111,6 @@ Status AddHandles(std::vector<Received::Handle>& handles, Prepared* p) {
     const std::string label = "handle " + std::to_string(i);
     const int fd = h.fd.release();
     p->cfg.owned.Add(fd);
-    if (!(h.id & CAPSPAWN_PA_RESERVED_MASK) && !KnownHandleType(CAPSPAWN_PA_TYPE(h.id))) {
-      return Error(
-          CAPSPAWN_ERR_INVALID_ARGS,
-          label + ": id " + Hex(h.id) + " has an unknown type " + Hex(CAPSPAWN_PA_TYPE(h.id)));
-    }
     Status st = add.Handle(label, h.id, fd);
     if (!st.ok()) return st;
   }
