@@ -7,6 +7,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libseccomp-dev libsystemd-dev capnproto libcapnp-dev
   busybox-static bubblewrap python3 gdb binutils util-linux procps
+  nlohmann-json3-dev scdoc lintian zsh bash-completion man-db systemd systemd-container
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -127,6 +127,14 @@ Result<protocol::Reply> Translate(protocol::RequestKind kind, int job, uint32_t 
   Result<bool> checked = spawn::CheckCall(flags, argv, cfg);
   if (!checked.ok()) return checked.error();
   const bool clone_ns = *checked;
+  for (const spawn::TypedHandle& h : cfg.typed) {
+    if (h.name) {  // HandleInfo carries an id only
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   std::string("handle '") + h.name +
+                       "': named handles through the launcher are not built (the protocol's "
+                       "HandleInfo has no name)");
+    }
+  }
 
   std::vector<protocol::HandleRef> handles;
   if (job != CAPSPAWN_INVALID_HANDLE) {

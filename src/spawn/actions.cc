@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "startup/child_env.h"
+
 namespace capspawn::spawn {
 namespace {
 
@@ -17,6 +19,8 @@ int* ConsumedFd(const capspawn_action_t& a) {
       return const_cast<int*>(&a.fd.local_fd);
     case CAPSPAWN_ACTION_ADD_HANDLE:
       return const_cast<int*>(&a.h.handle);
+    case CAPSPAWN_ACTION_ADD_NAMED_HANDLE:
+      return const_cast<int*>(&a.named.handle);
     case CAPSPAWN_ACTION_ADD_NS_ENTRY:
     case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
       return const_cast<int*>(&a.ns.handle);
@@ -156,12 +160,25 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
           cfg.name = a.name.data;  // the last one wins
         }
         break;
-      case CAPSPAWN_ACTION_ADD_HANDLE: {
-        const uint32_t id = a.h.id;
+      case CAPSPAWN_ACTION_ADD_HANDLE:
+      case CAPSPAWN_ACTION_ADD_NAMED_HANDLE: {
+        const bool named = a.action == CAPSPAWN_ACTION_ADD_NAMED_HANDLE;
+        const uint32_t id = named ? a.named.id : a.h.id;
         const uint32_t type = CAPSPAWN_PA_TYPE(id);
-        st = consumed(i, a.h.handle, "add handle: handle");
+        const int handle = named ? a.named.handle : a.h.handle;
+        st = consumed(i, handle, "add handle: handle");
         if (!st.ok()) break;
-        if (id & CAPSPAWN_PA_RESERVED_MASK) {
+        std::string why;
+        if (named && !a.named.name) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": named handle: name is NULL");
+        } else if (named && !startup::ValidFdName(a.named.name, &why)) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     ActionName(i) + ": handle name '" + a.named.name + "': " + why);
+        } else if (named && (type == CAPSPAWN_PA_FD || type == CAPSPAWN_PA_LDSVC_LOADER)) {
+          const std::string what = ": only typed handles (at LISTEN_FDS) have names; type ";
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     ActionName(i) + what + std::to_string(type) + " is not one");
+        } else if (id & CAPSPAWN_PA_RESERVED_MASK) {
           st =
               Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": handle id has reserved bits set");
         } else if (IsKernelOwnedType(type)) {
@@ -169,7 +186,7 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
                      ActionName(i) + ": handle type " + std::to_string(type) +
                          " describes the process itself and cannot be handed over");
         } else if (type == CAPSPAWN_PA_FD) {
-          st = add_fd(i, a.h.handle,
+          st = add_fd(i, handle,
                       static_cast<int>(CAPSPAWN_PA_ARG(id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO));
         } else if (type == CAPSPAWN_PA_CLOCK_UTC && (flags & CAPSPAWN_CLONE_UTC_CLOCK)) {
           st = Error(CAPSPAWN_ERR_INVALID_ARGS,
@@ -178,7 +195,7 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
           if (cfg.loader_fd >= 0) {
             st = Error(CAPSPAWN_ERR_ALREADY_EXISTS, ActionName(i) + ": a loader is already set");
           } else {
-            cfg.loader_fd = a.h.handle;  // a library directory, used by the namespace
+            cfg.loader_fd = handle;  // a library directory, used by the namespace
           }
         } else if (type == CAPSPAWN_PA_NS_DIR) {
           st = Error(CAPSPAWN_ERR_NOT_SUPPORTED,
@@ -187,7 +204,7 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
           st = Error(CAPSPAWN_ERR_ALREADY_EXISTS,
                      ActionName(i) + ": handle id " + std::to_string(id) + " is already set");
         } else {
-          cfg.typed.push_back({id, a.h.handle});
+          cfg.typed.push_back({id, handle, named ? a.named.name : nullptr});
         }
         break;
       }
