@@ -237,6 +237,26 @@ TEST_F(Suspended, TheDeadlineKillsAProcessNobodyStarted) {
   EXPECT_EQ(kill(pid, 0), -1);
 }
 
+// The helper that watches the deadline keeps none of capspawn's fds: a pipe
+// capspawn had (and did not hand over) reaches EOF when capspawn exits.
+TEST_F(Suspended, TheDeadlineWatcherHoldsNoFdOfCapspawns) {
+  int held[2];
+  ASSERT_EQ(pipe2(held, O_CLOEXEC), 0);
+  CliOptions options;
+  options.fds = {{7, held[1]}};
+  int code = -1;
+  json j = StartData(Capture(
+      {"run", "--suspended", "--start-deadline", "30", "--", "/bin/sleep", "100"}, &code, options));
+  ASSERT_EQ(code, 0) << err_;
+  close(held[1]);
+  pollfd p = {held[0], POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 5000), 1) << "the write end is still open somewhere";
+  char c;
+  EXPECT_EQ(read(held[0], &c, 1), 0) << "EOF";
+  close(held[0]);
+  EXPECT_EQ(State(j["pid"].get<pid_t>()), 'T') << "still waiting for its start";
+}
+
 TEST_F(Suspended, AStartBeforeTheDeadlineLetsItRun) {
   const std::string report = dir_ + "/ran";
   int code = -1;

@@ -102,6 +102,17 @@ int64_t MonotonicNs() {
   }
 }
 
+// The watching helper holds nothing of capspawn's but these two (and stdio
+// on /dev/null): a pipe capspawn had open must not stay open until the deadline.
+void KeepOnly(int a, int b) {
+  const int low = a < b ? a : b, high = a < b ? b : a;
+  if (low > 3) syscall(SYS_close_range, 3u, static_cast<unsigned>(low - 1), 0u);
+  if (high > low + 1) {
+    syscall(SYS_close_range, static_cast<unsigned>(low + 1), static_cast<unsigned>(high - 1), 0u);
+  }
+  syscall(SYS_close_range, static_cast<unsigned>(high + 1), ~0u, 0u);
+}
+
 // Nothing may wait on the helper's stdio once capspawn has exited.
 void DetachStdio() {
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -196,9 +207,8 @@ int RunSuspended(
     close(answer[1]);
     if (code != kExitOk || output.start_deadline_ns <= 0) _exit(code);
     DetachStdio();
-    if (file_fd >= 0) close(file_fd);
-    if (data.root_vmar >= 0) close(data.root_vmar);
     int signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    KeepOnly(data.process, signal_fd);
     WatchDeadline(data.process, signal_fd, MonotonicNs() + output.start_deadline_ns);
   }
   sigprocmask(SIG_SETMASK, &old, nullptr);
@@ -211,6 +221,8 @@ int RunSuspended(
   } while (n < 0 && errno == EINTR);
   close(answer[0]);
   if (n != 1) code = kExitFailure;  // the helper died before answering
+  // No start data: no file of it either.
+  if (code != kExitOk && !output.start_data_file.empty()) unlink(output.start_data_file.c_str());
   // Without a deadline the helper has exited (or is about to): reap it. With
   // one it lives on, and its new parent reaps it.
   if (output.start_deadline_ns <= 0 || code != kExitOk) {
