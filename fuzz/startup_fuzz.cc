@@ -1,6 +1,7 @@
 // libFuzzer target over the child's side of typed startup handles: the
 // LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES parser and the "<type>.<arg>" names.
-// The input is the three variables separated by NUL bytes.
+// The input is the three variables, then CAPSPAWN_STARTUP_IDS, separated by
+// NUL bytes.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -24,9 +25,9 @@ constexpr pid_t kSelf = 4242;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string parts[3];
+  std::string parts[4];
   size_t k = 0;
-  for (size_t i = 0; i < size && k < 3; ++i) {
+  for (size_t i = 0; i < size && k < 4; ++i) {
     if (data[i] == 0) {
       ++k;
     } else {
@@ -51,6 +52,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(back == h.id);
   }
   if (!handed.empty()) Check(std::atol(parts[0].c_str()) == kSelf);
+
+  // With the ids of named handles: one entry per fd, fds consecutive from 3,
+  // every id that was found round-trips, and without ids it agrees with the above.
+  const auto entries = startup::ParseListenEntries(parts[0].c_str(), parts[1].c_str(),
+                                                   parts[2].c_str(), parts[3].c_str(), kSelf);
+  Check(entries.size() <= static_cast<size_t>(startup::kMaxListenFds));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Check(entries[i].fd == startup::kListenFdsStart + static_cast<int>(i));
+    if (entries[i].has_id) {
+      char name[40];
+      Check(capspawn_startup_handle_name(entries[i].id, name, sizeof name) > 0);
+    }
+  }
+  size_t with_id = 0;
+  for (const auto& e : startup::ParseListenEntries(parts[0].c_str(), parts[1].c_str(),
+                                                   parts[2].c_str(), nullptr, kSelf)) {
+    with_id += e.has_id ? 1 : 0;
+  }
+  Check(with_id == handed.size());
 
   // A name alone: parse, then format and parse again must agree.
   uint32_t id = 0;

@@ -75,11 +75,12 @@ except OSError as e:
     print("writing /usr:", e.strerror)' || echo "(namespaces unavailable here: exit $?)"
 
 step "Create without starting: the process has exec'd and waits before its first instruction"
-# Its stdout is the demo's stderr (fd 3), so capturing the JSON does not wait for it.
-json=$("$cs" run --suspended --no-clone=stdio --fd 1=3 -- /bin/echo "started, after inspection" 3>&2)
-echo "$json"
-pid=$(sed -E 's/.*"pid":([0-9]+).*/\1/' <<<"$json")
+# The start data goes to a file; the process keeps the demo's stdout.
+"$cs" run --suspended --start-data "$tmp/start.json" -- /bin/echo "started, after inspection"
+cat "$tmp/start.json"
+pid=$(sed -E 's/.*"pid":([0-9]+).*/\1/' "$tmp/start.json")
 echo "state of $pid: $(awk '{print $3}' "/proc/$pid/stat") (T: stopped)"
+"$cs" ps --suspended "$pid"
 "$cs" start "$pid"
 sleep 0.2
 

@@ -2,8 +2,10 @@
 # Every test: the suite as root, as the unprivileged user nobody, and under
 # AddressSanitizer + UndefinedBehaviorSanitizer; the launcher's tests under
 # ThreadSanitizer; then each libFuzzer target for a bounded time. Run as root.
-# CAPSPAWN_TEST_STAGES picks stages (default: "release asan tsan fuzz";
-# release is the root and nobody runs).
+# CAPSPAWN_TEST_STAGES picks stages (default: "release package asan tsan fuzz";
+# release is the root and nobody runs; package builds the Debian packages
+# from the release build, installs, tests and purges them: see
+# scripts/package_test.sh).
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 # nobody must be able to reach the build, so it lives outside the checkout.
@@ -15,7 +17,7 @@ total_fail=0
 failed_suites=()
 
 ctest_args=()  # extra ctest arguments for the next run_suite
-stages=" ${CAPSPAWN_TEST_STAGES:-release asan tsan fuzz} "
+stages=" ${CAPSPAWN_TEST_STAGES:-release package asan tsan fuzz} "
 stage() { [[ $stages == *" $1 "* ]]; }
 
 run_suite() {  # name, build dir, ctest prefix...
@@ -48,7 +50,8 @@ src="$work/src"
 
 # 1. Release build: as root, then as nobody.
 if stage release; then
-  BUILD_DIR="$work/build" "$src/scripts/build.sh" ||
+  # Prefix /usr: the layout the packages install (lib/<triplet>, the units' paths).
+  BUILD_DIR="$work/build" "$src/scripts/build.sh" -DCMAKE_INSTALL_PREFIX=/usr ||
     { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
   chmod -R o+rX "$work" 2>/dev/null || true
   run_suite root "$work/build"
@@ -64,6 +67,34 @@ if stage release; then
     echo "nobody cannot read $work/build (is $src readable by others?)"
     total_fail=$((total_fail + 1))
     failed_suites+=(nobody)
+  fi
+fi
+
+# 1b. The Debian packages of the release build: lintian, dpkg -i, the install
+#     test and CLI tests against the installed files, then dpkg --purge.
+if stage package; then
+  echo "=== package ==="
+  if [[ -f $work/build/CMakeCache.txt ]]; then
+    "$src/scripts/package_test.sh" "$work/build" | tee "$work/package.log"
+    package_pass=$(sed -nE 's/^package: ([0-9]+) passed, ([0-9]+) failed$/\1/p' "$work/package.log")
+    package_fail=$(sed -nE 's/^package: ([0-9]+) passed, ([0-9]+) failed$/\2/p' "$work/package.log")
+    total_pass=$((total_pass + ${package_pass:-0}))
+    total_fail=$((total_fail + ${package_fail:-1}))
+    [[ ${package_fail:-1} == 0 ]] || failed_suites+=(package)
+  else
+    echo "package: needs the release stage's build ($work/build)"
+    total_fail=$((total_fail + 1))
+    failed_suites+=(package)
+  fi
+  # Every source file's SPDX identifier: reported; CAPSPAWN_SPDX_ENFORCE=1 makes it count.
+  if "$src/scripts/spdx.sh" --check >"$work/spdx.log" 2>&1; then
+    total_pass=$((total_pass + 1))
+  elif [[ ${CAPSPAWN_SPDX_ENFORCE:-0} == 1 ]]; then
+    cat "$work/spdx.log"
+    total_fail=$((total_fail + 1))
+    failed_suites+=(spdx)
+  else
+    echo "spdx: warning (not enforced): $(tail -1 "$work/spdx.log")"
   fi
 fi
 

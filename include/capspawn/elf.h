@@ -10,7 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#if __cplusplus >= 202002L
 #include <span>
+#endif
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +25,7 @@ namespace capspawn::elf {
 // A file that is not a loadable ELF executable for this host. Fuchsia's
 // process_builder (elf_parse's as_zx_status) and its older elfload library
 // (ERR_ELF_BAD_FORMAT) report every ELF format error as ZX_ERR_NOT_FOUND, and
-// DESIGN.md keeps fdio's statuses, so capspawn does the same. The message
+// capspawn keeps fdio's statuses (docs/design.md), so it does the same. The message
 // always starts with "ELF: " and names the rule that failed.
 inline constexpr capspawn_status_t kBadFormatStatus = CAPSPAWN_ERR_NOT_FOUND;
 // A file that ends before something its headers describe (the header itself,
@@ -72,12 +74,21 @@ struct ElfHeaders {
 // the file's first bytes, already read by the caller: whatever lies inside it
 // is not read again. A non-regular fd is CAPSPAWN_ERR_NOT_FILE; a read error
 // carries the errno's status.
+#if __cplusplus >= 202002L
 Result<ElfHeaders> ParseHeaders(int fd, std::span<const uint8_t> prefix = {});
 // As above, for a caller that has already checked `fd` is a regular file of
 // `file_size` bytes (saves the fstat).
 Result<ElfHeaders> ParseHeaders(int fd, uint64_t file_size, std::span<const uint8_t> prefix);
 // The same rules over a whole file held in memory (tests, fuzzing).
 Result<ElfHeaders> ParseHeaders(std::span<const uint8_t> whole_file);
+#endif
+// The std::span forms above with a pointer and a size, for any C++ standard
+// (C++17 has no std::span).
+Result<ElfHeaders> ParseHeadersPrefix(int fd, const uint8_t* prefix, size_t prefix_size);
+Result<ElfHeaders> ParseHeadersInMemory(const uint8_t* whole_file, size_t size);
+#if __cplusplus < 202002L
+inline Result<ElfHeaders> ParseHeaders(int fd) { return ParseHeadersPrefix(fd, nullptr, 0); }
+#endif
 
 // The PT_INTERP path; CAPSPAWN_ERR_NOT_FOUND for a program without one.
 Result<std::string> GetDynamicLinker(const ElfHeaders& headers);
@@ -147,7 +158,10 @@ bool IsRunnable(const ElfHeaders& headers);
 size_t PageSize();
 
 // Bytes of NUL-terminated strings: the sum of strlen(s) + 1.
+#if __cplusplus >= 202002L
 size_t StringsBytes(std::span<const std::string> strings);
+#endif
+size_t StringsBytes(const std::vector<std::string>& strings);
 // The same over a NULL-terminated array such as argv or envp (nullptr: 0).
 size_t StringsBytes(const char* const* strings);
 

@@ -2,6 +2,11 @@
 #ifndef CAPSPAWN_FD_H_
 #define CAPSPAWN_FD_H_
 
+#if !defined(__cplusplus) || __cplusplus < 201703L
+#error \
+    "capspawn's C++ API needs C++17 or later (-std=c++17); C programs use the C headers (spawn.h, start.h, job.h, startup.h)"
+#endif
+
 #include <unistd.h>
 
 #include <utility>

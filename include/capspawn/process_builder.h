@@ -42,6 +42,9 @@ struct NamespaceEntry {
 struct StartupHandle {
   uint32_t id;
   UniqueFd handle;
+  // Its LISTEN_FDNAMES name when not the id's own ("http" for a program
+  // written for systemd's socket units; CAPSPAWN_ACTION_ADD_NAMED_HANDLE).
+  std::string name = {};
 };
 
 // A process that exists, has exec'd its program, and is stopped (a group

@@ -47,6 +47,14 @@ extern "C" {
 // A read-only directory at dir.prefix holding the device nodes null, zero
 // and urandom (bind mounts of the caller's /dev/null, /dev/zero, /dev/urandom).
 #define CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL ((uint32_t)0x1004u)
+// Startup-handle extensions (0x11xx).
+// As ADD_HANDLE (named.id, named.handle, consumed) for a typed handle, whose
+// LISTEN_FDNAMES entry is named.name ("http": 1 to 255 bytes of printable
+// ASCII without ':') instead of its id's "<type>.<arg>": the name a program
+// written for systemd's socket units looks for. The child still finds it by
+// id (capspawn_take_startup_handle) or by name
+// (capspawn_take_startup_handle_by_name); see docs/startup-handles.md.
+#define CAPSPAWN_ACTION_ADD_NAMED_HANDLE ((uint32_t)0x1101u)
 
 typedef struct capspawn_action {
   uint32_t action;
@@ -63,6 +71,11 @@ typedef struct capspawn_action {
       uint32_t id;
       int handle;
     } h;
+    struct {
+      uint32_t id;
+      int handle;
+      const char* name;
+    } named;
     struct {
       const char* data;
     } name;

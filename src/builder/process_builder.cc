@@ -206,9 +206,16 @@ Result<BuiltProcess> ProcessBuilder::build() {
   }
   for (StartupHandle& h : handles_) {
     capspawn_action_t a = {};
-    a.action = CAPSPAWN_ACTION_ADD_HANDLE;
-    a.h.id = h.id;
-    a.h.handle = h.handle.release();
+    if (h.name.empty()) {
+      a.action = CAPSPAWN_ACTION_ADD_HANDLE;
+      a.h.id = h.id;
+      a.h.handle = h.handle.release();
+    } else {  // checked, with the id, by the spawn (CollectActions)
+      a.action = CAPSPAWN_ACTION_ADD_NAMED_HANDLE;
+      a.named.id = h.id;
+      a.named.handle = h.handle.release();
+      a.named.name = h.name.c_str();
+    }
     actions.push_back(a);
   }
   if (loader_) {

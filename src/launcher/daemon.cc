@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <capspawn/version.h>
+
 #include "launcher/server.h"
 #include "resolver/resolver.h"
 
@@ -52,6 +54,7 @@ Options:
   --max-launch-bytes N   bytes of arguments, variables and paths one
                          connection may accumulate for a launch (default 16 MiB)
   --quiet                log failures only, not every launch
+  --version              print the version and exit
   -h, --help             show this help
 
 Each connection is served by a worker process that takes its client's
@@ -120,22 +123,26 @@ int Listen(const std::string& path, mode_t mode) {
 
 }  // namespace
 
+const option kOptions[] = {
+    {"socket", required_argument, nullptr, 's'},
+    {"mode", required_argument, nullptr, 'm'},
+    {"resolver-root", required_argument, nullptr, 'r'},
+    {"max-connections", required_argument, nullptr, 'c'},
+    {"ready-fd", required_argument, nullptr, 'f'},
+    {"max-launch-fds", required_argument, nullptr, 'F'},
+    {"max-launch-bytes", required_argument, nullptr, 'B'},
+    {"max-connections-per-uid", required_argument, nullptr, 'u'},
+    {"pending-timeout", required_argument, nullptr, 'p'},
+    {"start-timeout", required_argument, nullptr, 't'},
+    {"quiet", no_argument, nullptr, 'q'},
+    {"version", no_argument, nullptr, 'V'},
+    {"help", no_argument, nullptr, 'h'},
+    {nullptr, 0, nullptr, 0},
+};
+
+const option* LauncherDaemonOptions() { return kOptions; }
+
 int LauncherDaemonMain(int argc, char** argv) {
-  static const option kOptions[] = {
-      {"socket", required_argument, nullptr, 's'},
-      {"mode", required_argument, nullptr, 'm'},
-      {"resolver-root", required_argument, nullptr, 'r'},
-      {"max-connections", required_argument, nullptr, 'c'},
-      {"ready-fd", required_argument, nullptr, 'f'},
-      {"max-launch-fds", required_argument, nullptr, 'F'},
-      {"max-launch-bytes", required_argument, nullptr, 'B'},
-      {"max-connections-per-uid", required_argument, nullptr, 'u'},
-      {"pending-timeout", required_argument, nullptr, 'p'},
-      {"start-timeout", required_argument, nullptr, 't'},
-      {"quiet", no_argument, nullptr, 'q'},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0},
-  };
   std::string socket_path;
   std::vector<std::string> roots;
   mode_t mode = 0666;
@@ -185,6 +192,9 @@ int LauncherDaemonMain(int argc, char** argv) {
         break;
       case 'h':
         std::fputs(kUsage, stdout);
+        return 0;
+      case 'V':
+        std::printf("capspawn-launcherd %s\n", CAPSPAWN_VERSION_STRING);
         return 0;
       default:
         std::fputs(kUsage, stderr);

@@ -134,6 +134,14 @@ protocol::NameKind KindOnTheWire(ns::EntryKind kind) {
 Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const spawn::Prepared& p,
                                                std::vector<UniqueFd>* opened) {
   const spawn::SpawnConfig& cfg = p.cfg;
+  for (const spawn::TypedHandle& h : cfg.typed) {
+    if (h.name) {  // HandleInfo carries an id only
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   std::string("handle '") + h.name +
+                       "': named handles through the launcher are not built (the protocol's "
+                       "HandleInfo has no name)");
+    }
+  }
   if (p.min_stack_size != 0) {
     return Error(CAPSPAWN_ERR_NOT_SUPPORTED, "a minimum stack size cannot be sent to the launcher");
   }

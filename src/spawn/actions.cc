@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "startup/child_env.h"
 #include "startup/handle_types.h"
 
 namespace capspawn::spawn {
@@ -19,6 +20,8 @@ int* ConsumedFd(const capspawn_action_t& a) {
       return const_cast<int*>(&a.fd.local_fd);
     case CAPSPAWN_ACTION_ADD_HANDLE:
       return const_cast<int*>(&a.h.handle);
+    case CAPSPAWN_ACTION_ADD_NAMED_HANDLE:
+      return const_cast<int*>(&a.named.handle);
     case CAPSPAWN_ACTION_ADD_NS_ENTRY:
     case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
       return const_cast<int*>(&a.ns.handle);
@@ -57,7 +60,7 @@ Status ConfigBuilder::Fd(const std::string& label, int source, int target) {
   return {};
 }
 
-Status ConfigBuilder::Handle(const std::string& label, uint32_t id, int fd) {
+Status ConfigBuilder::Handle(const std::string& label, uint32_t id, int fd, const char* name) {
   Status checked = CheckHandleType(id, label);
   if (!checked.ok()) return checked;
   const uint32_t type = CAPSPAWN_PA_TYPE(id);
@@ -78,7 +81,7 @@ Status ConfigBuilder::Handle(const std::string& label, uint32_t id, int fd) {
     return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
                  label + ": handle id " + std::to_string(id) + " is already set");
   }
-  cfg_->typed.push_back({id, fd});
+  cfg_->typed.push_back({id, fd, name});
   return {};
 }
 
@@ -225,14 +228,33 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         }
         break;
       case CAPSPAWN_ACTION_ADD_HANDLE:
-        if (a.h.handle == CAPSPAWN_INVALID_HANDLE) {
+      case CAPSPAWN_ACTION_ADD_NAMED_HANDLE: {
+        const bool named = a.action == CAPSPAWN_ACTION_ADD_NAMED_HANDLE;
+        const uint32_t id = named ? a.named.id : a.h.id;
+        const uint32_t type = CAPSPAWN_PA_TYPE(id);
+        const int handle = named ? a.named.handle : a.h.handle;
+        if (handle == CAPSPAWN_INVALID_HANDLE) {
           st = Error(CAPSPAWN_ERR_INVALID_ARGS,
                      ActionName(i) + ": add handle: handle is -1 (the invalid handle)");
           break;
         }
-        st = consumed(i, a.h.handle, "add handle: handle");
-        if (st.ok()) st = add.Handle(ActionName(i), a.h.id, a.h.handle);
+        st = consumed(i, handle, "add handle: handle");
+        if (!st.ok()) break;
+        std::string why;
+        if (named && !a.named.name) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": named handle: name is NULL");
+        } else if (named && !startup::ValidFdName(a.named.name, &why)) {
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     ActionName(i) + ": handle name '" + a.named.name + "': " + why);
+        } else if (named && (type == CAPSPAWN_PA_FD || type == CAPSPAWN_PA_LDSVC_LOADER)) {
+          const std::string what = ": only typed handles (at LISTEN_FDS) have names; type ";
+          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     ActionName(i) + what + std::to_string(type) + " is not one");
+        } else {
+          st = add.Handle(ActionName(i), id, handle, named ? a.named.name : nullptr);
+        }
         break;
+      }
       default:
         st = Error(CAPSPAWN_ERR_INVALID_ARGS,
                    ActionName(i) + ": unknown action " + std::to_string(a.action));

@@ -29,6 +29,7 @@ struct NsEntry {
 struct TypedHandle {
   uint32_t id;
   int fd;
+  const char* name = nullptr;  // ADD_NAMED_HANDLE: its LISTEN_FDNAMES name (the caller's string)
 };
 
 // Everything the actions and flags ask for, validated.
@@ -53,7 +54,8 @@ class ConfigBuilder {
  public:
   ConfigBuilder(SpawnConfig* cfg, uint32_t flags) : cfg_(cfg), flags_(flags) {}
   Status Fd(const std::string& label, int source, int target);
-  Status Handle(const std::string& label, uint32_t id, int fd);
+  // `name`: the handle's LISTEN_FDNAMES name (borrowed), or null.
+  Status Handle(const std::string& label, uint32_t id, int fd, const char* name = nullptr);
 
  private:
   SpawnConfig* cfg_;

@@ -21,6 +21,7 @@
 #include "spawn/actions.h"
 #include "spawn/program.h"
 #include "spawn/request.h"
+#include "startup/child_env.h"
 
 extern char** environ;
 
@@ -29,40 +30,15 @@ namespace {
 
 constexpr int kFirstTypedFd = 3;  // SD_LISTEN_FDS_START
 
-bool IsListenVar(const char* e) {
-  return std::strncmp(e, "LISTEN_FDS=", 11) == 0 || std::strncmp(e, "LISTEN_PID=", 11) == 0 ||
-         std::strncmp(e, "LISTEN_FDNAMES=", 15) == 0;
-}
+using Environment = startup::ChildEnvironment;
 
-struct Environment {
-  std::vector<char*> ptrs;
-  std::string listen_fds, listen_names;
-  char listen_pid[32];
-};
-
-// Keeps the base array when nothing is added; otherwise copies pointers.
+// The base environment with the typed handles' LISTEN_* variables
+// (src/startup/child_env.h).
 char* const* BuildEnvironment(const char* const* base, const std::vector<TypedHandle>& typed,
                               Environment* out) {
-  static char* const kEmpty[] = {nullptr};
-  if (typed.empty()) return base ? const_cast<char* const*>(base) : kEmpty;
-  for (size_t i = 0; base && base[i]; ++i) {
-    if (!IsListenVar(base[i])) out->ptrs.push_back(const_cast<char*>(base[i]));
-  }
-  out->listen_fds = "LISTEN_FDS=" + std::to_string(typed.size());
-  out->listen_names = "LISTEN_FDNAMES=";
-  for (size_t i = 0; i < typed.size(); ++i) {
-    char name[40];
-    capspawn_startup_handle_name(typed[i].id, name, sizeof name);
-    if (i) out->listen_names += ':';
-    out->listen_names += name;
-  }
-  std::snprintf(out->listen_pid, sizeof out->listen_pid,
-                "LISTEN_PID=");  // pid: the child writes it
-  out->ptrs.push_back(out->listen_fds.data());
-  out->ptrs.push_back(out->listen_names.data());
-  out->ptrs.push_back(out->listen_pid);
-  out->ptrs.push_back(nullptr);
-  return out->ptrs.data();
+  std::vector<startup::TypedEntry> entries;
+  for (const TypedHandle& h : typed) entries.push_back({h.id, h.name});
+  return out->Build(base, entries);
 }
 
 std::vector<std::string_view> Views(const char* const* array) {
@@ -220,7 +196,7 @@ Result<Launched> Launch(Prepared& p, const SpawnContext& context) {
   }
   Environment environment;
   plan.envp = BuildEnvironment(base_env, cfg.typed, &environment);
-  if (!cfg.typed.empty()) plan.listen_pid_env = environment.listen_pid;
+  if (!cfg.typed.empty()) plan.listen_pid_env = environment.listen_pid();
 
   std::vector<char*> argv_storage;
   if (p.program.argv) {

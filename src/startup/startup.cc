@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The child's side of typed startup handles: systemd's LISTEN_* variables.
 #include <capspawn/startup.h>
 
@@ -15,29 +16,40 @@ namespace {
 
 std::mutex g_mutex;
 bool g_parsed = false;
-std::vector<capspawn::startup::HandedFd> g_handles;
+std::vector<capspawn::startup::ListenEntry> g_entries;
 
 // Reads the variables once; only fds that are really open count.
 void ParseLocked() {
   g_parsed = true;
-  for (const capspawn::startup::HandedFd& h :
-       capspawn::startup::ParseListenEnv(std::getenv("LISTEN_PID"), std::getenv("LISTEN_FDS"),
-                                         std::getenv("LISTEN_FDNAMES"), getpid())) {
-    if (fcntl(h.fd, F_GETFD) >= 0) g_handles.push_back(h);
+  for (capspawn::startup::ListenEntry& e : capspawn::startup::ParseListenEntries(
+           std::getenv("LISTEN_PID"), std::getenv("LISTEN_FDS"), std::getenv("LISTEN_FDNAMES"),
+           std::getenv("CAPSPAWN_STARTUP_IDS"), getpid())) {
+    if (fcntl(e.fd, F_GETFD) >= 0) g_entries.push_back(std::move(e));
   }
+}
+
+// The first entry `match` accepts, forgotten; -1 when none.
+template <typename Match>
+int Take(Match match) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (!g_parsed) ParseLocked();
+  for (capspawn::startup::ListenEntry& e : g_entries) {
+    if (e.fd >= 0 && match(e)) {
+      int fd = e.fd;
+      e.fd = -1;
+      return fd;
+    }
+  }
+  return -1;
 }
 
 }  // namespace
 
 extern "C" int capspawn_take_startup_handle(uint32_t id) {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  if (!g_parsed) ParseLocked();
-  for (capspawn::startup::HandedFd& h : g_handles) {
-    if (h.id == id && h.fd >= 0) {
-      int fd = h.fd;
-      h.fd = -1;
-      return fd;
-    }
-  }
-  return -1;
+  return Take([id](const capspawn::startup::ListenEntry& e) { return e.has_id && e.id == id; });
+}
+
+extern "C" int capspawn_take_startup_handle_by_name(const char* name) {
+  if (name == nullptr) return -1;
+  return Take([name](const capspawn::startup::ListenEntry& e) { return e.name == name; });
 }

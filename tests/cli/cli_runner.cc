@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Starts capspawn with posix_spawn (not with capspawn itself: the tool under
 // test must not also be the harness).
 #include "cli_runner.h"
@@ -14,7 +15,12 @@ extern char** environ;
 
 namespace capspawn::cli_test {
 
-const char* CliPath() { return CAPSPAWN_CLI_PATH; }
+// CAPSPAWN_TEST_CLI overrides the build's binary: the packaging stage runs
+// these tests against the installed /usr/bin/capspawn.
+const char* CliPath() {
+  const char* installed = getenv("CAPSPAWN_TEST_CLI");
+  return installed != nullptr && *installed != '\0' ? installed : CAPSPAWN_CLI_PATH;
+}
 
 int MemFile() {
   int fd = memfd_create("cli_test", MFD_CLOEXEC);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the built `capspawn` binary for real and collects what it did.
 #ifndef CAPSPAWN_TESTS_CLI_CLI_RUNNER_H_
 #define CAPSPAWN_TESTS_CLI_CLI_RUNNER_H_

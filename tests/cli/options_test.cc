@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `capspawn run` option parser on its own, in-process.
 #include "options.h"
 

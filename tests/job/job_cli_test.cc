@@ -75,6 +75,12 @@ TEST(JobCli, EveryCommandHasHelp) {
   EXPECT_EQ(RunCli({"job", "kill"}).exit_code, 2);
   EXPECT_EQ(RunCli({"job", "create", "--pids", "lots", "x"}).exit_code, 2);
   EXPECT_EQ(RunCli({"job", "policy", "/nonexistent", "maybe"}).exit_code, 2);
+  // A failure names the command and the job as typed, with the capspawn voice.
+  r = RunCli({"job", "kill", "/nonexistent-capspawn-job"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_EQ(r.err.rfind("capspawn: NOT_FOUND: job kill /nonexistent-capspawn-job: ", 0), 0u)
+      << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 TEST_F(JobTest, CliDrivesAJobFromCreationToDestruction) {
@@ -87,8 +93,8 @@ TEST_F(JobTest, CliDrivesAJobFromCreationToDestruction) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "new-process deny\n");
   r = RunCli({"job", "policy", path, "allow"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(Has(r.err, "CAPSPAWN_ERR_ACCESS_DENIED")) << r.err;
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_TRUE(Has(r.err, "capspawn: ACCESS_DENIED: job policy " + path + ": ")) << r.err;
 
   r = RunCli({"job", "list", root_path()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -102,22 +108,32 @@ TEST_F(JobTest, CliDrivesAJobFromCreationToDestruction) {
 
   r = RunCli({"job", "limit", path, "--pids", "10"});
   if (r.exit_code != 0) {
-    EXPECT_EQ(r.exit_code, 1);
-    EXPECT_TRUE(Has(r.err, "CAPSPAWN_ERR_NOT_SUPPORTED") && Has(r.err, "pids")) << r.err;
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_TRUE(Has(r.err, "capspawn: NOT_SUPPORTED: ") && Has(r.err, "pids")) << r.err;
+  } else {
+    EXPECT_EQ(r.out, "limited job " + path + ": --pids 10\n");
   }
-  for (const char* op : {"freeze", "thaw", "kill"}) {
+  // Each change is confirmed on stdout ("VERB job PATH"), or silent with -q.
+  const std::pair<const char*, const char*> ops[] = {
+      {"freeze", "froze"}, {"thaw", "thawed"}, {"kill", "killed"}};
+  for (const auto& [op, done] : ops) {
     r = RunCli({"job", op, path});
     EXPECT_EQ(r.exit_code, 0) << op << ": " << r.err;
+    EXPECT_EQ(r.out, std::string(done) + " job " + path + "\n") << op;
   }
+  r = RunCli({"job", "thaw", "-q", path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
   r = RunCli({"job", "ps", path});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "    PID COMMAND\n");
   r = RunCli({"job", "create", path + "/late"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(Has(r.err, "CAPSPAWN_ERR_BAD_STATE")) << r.err;
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_TRUE(Has(r.err, "capspawn: BAD_STATE: job create " + path + "/late: ")) << r.err;
 
   r = RunCli({"job", "destroy", "--timeout", "60", path});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "destroyed job " + path + "\n");
   struct stat st;
   EXPECT_NE(stat(path.c_str(), &st), 0);
 }

@@ -135,15 +135,20 @@ TEST(StartupHandles, DynamicChildTakesHandles) {
   EXPECT_EQ(run.report.handles[kUser0].fd, 3);
 }
 
-// LISTEN_* variables meant for another process (LISTEN_PID not ours) describe
-// nothing: take finds no handle even though an fd sits at 3.
-TEST(StartupHandles, TakeIgnoresAnotherProcesssListenVariables) {
-  Strings env = {"LISTEN_FDS=1", "LISTEN_PID=1", "LISTEN_FDNAMES=user0.0"};
+// LISTEN_* variables in the environment given (or inherited) describe fds
+// of another process: they never reach a child that was handed no typed
+// handle, and take finds no handle even though an fd sits at 3.
+TEST(StartupHandles, StaleListenVariablesNeverReachTheChild) {
+  Strings env = {"LISTEN_FDS=1", "LISTEN_PID=1", "LISTEN_FDNAMES=user0.0",
+                 "CAPSPAWN_STARTUP_IDS=user0.0", "KEPT=1"};
   ChildRun run = RunChild(CAPSPAWN_CLONE_ALL, ChildPath(), {ChildPath(), "--handles", "f0"}, env,
                           {AddHandle(CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 3), eventfd(0, EFD_CLOEXEC))});
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   ASSERT_TRUE(run.report.complete) << run.output;
-  EXPECT_EQ(run.report.Getenv("LISTEN_PID"), "1") << "no typed handle: the env is verbatim";
+  for (const char* name : {"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "CAPSPAWN_STARTUP_IDS"}) {
+    EXPECT_FALSE(run.report.Getenv(name).has_value()) << name;
+  }
+  EXPECT_EQ(run.report.Getenv("KEPT"), "1");
   EXPECT_EQ(run.report.handles[kUser0].fd, -1);
 }
 

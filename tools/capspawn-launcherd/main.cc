@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-launcherd: see src/launcher/daemon.cc and docs/launcher.md.
 #include "launcher/daemon.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn job: create, inspect and control jobs (cgroup v2 job trees) from the shell.
 // See docs/jobs.md; each subcommand has --help.
 #include <getopt.h>
@@ -15,7 +16,9 @@
 #include <capspawn/job.h>
 
 #include "commands.h"
-#include "options.h"
+#include "options_job.h"
+#include "options_table.h"
+#include "voice.h"
 
 namespace {
 
@@ -26,9 +29,8 @@ using capspawn::JobLimit;
 using capspawn::NewProcessPolicy;
 using capspawn::Result;
 using capspawn::Status;
+using capspawn::cli::JobCommand;
 using capspawn::cli::kExitUsage;
-
-constexpr int kExitError = 1;
 
 constexpr char kJobHelp[] = R"(Usage: capspawn job COMMAND [OPTIONS] [JOB]
 
@@ -61,8 +63,11 @@ LIMITS: --memory BYTES (suffix K, M, G; or max), --pids N (or max),
         A limit needs its controller enabled in the parent's
         cgroup.subtree_control; otherwise the command says which is missing.
 
-Exit status: 0 on success, 1 when the operation failed (the status and message
-are printed), 2 for a wrong command line.
+Each command that changes a job confirms it on stdout ("killed job PATH");
+-q, --quiet keeps it silent. create prints the new job's path.
+
+Exit status: 0 on success; 125 when the operation failed, with
+"capspawn: STATUS: message" on stderr; 2 for a wrong command line.
 
 Examples:
   capspawn job create --deny-new-process --pids 64 sandbox
@@ -72,16 +77,21 @@ Examples:
 )";
 
 int Usage(const char* command, const std::string& message) {
-  const std::string name = command ? std::string("job ") + command : std::string("job");
-  fprintf(stderr, "capspawn %s: %s\n(see 'capspawn %s --help')\n", name.c_str(), message.c_str(),
-          name.c_str());
-  return kExitUsage;
+  return capspawn::cli::Usage(command ? std::string("job ") + command : std::string("job"),
+                              message);
 }
 
-int Fail(const char* command, const Error& e) {
-  fprintf(stderr, "capspawn job %s: %s: %s\n", command, capspawn_status_string(e.status()),
-          e.message().c_str());
-  return kExitError;
+// "capspawn: STATUS: job COMMAND JOB: message".
+int Fail(const char* command, const char* job, const Error& e) {
+  std::string what = std::string("job ") + command + (job ? std::string(" ") + job : "");
+  return capspawn::cli::Fail(e.status(), what + ": " + e.message());
+}
+
+// "VERB job PATH", the path as the library resolved it.
+void Confirm(const char* verb, const Job& job, const std::string& typed,
+             const std::string& detail = "") {
+  Result<std::string> path = job.Path();
+  capspawn::cli::Confirm(verb, "job " + (path.ok() ? *path : typed) + detail);
 }
 
 // The default job's path, or an error.
@@ -161,68 +171,78 @@ bool ParseLimit(JobLimit limit, const char* text, int64_t* out) {
 
 struct Limits {
   std::vector<std::pair<JobLimit, int64_t>> items;
+  std::string typed;  // " (--memory 64M --pids 10)", for the confirmation
 };
 
-enum LongOnly { kMemory = 1000, kPids, kCpu, kDeny, kTimeout };
+// What a job subcommand's options said.
+struct Args {
+  Limits limits;
+  bool deny = false;
+  bool recursive = false;
+  int64_t timeout_ns = -1;
+  std::vector<const char*> operands;  // JOB [VALUE]
+};
 
-// Parses the options every subcommand shares; returns -1 to go on, else an exit code.
-int ParseCommon(const char* command, int argc, char** argv, bool allow_limits, bool allow_deny,
-                bool allow_timeout, bool allow_recursive, const char* help, Limits* limits,
-                bool* deny, int64_t* timeout_ns, bool* recursive) {
-  std::vector<option> opts = {{"help", no_argument, nullptr, 'h'}};
-  if (allow_limits) {
-    opts.push_back({"memory", required_argument, nullptr, kMemory});
-    opts.push_back({"pids", required_argument, nullptr, kPids});
-    opts.push_back({"cpu", required_argument, nullptr, kCpu});
-  }
-  if (allow_deny) opts.push_back({"deny-new-process", no_argument, nullptr, kDeny});
-  if (allow_timeout) opts.push_back({"timeout", required_argument, nullptr, kTimeout});
-  if (allow_recursive) opts.push_back({"recursive", no_argument, nullptr, 'r'});
-  opts.push_back({nullptr, 0, nullptr, 0});
+// Parses `capspawn job COMMAND`'s options with its table (options_job.cc);
+// returns -1 to go on, else the exit code (help printed, or a usage error).
+int Parse(const char* command, int argc, char** argv, const std::string& help, Args* args) {
+  const JobCommand* table = capspawn::cli::FindJobCommand(command);
   opterr = 0;
   optind = 0;  // a full re-initialisation of getopt; options may follow JOB
   int c;
-  while ((c = getopt_long(argc, argv, allow_recursive ? "hr" : "h", opts.data(), nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, table->short_options, table->long_options, nullptr)) != -1) {
     switch (c) {
       case 'h':
-        fputs(help, stdout);
+        fputs(help.c_str(), stdout);
         return 0;
-      case 'r':
-        *recursive = true;
+      case 'q':
+        capspawn::cli::SetQuiet(true);
         break;
-      case kMemory:
-      case kPids:
-      case kCpu: {
-        JobLimit l = c == kMemory ? JobLimit::kMemoryMax
-                     : c == kPids ? JobLimit::kPidsMax
-                                  : JobLimit::kCpuMax;
+      case 'r':
+        args->recursive = true;
+        break;
+      case capspawn::cli::kJobOptMemory:
+      case capspawn::cli::kJobOptPids:
+      case capspawn::cli::kJobOptCpu: {
+        JobLimit l = c == capspawn::cli::kJobOptMemory ? JobLimit::kMemoryMax
+                     : c == capspawn::cli::kJobOptPids ? JobLimit::kPidsMax
+                                                       : JobLimit::kCpuMax;
         int64_t v = 0;
+        std::string typed = argv[optind - 1];
+        if (typed.find('=') == std::string::npos) typed += std::string(" ") + optarg;
         if (!ParseLimit(l, optarg, &v)) {
-          return Usage(command, std::string("bad value '") + optarg + "' for " + argv[optind - 1]);
+          return Usage(command, "bad value '" + std::string(optarg) + "' for " +
+                                    typed.substr(0, typed.find_first_of(" =")));
         }
-        limits->items.push_back({l, v});
+        args->limits.items.push_back({l, v});
+        args->limits.typed += " " + typed;
         break;
       }
-      case kDeny:
-        *deny = true;
+      case capspawn::cli::kJobOptDeny:
+        args->deny = true;
         break;
-      case kTimeout:
-        if (!ParseTimeout(optarg, timeout_ns)) {
-          return Usage(command, std::string("bad --timeout '") + optarg + "' (seconds)");
+      case capspawn::cli::kJobOptTimeout:
+        if (!ParseTimeout(optarg, &args->timeout_ns)) {
+          return Usage(command, std::string("--timeout '") + optarg + "': expected seconds");
         }
         break;
       default:
-        return Usage(command, std::string("unknown option '") + argv[optind - 1] + "'");
+        return Usage(command, capspawn::cli::GetoptError(table->long_options, argv));
     }
   }
+  for (int i = optind; i < argc; ++i) args->operands.push_back(argv[i]);
   return -1;
 }
 
 std::string HelpFor(const char* usage, const char* what) {
   return std::string("Usage: capspawn job ") + usage + "\n\n" + what +
+         "  -h, --help          show this help and exit\n" +
          "\nJOB: a cgroup directory (absolute, ./ or ../ relative, or relative to the default "
-         "job).\nExit status: 0 on success, 1 on failure, 2 for a wrong command line.\n";
+         "job).\nExit status: 0 on success, 125 on failure (\"capspawn: STATUS: message\"), 2 "
+         "for a wrong command line.\n";
 }
+
+constexpr char kQuietHelp[] = "  -q, --quiet         do not confirm on stdout\n";
 
 Status ApplyLimits(const Job& job, const Limits& limits) {
   for (auto [limit, value] : limits.items) {
@@ -240,16 +260,14 @@ int Create(int argc, char** argv) {
       "  --memory BYTES      memory.max (K, M, G suffixes; max)\n"
       "  --pids N            pids.max: processes and threads (max)\n"
       "  --cpu CPUS          cpu.max as a number of CPUs, e.g. 0.5 (max)\n"
+      "  -q, --quiet         do not print the path\n"
       "If a step fails, the new job is removed again.\n");
-  Limits limits;
-  bool deny = false, recursive = false;
-  int64_t timeout = -1;
-  int rc = ParseCommon("create", argc, argv, true, true, false, false, help.c_str(), &limits, &deny,
-                       &timeout, &recursive);
-  if (rc >= 0) return rc;
-  if (optind + 1 != argc) return Usage("create", "expects exactly one JOB");
-  Result<std::string> path = ResolvePath(argv[optind]);
-  if (!path.ok()) return Fail("create", path.error());
+  Args a;
+  if (int rc = Parse("create", argc, argv, help, &a); rc >= 0) return rc;
+  if (a.operands.size() != 1) return Usage("create", "expects exactly one JOB");
+  const char* typed = a.operands[0];
+  Result<std::string> path = ResolvePath(typed);
+  if (!path.ok()) return Fail("create", typed, path.error());
   std::string p = *path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   size_t slash = p.rfind('/');
@@ -257,24 +275,25 @@ int Create(int argc, char** argv) {
       slash == std::string::npos ? "." : (slash == 0 ? "/" : p.substr(0, slash));
   std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
   Result<Job> parent = Job::Open(parent_path);
-  if (!parent.ok()) return Fail("create", parent.error());
+  if (!parent.ok()) return Fail("create", typed, parent.error());
   Result<Job> job = parent->CreateChild(name);
-  if (!job.ok()) return Fail("create", job.error());
-  Status s = deny ? job->SetNewProcessPolicy(NewProcessPolicy::kDeny) : Status();
-  if (s.ok()) s = ApplyLimits(*job, limits);
+  if (!job.ok()) return Fail("create", typed, job.error());
+  Status s = a.deny ? job->SetNewProcessPolicy(NewProcessPolicy::kDeny) : Status();
+  if (s.ok()) s = ApplyLimits(*job, a.limits);
   if (!s.ok()) {
     (void)job->Destroy(-1);
-    return Fail("create", s.error());
+    return Fail("create", typed, s.error());
   }
   Result<std::string> made = job->Path();
-  printf("%s\n", made.ok() ? made->c_str() : p.c_str());
+  if (!capspawn::cli::Quiet()) printf("%s\n", made.ok() ? made->c_str() : p.c_str());
   return 0;
 }
 
 void PrintTree(const Job& job, const std::string& prefix, bool recursive) {
   Result<std::vector<std::string>> children = job.Children();
   if (!children.ok()) {
-    fprintf(stderr, "capspawn job list: %s\n", children.error().message().c_str());
+    capspawn::cli::Report(children.error().status(),
+                          "job list " + prefix + ": " + children.error().message());
     return;
   }
   for (const std::string& name : *children) {
@@ -302,35 +321,31 @@ int List(int argc, char** argv) {
               "Lists the child jobs of JOB (default: the default job): name, state (running,\n"
               "empty, frozen, killed), new-process policy and number of processes of its tree.\n"
               "  -r, --recursive  the whole tree, as paths relative to JOB\n");
-  Limits limits;
-  bool deny = false, recursive = false;
-  int64_t timeout = -1;
-  int rc = ParseCommon("list", argc, argv, false, false, false, true, help.c_str(), &limits, &deny,
-                       &timeout, &recursive);
-  if (rc >= 0) return rc;
-  if (optind + 1 < argc) return Usage("list", "expects at most one JOB");
-  Result<Job> job = OpenJob(optind < argc ? argv[optind] : nullptr);
-  if (!job.ok()) return Fail("list", job.error());
-  if (Result<std::vector<std::string>> c = job->Children(); !c.ok()) return Fail("list", c.error());
+  Args a;
+  if (int rc = Parse("list", argc, argv, help, &a); rc >= 0) return rc;
+  if (a.operands.size() > 1) return Usage("list", "expects at most one JOB");
+  const char* typed = a.operands.empty() ? nullptr : a.operands[0];
+  Result<Job> job = OpenJob(typed);
+  if (!job.ok()) return Fail("list", typed, job.error());
+  if (Result<std::vector<std::string>> c = job->Children(); !c.ok()) {
+    return Fail("list", typed, c.error());
+  }
   printf("%-40s %-8s %-6s %s\n", "JOB", "STATE", "POLICY", "PROCESSES");
-  PrintTree(*job, "", recursive);
+  PrintTree(*job, "", a.recursive);
   return 0;
 }
 
 int Ps(int argc, char** argv) {
   const std::string help = HelpFor(
       "ps [JOB]", "Lists the processes of JOB's tree (default: the default job): PID and name.\n");
-  Limits limits;
-  bool deny = false, recursive = false;
-  int64_t timeout = -1;
-  int rc = ParseCommon("ps", argc, argv, false, false, false, false, help.c_str(), &limits, &deny,
-                       &timeout, &recursive);
-  if (rc >= 0) return rc;
-  if (optind + 1 < argc) return Usage("ps", "expects at most one JOB");
-  Result<Job> job = OpenJob(optind < argc ? argv[optind] : nullptr);
-  if (!job.ok()) return Fail("ps", job.error());
+  Args a;
+  if (int rc = Parse("ps", argc, argv, help, &a); rc >= 0) return rc;
+  if (a.operands.size() > 1) return Usage("ps", "expects at most one JOB");
+  const char* typed = a.operands.empty() ? nullptr : a.operands[0];
+  Result<Job> job = OpenJob(typed);
+  if (!job.ok()) return Fail("ps", typed, job.error());
   Result<std::vector<pid_t>> pids = job->Processes();
-  if (!pids.ok()) return Fail("ps", pids.error());
+  if (!pids.ok()) return Fail("ps", typed, pids.error());
   printf("%7s %s\n", "PID", "COMMAND");
   for (pid_t pid : *pids) {
     std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
@@ -342,100 +357,99 @@ int Ps(int argc, char** argv) {
 }
 
 // kill, freeze, destroy: JOB with an optional --timeout.
-int WithTimeout(const char* command, int argc, char** argv, const char* what,
+int WithTimeout(const char* command, int argc, char** argv, const char* what, const char* done,
                 Status (Job::*op)(int64_t) const) {
-  const std::string help =
-      HelpFor((std::string(command) + " [--timeout SECONDS] JOB").c_str(), what);
-  Limits limits;
-  bool deny = false, recursive = false;
-  int64_t timeout = -1;
-  int rc = ParseCommon(command, argc, argv, false, false, true, false, help.c_str(), &limits, &deny,
-                       &timeout, &recursive);
-  if (rc >= 0) return rc;
-  if (optind + 1 != argc) return Usage(command, "expects exactly one JOB");
-  Result<Job> job = OpenJob(argv[optind]);
-  if (!job.ok()) return Fail(command, job.error());
-  Status s = ((*job).*op)(timeout);
-  return s.ok() ? 0 : Fail(command, s.error());
+  const std::string help = HelpFor((std::string(command) + " [--timeout SECONDS] [-q] JOB").c_str(),
+                                   (std::string(what) + kQuietHelp).c_str());
+  Args a;
+  if (int rc = Parse(command, argc, argv, help, &a); rc >= 0) return rc;
+  if (a.operands.size() != 1) return Usage(command, "expects exactly one JOB");
+  Result<Job> job = OpenJob(a.operands[0]);
+  if (!job.ok()) return Fail(command, a.operands[0], job.error());
+  Result<std::string> path = job->Path();  // read before destroy removes it
+  Status s = ((*job).*op)(a.timeout_ns);
+  if (!s.ok()) return Fail(command, a.operands[0], s.error());
+  capspawn::cli::Confirm(done, "job " + (path.ok() ? *path : std::string(a.operands[0])));
+  return 0;
 }
 
 int Thaw(int argc, char** argv) {
   const std::string help =
-      HelpFor("thaw JOB",
-              "Withdraws JOB's freeze: its processes run again, unless an ancestor "
-              "job is frozen too.\n");
-  Limits limits;
-  bool deny = false, recursive = false;
-  int64_t timeout = -1;
-  int rc = ParseCommon("thaw", argc, argv, false, false, false, false, help.c_str(), &limits, &deny,
-                       &timeout, &recursive);
-  if (rc >= 0) return rc;
-  if (optind + 1 != argc) return Usage("thaw", "expects exactly one JOB");
-  Result<Job> job = OpenJob(argv[optind]);
-  if (!job.ok()) return Fail("thaw", job.error());
+      HelpFor("thaw [-q] JOB",
+              (std::string("Withdraws JOB's freeze: its processes run again, unless an ancestor "
+                           "job is frozen too.\n") +
+               kQuietHelp)
+                  .c_str());
+  Args a;
+  if (int rc = Parse("thaw", argc, argv, help, &a); rc >= 0) return rc;
+  if (a.operands.size() != 1) return Usage("thaw", "expects exactly one JOB");
+  Result<Job> job = OpenJob(a.operands[0]);
+  if (!job.ok()) return Fail("thaw", a.operands[0], job.error());
   Status s = job->Thaw();
-  return s.ok() ? 0 : Fail("thaw", s.error());
+  if (!s.ok()) return Fail("thaw", a.operands[0], s.error());
+  Confirm("thawed", *job, a.operands[0]);
+  return 0;
 }
 
 int Limit(int argc, char** argv) {
   const std::string help =
-      HelpFor("limit JOB [--memory BYTES] [--pids N] [--cpu CPUS]",
+      HelpFor("limit JOB [--memory BYTES] [--pids N] [--cpu CPUS] [-q]",
               "Sets resource limits of JOB's tree. Each needs its controller (memory, pids, cpu)\n"
               "in the parent's cgroup.subtree_control: capspawn enables it in parents that are\n"
               "capspawn jobs, and says NOT_SUPPORTED, naming the controller, elsewhere.\n"
               "  --memory BYTES  memory.max (K, M, G suffixes; max)\n"
               "  --pids N        pids.max: processes and threads (max)\n"
-              "  --cpu CPUS      cpu.max as a number of CPUs, e.g. 0.5 (max)\n");
-  Limits limits;
-  bool deny = false, recursive = false;
-  int64_t timeout = -1;
-  int rc = ParseCommon("limit", argc, argv, true, false, false, false, help.c_str(), &limits, &deny,
-                       &timeout, &recursive);
-  if (rc >= 0) return rc;
-  std::vector<const char*> rest(argv + optind, argv + argc);
-  if (rest.size() != 1) return Usage("limit", "expects exactly one JOB");
-  if (limits.items.empty()) return Usage("limit", "expects --memory, --pids or --cpu");
-  Result<Job> job = OpenJob(rest[0]);
-  if (!job.ok()) return Fail("limit", job.error());
-  Status s = ApplyLimits(*job, limits);
-  return s.ok() ? 0 : Fail("limit", s.error());
+              "  --cpu CPUS      cpu.max as a number of CPUs, e.g. 0.5 (max)\n"
+              "  -q, --quiet     do not confirm on stdout\n");
+  Args a;
+  if (int rc = Parse("limit", argc, argv, help, &a); rc >= 0) return rc;
+  if (a.operands.size() != 1) return Usage("limit", "expects exactly one JOB");
+  if (a.limits.items.empty()) return Usage("limit", "expects --memory, --pids or --cpu");
+  Result<Job> job = OpenJob(a.operands[0]);
+  if (!job.ok()) return Fail("limit", a.operands[0], job.error());
+  Status s = ApplyLimits(*job, a.limits);
+  if (!s.ok()) return Fail("limit", a.operands[0], s.error());
+  Confirm("limited", *job, a.operands[0], ":" + a.limits.typed);
+  return 0;
 }
 
 int Policy(int argc, char** argv) {
   const std::string help =
-      HelpFor("policy JOB [allow|deny]",
+      HelpFor("policy JOB [allow|deny] [-q]",
               "Prints JOB's new-process policy, or sets it. Under deny, processes started in the\n"
               "job and their descendants cannot fork, vfork or clone (EPERM; clone3: ENOSYS);\n"
               "threads still work. Child jobs inherit it; it only gets stricter (allow on a deny\n"
               "job is ACCESS_DENIED) and can only change while the job has no process or child\n"
-              "job (BAD_STATE).\n");
-  Limits limits;
-  bool deny = false, recursive = false;
-  int64_t timeout = -1;
-  int rc = ParseCommon("policy", argc, argv, false, false, false, false, help.c_str(), &limits,
-                       &deny, &timeout, &recursive);
-  if (rc >= 0) return rc;
-  if (optind >= argc || optind + 2 < argc) return Usage("policy", "expects JOB [allow|deny]");
+              "job (BAD_STATE).\n"
+              "  -q, --quiet     do not confirm a change on stdout\n");
+  Args a;
+  if (int rc = Parse("policy", argc, argv, help, &a); rc >= 0) return rc;
+  if (a.operands.empty() || a.operands.size() > 2) {
+    return Usage("policy", "expects JOB [allow|deny]");
+  }
   NewProcessPolicy p = NewProcessPolicy::kAllow;
-  const bool set = optind + 2 == argc;
+  const bool set = a.operands.size() == 2;
   if (set) {
-    const char* value = argv[optind + 1];
+    const char* value = a.operands[1];
     if (strcmp(value, "deny") == 0) {
       p = NewProcessPolicy::kDeny;
     } else if (strcmp(value, "allow") != 0) {
       return Usage("policy", std::string("policy '") + value + "' is neither allow nor deny");
     }
   }
-  Result<Job> job = OpenJob(argv[optind]);
-  if (!job.ok()) return Fail("policy", job.error());
+  Result<Job> job = OpenJob(a.operands[0]);
+  if (!job.ok()) return Fail("policy", a.operands[0], job.error());
   if (!set) {
     Result<NewProcessPolicy> current = job->GetNewProcessPolicy();
-    if (!current.ok()) return Fail("policy", current.error());
+    if (!current.ok()) return Fail("policy", a.operands[0], current.error());
     printf("new-process %s\n", *current == NewProcessPolicy::kDeny ? "deny" : "allow");
     return 0;
   }
   Status s = job->SetNewProcessPolicy(p);
-  return s.ok() ? 0 : Fail("policy", s.error());
+  if (!s.ok()) return Fail("policy", a.operands[0], s.error());
+  Confirm(p == NewProcessPolicy::kDeny ? "set new-process deny on" : "set new-process allow on",
+          *job, a.operands[0]);
+  return 0;
 }
 
 }  // namespace
@@ -462,21 +476,21 @@ int CmdJob(int argc, char** argv) {
                        "empty. JOB and its child jobs are then dead: spawning into them or\n"
                        "creating child jobs is BAD_STATE. Processes outside JOB are untouched.\n"
                        "  --timeout SECONDS  give up waiting (TIMED_OUT) after this long\n",
-                       &Job::Kill);
+                       "killed", &Job::Kill);
   }
   if (sub == "freeze") {
     return WithTimeout("freeze", argc, argv,
                        "Freezes every process of JOB's tree (cgroup.freeze) and waits until\n"
                        "all are frozen. 'capspawn job thaw' resumes them.\n"
                        "  --timeout SECONDS  give up waiting (TIMED_OUT) after this long\n",
-                       &Job::Freeze);
+                       "froze", &Job::Freeze);
   }
   if (sub == "destroy") {
     return WithTimeout("destroy", argc, argv,
                        "Kills JOB's tree, then removes JOB and its child jobs, bottom-up.\n"
                        "Only jobs capspawn created can be destroyed (WRONG_TYPE otherwise).\n"
                        "  --timeout SECONDS  give up waiting (TIMED_OUT) after this long\n",
-                       &Job::Destroy);
+                       "destroyed", &Job::Destroy);
   }
   if (sub == "thaw") return Thaw(argc, argv);
   if (sub == "limit") return Limit(argc, argv);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `capspawn launcherd`: the same program as capspawn-launcherd
 // (src/launcher/daemon.cc).
 #include "commands.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `capspawn resolve`: asks the launcher's Resolver for a name and prints what
 // it answered: the executable and the loader directory.
 #include <getopt.h>
@@ -11,7 +12,8 @@
 #include <capspawn/spawn.h>
 
 #include "commands.h"
-#include "options.h"
+#include "options_table.h"
+#include "voice.h"
 
 namespace {
 
@@ -40,24 +42,17 @@ std::string PathOf(int fd) {
   return n > 0 ? std::string(target, static_cast<size_t>(n)) : "fd " + std::to_string(fd);
 }
 
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "capspawn resolve: %s\n(see 'capspawn resolve --help')\n", message.c_str());
-  return capspawn::cli::kExitUsage;
-}
+int Usage(const std::string& message) { return capspawn::cli::Usage("resolve", message); }
 
 }  // namespace
 
 int CmdResolve(int argc, char** argv) {
-  static const option kOptions[] = {
-      {"launcher", required_argument, nullptr, 'l'},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0},
-  };
+  const capspawn::cli::CommandOptions* table = capspawn::cli::FindCommandOptions("resolve");
   const char* env = std::getenv("CAPSPAWN_LAUNCHER");
   std::string socket = env ? env : "";
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, "+h", kOptions, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, table->short_options, table->long_options, nullptr)) != -1) {
     switch (c) {
       case 'l':
         socket = optarg;
@@ -66,7 +61,7 @@ int CmdResolve(int argc, char** argv) {
         std::fputs(kHelp, stdout);
         return 0;
       default:
-        return Usage("unknown option '" + std::string(argv[optind - 1]) + "'");
+        return Usage(capspawn::cli::GetoptError(table->long_options, argv));
     }
   }
   if (optind + 1 != argc) return Usage("give exactly one NAME");
@@ -75,13 +70,7 @@ int CmdResolve(int argc, char** argv) {
   capspawn::Result<capspawn::ResolvedProgram> r =
       resolver.ok() ? resolver->Resolve(argv[optind])
                     : capspawn::Result<capspawn::ResolvedProgram>(resolver.error());
-  if (!r.ok()) {
-    // As `capspawn run` prints it: NOT_FOUND, not CAPSPAWN_ERR_NOT_FOUND.
-    std::string name = capspawn_status_string(r.status());
-    if (name.rfind("CAPSPAWN_ERR_", 0) == 0) name = name.substr(13);
-    std::fprintf(stderr, "capspawn: %s: %s\n", name.c_str(), r.error().message().c_str());
-    return capspawn::cli::kExitFailure;
-  }
+  if (!r.ok()) return capspawn::cli::Fail(r.status(), r.error().message());
   std::printf("executable %s\n", PathOf(r->executable.get()).c_str());
   std::printf("loader %s\n", r->loader ? PathOf(r->loader.get()).c_str() : "none");
   return 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `capspawn run`: turns the parsed options into one capspawn_spawn_etc (or
 // capspawn_spawn_vmo) call through the public C API, then waits for the child
 // and exits with its return code.
@@ -21,7 +22,9 @@
 #include <capspawn/status.h>
 
 #include "commands.h"
+#include "listen.h"
 #include "options.h"
+#include "voice.h"
 
 extern char** environ;
 
@@ -37,15 +40,6 @@ struct Failure {
 
 Failure ErrnoFailure(int err, const std::string& what) {
   return {capspawn_status_from_errno(err), what + ": " + strerror(err)};
-}
-
-// "BAD_HANDLE" for CAPSPAWN_ERR_BAD_HANDLE.
-std::string StatusName(capspawn_status_t status) {
-  std::string name = capspawn_status_string(status);
-  for (const char* prefix : {"CAPSPAWN_ERR_", "CAPSPAWN_"}) {
-    if (name.rfind(prefix, 0) == 0) return name.substr(strlen(prefix));
-  }
-  return name + "(" + std::to_string(status) + ")";
 }
 
 // Fds capspawn opened for the child; closed unless handed to the spawn, which
@@ -134,6 +128,11 @@ Failure CheckSourceFds(const RunOptions& o) {
     if (a.source_fd < 0) continue;
     if (Failure f = CheckOpen(a.source_fd, a.option)) return f;
   }
+  if (o.start_data_fd >= 0) {
+    if (Failure f =
+            CheckOpen(o.start_data_fd, "--start-data-fd " + std::to_string(o.start_data_fd)))
+      return f;
+  }
   if (IsFdNumber(o.job)) return CheckOpen(std::stoi(o.job), "--job " + o.job);
   return {};
 }
@@ -192,6 +191,79 @@ Failure FillStdio() {
 
 // ---- actions -----------------------------------------------------------
 
+// ADD_HANDLE, or ADD_NAMED_HANDLE when the option gave a name.
+void SetHandle(capspawn_action_t* act, const ActionOption& a, int fd) {
+  if (a.name.empty()) {
+    act->h.id = a.id;
+    act->h.handle = fd;
+  } else {
+    act->action = CAPSPAWN_ACTION_ADD_NAMED_HANDLE;
+    act->named.id = a.id;
+    act->named.handle = fd;
+    act->named.name = a.name.c_str();
+  }
+}
+
+// The library names actions by index and flags by their C names; the user
+// typed options. "action 2" becomes the option's text, "CLONE_NAMESPACE"
+// the flag's spelling.
+std::string InTermsOfOptions(std::string message, const RunOptions& o, const std::string& job_fd) {
+  struct Word {
+    const char* constant;
+    const char* option;
+  };
+  static constexpr Word kWords[] = {
+      {"CLONE_NAMESPACE", "--clone=namespace"},
+      {"DEFAULT_LDSVC", "--clone=ldsvc"},
+      {"CLONE_UTC_CLOCK", "--clone=utc-clock"},
+      {"CLONE_STDIO", "--clone=stdio"},
+      {"CLONE_ENVIRON", "--clone=environ"},
+      {"CLONE_JOB", "--clone=job"},
+      {"PA_LDSVC_LOADER", "--ldsvc"},
+      {"PA_CLOCK_UTC", "clock_utc"},
+      {"PA_NS_DIR", "ns_dir"},
+      {"ADD_NS_ENTRY", "--ns"},
+      {"SET_NAME", "--name"},
+  };
+  auto is_word = [](char c) {
+    return (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9');
+  };
+  for (const Word& w : kWords) {
+    const size_t len = strlen(w.constant);
+    for (size_t at = message.find(w.constant); at != std::string::npos;
+         at = message.find(w.constant, at)) {
+      size_t start = at;
+      if (message.compare(start >= 9 ? start - 9 : 0, 9, "CAPSPAWN_") == 0 && start >= 9) {
+        start -= 9;
+      }
+      const bool whole = (start == 0 || !is_word(message[start - 1])) &&
+                         (at + len == message.size() || !is_word(message[at + len]));
+      if (!whole) {
+        at += len;
+        continue;
+      }
+      message.replace(start, at + len - start, w.option);
+      at = start + strlen(w.option);
+    }
+  }
+  // "action N" -> "--fd 3=9"; capspawn's own extra actions come after the user's.
+  for (size_t at = message.find("action "); at != std::string::npos;
+       at = message.find("action ", at + 1)) {
+    size_t end = at + 7;
+    while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
+    if (end == at + 7) continue;
+    const size_t index = std::stoul(message.substr(at + 7, end - at - 7));
+    const std::string typed =
+        index < o.actions.size() ? o.actions[index].option : "capspawn's /dev/null for fd 1";
+    message.replace(at, end - at, typed);
+  }
+  if (!job_fd.empty()) {
+    const std::string lib = "job " + job_fd;
+    if (message.rfind(lib, 0) == 0) message.replace(0, lib.size(), "--job " + o.job);
+  }
+  return message;
+}
+
 Failure BuildActions(const RunOptions& o, OwnedFds* owned,
                      std::vector<capspawn_action_t>* actions) {
   for (const ActionOption& a : o.actions) {
@@ -204,6 +276,14 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
         act.fd.target_fd = a.target_fd;
         break;
       case CAPSPAWN_ACTION_ADD_HANDLE: {
+        if (a.listen) {  // --listen ADDR: a socket of capspawn's own, handed over
+          capspawn_status_t status = CAPSPAWN_OK;
+          std::string why;
+          int socket = OpenListen(a.address, &status, &why);
+          if (socket < 0) return {status, a.option + ": " + why};
+          SetHandle(&act, a, owned->Add(socket));
+          break;
+        }
         if (!a.dir.empty()) {  // --ldsvc DIR
           int dir = open(a.dir.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC);
           if (dir < 0) return ErrnoFailure(errno, a.option + ": open " + a.dir);
@@ -215,8 +295,7 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
         int copy = fcntl(a.source_fd, F_DUPFD_CLOEXEC, 3);
         if (copy < 0)
           return ErrnoFailure(errno, a.option + ": dup fd " + std::to_string(a.source_fd));
-        act.h.id = a.id;
-        act.h.handle = owned->Add(copy);
+        SetHandle(&act, a, owned->Add(copy));
         break;
       }
       case CAPSPAWN_ACTION_SET_NAME:
@@ -340,12 +419,14 @@ class Run {
   explicit Run(RunOptions options) : o_(std::move(options)) {}
 
   int Execute() {
+    SetQuiet(o_.quiet);
     if (!o_.unbuilt_option.empty()) {
       return Fail({CAPSPAWN_ERR_NOT_SUPPORTED, o_.unbuilt_option + " is not built yet"});
     }
     // The library routes capspawn_spawn* through the daemon this names; a
     // child given capspawn's environment spawns through it too.
     if (!o_.launcher.empty()) setenv("CAPSPAWN_LAUNCHER", o_.launcher.c_str(), 1);
+    WarnAboutDroppedStdio();
     if (Failure f = Spawn()) return Fail(f);
     if (o_.suspended) return suspended_exit_;
     if (o_.print_pid) fprintf(stderr, "capspawn: pid %d\n", PidOf(process_));
@@ -359,7 +440,7 @@ class Run {
       return Fail({status, "wait for pid " + std::to_string(PidOf(process_)) + " failed"});
     }
     if (timed_out) {
-      Report({CAPSPAWN_ERR_TIMED_OUT, o_.command[0] + " ran longer than --timeout; killed it"});
+      Report(CAPSPAWN_ERR_TIMED_OUT, o_.command[0] + " ran longer than --timeout; killed it");
       return kExitTimeout;
     }
     return code >= 0 ? static_cast<int>(code) : kExitSignalBase + static_cast<int>(-code);
@@ -373,9 +454,59 @@ class Run {
   }
 
  private:
+  bool ActionSetsFd(int target) const {
+    for (const ActionOption& a : o_.actions) {
+      if ((a.action == CAPSPAWN_ACTION_CLONE_FD || a.action == CAPSPAWN_ACTION_TRANSFER_FD) &&
+          a.target_fd == target) {
+        return true;
+      }
+      if (a.action == CAPSPAWN_ACTION_ADD_HANDLE && !a.listen && a.dir.empty() &&
+          CAPSPAWN_PA_TYPE(a.id) == CAPSPAWN_PA_FD &&
+          static_cast<int>(CAPSPAWN_PA_ARG(a.id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO) == target) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // --clone=LIST replaces the default set: a list without stdio leaves the
+  // child's fds 0-2 on /dev/null, which looks like a program that printed
+  // nothing. Said once, unless an option hands one of those fds itself.
+  void WarnAboutDroppedStdio() const {
+    if (o_.clone_list.empty() || (o_.flags & CAPSPAWN_CLONE_STDIO)) return;
+    if (ActionSetsFd(0) || ActionSetsFd(1) || ActionSetsFd(2)) return;
+    Warn("--clone=" + o_.clone_list +
+         " replaces the default set (all): the child gets no stdio, its fds 0-2 are "
+         "/dev/null; add 'stdio' to the list to keep them");
+  }
+
+  // Where `run --suspended` writes the start data, and what that means for
+  // the child's stdout (docs/cli.md, "Create without starting").
+  Failure PlanSuspended(SuspendedOutput* out, bool* null_stdout) const {
+    *null_stdout = false;
+    if (!o_.suspended) return {};  // the parser refused the --start-* options without it
+    out->start_data_fd = o_.start_data_fd >= 0 ? o_.start_data_fd : 1;
+    out->start_data_file = o_.start_data_file;
+    out->start_deadline_ns = o_.start_deadline_ns;
+    const char* launcher = getenv("CAPSPAWN_LAUNCHER");
+    if (o_.start_deadline_ns > 0 && launcher != nullptr && *launcher != '\0') {
+      return {CAPSPAWN_ERR_NOT_SUPPORTED,
+              "--start-deadline through the launcher: the daemon creates (and holds) the process, "
+              "so capspawn cannot see it start; not built (docs/cli.md)"};
+    }
+    // The default: the start data on capspawn's stdout, which the child
+    // then does not share, so $(capspawn run --suspended ...) never waits on it.
+    *null_stdout = o_.start_data_file.empty() && out->start_data_fd == 1 &&
+                   (o_.flags & CAPSPAWN_CLONE_STDIO) && !ActionSetsFd(1);
+    return {};
+  }
+
   Failure Spawn() {
     if (Failure f = CheckSourceFds(o_)) return f;
     if (Failure f = FillStdio()) return f;
+    SuspendedOutput suspended_output;
+    bool null_stdout = false;
+    if (Failure f = PlanSuspended(&suspended_output, &null_stdout)) return f;
     bool explicit_env = false;
     std::vector<std::string> env;
     if (Failure f = BuildEnvironment(o_, &explicit_env, &env)) return f;
@@ -385,6 +516,7 @@ class Run {
     OwnedFds job_owner;  // the spawn does not take the job: closed when done here
     int job = -1;
     if (Failure f = OpenJob(o_.job, &job_owner, &job)) return f;
+    job_fd_text_ = job >= 0 && !IsFdNumber(o_.job) ? std::to_string(job) : "";
     int executable = -1;
     if (o_.vmo) {
       executable = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -396,6 +528,17 @@ class Run {
     OwnedFds owned;
     std::vector<capspawn_action_t> actions;
     if (Failure f = BuildActions(o_, &owned, &actions)) return f;
+    OwnedFds null_owner;
+    if (null_stdout) {  // after the user's actions, so their indices stay
+      int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+      if (null_fd < 0) return ErrnoFailure(errno, "open /dev/null for the child's stdout");
+      null_owner.Add(null_fd);
+      capspawn_action_t act = {};
+      act.action = CAPSPAWN_ACTION_CLONE_FD;
+      act.fd.local_fd = null_fd;
+      act.fd.target_fd = 1;
+      actions.push_back(act);
+    }
     g_waiting_for_launcher = !o_.launcher.empty();
     if (Failure f = InstallSignalRelay(signal_pipe_)) return f;
 
@@ -416,10 +559,11 @@ class Run {
             capspawn_status_t st = capspawn_create_without_starting(
                 job, o_.flags, o_.vmo ? nullptr : path.c_str(), executable, argv.data(),
                 environ_arg, actions.size(), actions.data(), data, err);
-            *message = err[0] != '\0' ? err : "create " + path + " failed";
+            *message = err[0] != '\0' ? InTermsOfOptions(err, o_, job_fd_text_)
+                                      : "create " + path + " failed";
             return st;
           },
-          o_.quiet);
+          suspended_output);
       return {};
     }
     char err_msg[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
@@ -435,25 +579,23 @@ class Run {
     owned.HandedOver();  // the actions' fds are consumed, success or not
     if (status != CAPSPAWN_OK) {
       process_ = -1;
-      return {status, err_msg[0] != '\0' ? err_msg : "spawn " + path + " failed"};
+      return {status, err_msg[0] != '\0' ? InTermsOfOptions(err_msg, o_, job_fd_text_)
+                                         : "spawn " + path + " failed"};
     }
     g_waiting_for_launcher = 0;
     return {};
   }
 
-  void Report(const Failure& f) const {
-    if (!o_.quiet)
-      fprintf(stderr, "capspawn: %s: %s\n", StatusName(f.status).c_str(), f.message.c_str());
+  static void Report(capspawn_status_t status, const std::string& message) {
+    capspawn::cli::Report(status, message);
   }
-  int Fail(const Failure& f) const {
-    Report(f);
-    return kExitFailure;
-  }
+  static int Fail(const Failure& f) { return capspawn::cli::Fail(f.status, f.message); }
 
   RunOptions o_;
   int process_ = -1;
   int signal_pipe_[2] = {-1, -1};
   int suspended_exit_ = 0;
+  std::string job_fd_text_;  // the job fd capspawn opened, as the library names it
 };
 
 }  // namespace
@@ -467,8 +609,7 @@ int CmdRun(int argc, char** argv) {
       capspawn::cli::PrintRunHelp(stdout);
       return 0;
     case ParseResult::Outcome::kUsageError:
-      fprintf(stderr, "capspawn run: %s\n(see 'capspawn run --help')\n", parsed.error.c_str());
-      return capspawn::cli::kExitUsage;
+      return capspawn::cli::Usage("run", parsed.error);
     case ParseResult::Outcome::kRun:
       break;
   }

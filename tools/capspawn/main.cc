@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn: the command-line tool over the capspawn library. This file reads
 // the global options and hands the rest of the command line to a subcommand.
 #include <getopt.h>
@@ -6,47 +7,17 @@
 #include <cstring>
 #include <string>
 
+#include <capspawn/version.h>
+
 #include "commands.h"
-#include "options.h"
+#include "options_table.h"
+#include "voice.h"
 
 namespace {
 
+using capspawn::cli::Command;
+using capspawn::cli::Commands;
 using capspawn::cli::kExitUsage;
-
-struct Command {
-  const char* name;
-  const char* summary;
-  int (*run)(int argc, char** argv);  // null: not compiled into this build
-};
-
-constexpr Command kCommands[] = {
-    {"run", "spawn a program with exactly the capabilities given, and wait for it", CmdRun},
-#ifdef CAPSPAWN_CLI_HAVE_ELF
-    {"elf", "print what capspawn sees in an ELF file", CmdElf},
-#else
-    {"elf", "print what capspawn sees in an ELF file", nullptr},
-#endif
-#ifdef CAPSPAWN_CLI_HAVE_JOB
-    {"job", "manage jobs: create, list, ps, kill, freeze, thaw, limit, policy, destroy", CmdJob},
-#else
-    {"job", "manage jobs: create, list, ps, kill, freeze, thaw, limit, policy, destroy", nullptr},
-#endif
-#ifdef CAPSPAWN_CLI_HAVE_RESOLVE
-    {"resolve", "resolve a package name through the launcher's Resolver", CmdResolve},
-#else
-    {"resolve", "resolve a package name through the launcher's Resolver", nullptr},
-#endif
-#ifdef CAPSPAWN_CLI_HAVE_LAUNCHERD
-    {"launcherd", "run the Launcher and Resolver service (capspawn-launcherd)", CmdLauncherd},
-#else
-    {"launcherd", "run the Launcher and Resolver service (capspawn-launcherd)", nullptr},
-#endif
-#ifdef CAPSPAWN_CLI_HAVE_START
-    {"start", "start a process created with 'run --suspended'", CmdStart},
-#else
-    {"start", "start a process created with 'run --suspended'", nullptr},
-#endif
-};
 
 constexpr char kHelpHead[] = R"(Usage: capspawn [--help] [--version] COMMAND [ARGS...]
 
@@ -63,8 +34,17 @@ Options:
   -h, --help      show this help and exit
   -V, --version   print capspawn's version and exit
 
-Exit status: 2 for a wrong command line; otherwise see each command's help
-('capspawn run' exits with its child's status, 125 when capspawn fails).
+Errors: every command prints "capspawn: STATUS: message" on stderr, STATUS
+being the capspawn_status_t name (NOT_FOUND, BAD_HANDLE...) or USAGE for a
+wrong command line; warnings read "capspawn: warning: message".
+
+Exit status (every command):
+  0     success
+  1     a question answered no ('capspawn elf': the file would not run)
+  2     wrong command line; nothing was done
+  124   a --timeout ran out
+  125   capspawn failed
+  'capspawn run' otherwise exits with its child's status (128+N: signal N).
 
 Examples:
   capspawn run -- /bin/echo hello
@@ -74,19 +54,12 @@ Examples:
 
 void PrintHelp(FILE* out) {
   fputs(kHelpHead, out);
-  for (const Command& c : kCommands) {
-    fprintf(out, "  %-14s %s%s\n", c.name, c.summary, c.run != nullptr ? "" : " (not built)");
-  }
+  for (const Command& c : Commands()) fprintf(out, "  %-14s %s\n", c.name, c.summary);
   fputs(kHelpTail, out);
 }
 
-int Usage(const std::string& message) {
-  fprintf(stderr, "capspawn: %s\n(see 'capspawn --help')\n", message.c_str());
-  return kExitUsage;
-}
-
 const Command* Find(const char* name) {
-  for (const Command& c : kCommands) {
+  for (const Command& c : Commands()) {
     if (strcmp(c.name, name) == 0) return &c;
   }
   return nullptr;
@@ -95,10 +68,8 @@ const Command* Find(const char* name) {
 // Runs COMMAND with argv[0] == its name.
 int Dispatch(int argc, char** argv) {
   const Command* command = Find(argv[0]);
-  if (command == nullptr) return Usage(std::string("unknown command '") + argv[0] + "'");
-  if (command->run == nullptr) {
-    fprintf(stderr, "capspawn: '%s' is not built\n", command->name);
-    return kExitUsage;
+  if (command == nullptr) {
+    return capspawn::cli::Usage("", std::string("unknown command '") + argv[0] + "'");
   }
   optind = 0;  // a fresh getopt for the subcommand
   return command->run(argc, argv);
@@ -110,7 +81,7 @@ int Help(int argc, char** argv) {
     PrintHelp(stdout);
     return 0;
   }
-  if (argc > 2) return Usage("help takes at most one COMMAND");
+  if (argc > 2) return capspawn::cli::Usage("help", "takes at most one COMMAND");
   if (strcmp(argv[1], "help") == 0) {
     PrintHelp(stdout);
     return 0;
@@ -137,19 +108,10 @@ int main(int argc, char** argv) {
         PrintHelp(stdout);
         return 0;
       case 'V':
-        printf("capspawn %s\n", CAPSPAWN_VERSION);
+        printf("capspawn %s\n", CAPSPAWN_VERSION_STRING);
         return 0;
-      default: {
-        // optopt: 0 for an unknown long option, the option's value for a long
-        // option given an argument, the character for an unknown short one.
-        std::string element = argv[optind - 1];
-        element = element.substr(0, element.find('='));
-        if (optopt == 0) return Usage("unknown option '" + element + "'");
-        if (optopt == 'h' || optopt == 'V') {
-          return Usage("option '" + element + "' takes no argument");
-        }
-        return Usage(std::string("unknown option '-") + static_cast<char>(optopt) + "'");
-      }
+      default:
+        return capspawn::cli::Usage("", capspawn::cli::GetoptError(kOptions, argv));
     }
   }
   if (optind >= argc) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parses `capspawn run` options with getopt_long into RunOptions.
 #include "options.h"
 
@@ -37,6 +38,10 @@ enum OptionId : int {
   // Accepted now, implemented by later work: they fail with NOT_SUPPORTED.
   kOptSuspended,
   kOptLauncher,
+  kOptStartDataFd,
+  kOptStartData,
+  kOptStartDeadline,
+  kOptListen,
 };
 
 const option kLongOptions[] = {
@@ -65,6 +70,10 @@ const option kLongOptions[] = {
     {"tmpfs", required_argument, nullptr, kOptTmpfs},
     {"suspended", no_argument, nullptr, kOptSuspended},
     {"launcher", required_argument, nullptr, kOptLauncher},
+    {"start-data-fd", required_argument, nullptr, kOptStartDataFd},
+    {"start-data", required_argument, nullptr, kOptStartData},
+    {"start-deadline", required_argument, nullptr, kOptStartDeadline},
+    {"listen", required_argument, nullptr, kOptListen},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -158,6 +167,14 @@ class Parser {
     }
     for (int i = optind; i < argc_; ++i) result_.options.command.emplace_back(argv_[i]);
     if (result_.options.command.empty()) return Usage("missing PROGRAM");
+    const RunOptions& o = result_.options;
+    if (!o.suspended &&
+        (o.start_data_fd >= 0 || !o.start_data_file.empty() || o.start_deadline_ns > 0)) {
+      return Usage("--start-data-fd, --start-data and --start-deadline need --suspended");
+    }
+    if (o.start_data_fd >= 0 && !o.start_data_file.empty()) {
+      return Usage("give --start-data-fd or --start-data, not both");
+    }
     result_.outcome = ParseResult::Outcome::kRun;
     return std::move(result_);
   }
@@ -215,6 +232,7 @@ class Parser {
           o.flags &= ~flags;
         } else if (!seen_clone_) {
           o.flags = flags;  // the first --clone replaces the default (all)
+          o.clone_list = value;
         } else {
           o.flags |= flags;
         }
@@ -251,7 +269,17 @@ class Parser {
         a.action = CAPSPAWN_ACTION_ADD_HANDLE;
         a.option = Spelled(name, arg);
         if (!SplitPair(value, &id_text, &fd_text)) {
-          return Fail(a.option + ": expected ID=FD");
+          return Fail(a.option + ": expected ID=FD[,name=NAME]");
+        }
+        if (size_t comma = fd_text.find(','); comma != std::string::npos) {
+          std::string suboption = fd_text.substr(comma + 1);
+          fd_text.resize(comma);
+          if (suboption.rfind("name=", 0) != 0) {
+            return Fail(a.option + ": unknown '" + suboption + "' (expected name=NAME)");
+          }
+          a.name =
+              suboption.substr(5);  // checked by the library (name rules: docs/startup-handles.md)
+          if (a.name.empty()) return Fail(a.option + ": empty name");
         }
         if (!ParseHandleId(id_text, &a.id)) {
           return Fail(a.option + ": bad handle id '" + id_text +
@@ -337,6 +365,34 @@ class Parser {
       case kOptSuspended:
         o.suspended = true;
         return true;
+      case kOptStartDataFd:
+        if (!ParseFdNumber(value, &o.start_data_fd)) {
+          return Fail("--start-data-fd '" + value + "': expected an fd number");
+        }
+        return true;
+      case kOptStartData:
+        if (value.empty()) return Fail("--start-data: expected a FILE");
+        o.start_data_file = value;
+        return true;
+      case kOptStartDeadline:
+        if (!ParseSeconds(value, &o.start_deadline_ns) || o.start_deadline_ns == 0) {
+          return Fail("--start-deadline '" + value + "': expected a number of seconds above 0");
+        }
+        return true;
+      case kOptListen: {
+        ActionOption a;
+        a.action = CAPSPAWN_ACTION_ADD_HANDLE;
+        a.option = Spelled(name, arg);
+        a.listen = true;
+        std::string why;
+        if (!ParseListen(value, &a.address, &a.name, &a.id, &why)) {
+          return Fail(a.option + ": " + why);
+        }
+        if (a.id == 0) a.id = CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, listen_count_);
+        ++listen_count_;
+        o.actions.push_back(std::move(a));
+        return true;
+      }
       default:
         return Fail("unhandled option '--" + std::string(name) + "'");
     }
@@ -367,6 +423,7 @@ class Parser {
   char** argv_;
   ParseResult result_;
   bool seen_clone_ = false;
+  uint32_t listen_count_ = 0;  // --listen without id= gets user0.<its index among them>
 };
 
 }  // namespace
@@ -431,8 +488,16 @@ std::vector<std::string> HandleTypeNames() {
   return names;
 }
 
+std::vector<std::string> CloneWords() {
+  std::vector<std::string> words;
+  for (const CloneWord& w : kCloneWords) words.emplace_back(w.word);
+  return words;
+}
+
 ParseResult ParseRunOptions(int argc, char** argv) { return Parser(argc, argv).Parse(); }
 
 const option* RunLongOptions() { return kLongOptions; }
+
+const char* RunShortOptions() { return kShortOptions; }
 
 }  // namespace capspawn::cli

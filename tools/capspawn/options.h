@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `capspawn run` command line: what the options mean, parsed into a plain
 // description (RunOptions) that cmd_run.cc turns into a capspawn_spawn_etc call.
 // Parsing opens nothing and touches no fd, so it can be tested on its own.
@@ -13,13 +14,10 @@
 
 #include <capspawn/spawn.h>
 
-namespace capspawn::cli {
+#include "listen.h"
+#include "voice.h"  // the exit codes
 
-// Exit codes of capspawn itself; every other code is the child's.
-inline constexpr int kExitUsage = 2;         // bad command line: nothing was spawned
-inline constexpr int kExitTimeout = 124;     // --timeout ran out; the child was killed
-inline constexpr int kExitFailure = 125;     // capspawn failed: "capspawn: STATUS: message"
-inline constexpr int kExitSignalBase = 128;  // child killed by signal N: 128 + N
+namespace capspawn::cli {
 
 // One option that becomes a capspawn_action_t. Kept in command-line order, so
 // "action N" in the library's messages is the N-th (from 0) of these options.
@@ -31,6 +29,9 @@ struct ActionOption {
   std::string path;     // SET_NAME: the name; ADD_NS_ENTRY, CLONE_DIR: the path in the child
   std::string dir;      // ADD_NS_ENTRY: the directory to open in capspawn's filesystem
   std::string option;   // the option as typed ("--fd 5=3"), for messages
+  std::string name;     // ADD_HANDLE: the LISTEN_FDNAMES name (",name=NAME"); empty: the id's
+  bool listen = false;  // ADD_HANDLE: a socket capspawn opens from `address` (--listen)
+  ListenAddress address;
 };
 
 // --env, --env-file, --unset-env, --clear-env, applied in command-line order.
@@ -42,6 +43,7 @@ struct EnvOption {
 
 struct RunOptions {
   uint32_t flags = CAPSPAWN_CLONE_ALL;
+  std::string clone_list;      // the first --clone's LIST: it replaced the default (all)
   std::vector<EnvOption> env;  // empty: no explicit environ
   std::vector<ActionOption> actions;
   std::string job;          // --job: an fd number or a cgroup directory; empty: own job
@@ -51,6 +53,9 @@ struct RunOptions {
   bool quiet = false;
   std::string launcher;              // --launcher: spawn through the daemon at this socket
   bool suspended = false;            // --suspended: create without starting, print the start data
+  int start_data_fd = -1;            // --start-data-fd; -1: fd 1
+  std::string start_data_file;       // --start-data FILE
+  int64_t start_deadline_ns = -1;    // --start-deadline; < 0: none
   std::string unbuilt_option;        // the first option given whose feature is not built yet
   std::vector<std::string> command;  // PROGRAM ARGS...
 };
@@ -65,8 +70,13 @@ struct ParseResult {
 // Parses `capspawn run` arguments; argv[0] is "run". Resets getopt's state.
 ParseResult ParseRunOptions(int argc, char** argv);
 
-// getopt_long's table of every `capspawn run` option (ends with a null name).
+// getopt_long's table of every `capspawn run` option (ends with a null name),
+// and its short-option string.
 const option* RunLongOptions();
+const char* RunShortOptions();
+
+// The words of --clone/--no-clone lists, in help order.
+std::vector<std::string> CloneWords();
 
 // Parses a --clone/--no-clone list ("stdio,environ"). False on an unknown word,
 // which is then stored in *bad.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The child's explicit environment: --env, --env-file, --unset-env and
 // --clear-env applied in command-line order.
 #include <cerrno>

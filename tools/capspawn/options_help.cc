@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `capspawn run --help`: every option, what it maps to in the C API, examples.
 #include <string>
 
@@ -52,12 +53,14 @@ command-line order: "action N" in an error message is the N-th of these, from 0)
       --transfer-fd TARGET=SRC
                             CAPSPAWN_ACTION_TRANSFER_FD: capspawn's fd SRC moves to
                             fd TARGET in the child (capspawn closes its own)
-      --handle ID=FD        CAPSPAWN_ACTION_ADD_HANDLE: a copy of capspawn's fd FD
+      --handle ID=FD[,name=NAME]
+                            CAPSPAWN_ACTION_ADD_HANDLE: a copy of capspawn's fd FD
                             is handed with the typed id ID. A handle of type fd
                             (fd.N) lands at fd N; the others land at fds from 3 that
                             the child finds with capspawn_take_startup_handle(ID) or
                             sd_listen_fds_with_names() (LISTEN_FDS, LISTEN_FDNAMES,
-                            LISTEN_PID; the names are TYPE.ARG, e.g. "user0.0")
+                            LISTEN_PID; the names are TYPE.ARG, e.g. "user0.0", or
+                            NAME when given: CAPSPAWN_ACTION_ADD_NAMED_HANDLE)
     ID is a number, decimal or 0x hex (the whole CAPSPAWN_PA_HND(type, arg)
     value), or TYPE[.ARG] with ARG 0-65535 (default 0) and TYPE a number or one of:
 )";
@@ -70,6 +73,16 @@ constexpr char kUsageAfterTypes[] =
                             (O_DIRECTORY|O_PATH) and the child sees it at PATH
       --dir PREFIX          CAPSPAWN_ACTION_CLONE_DIR: the child sees capspawn's
                             PREFIX at the same path ("/" is --clone=namespace)
+      --listen ADDR[,OPTION...]
+                            open a listening socket and hand it as a typed handle
+                            (id user0.N for the N-th --listen, from 0), as a
+                            systemd socket unit would: ADDR is tcp:HOST:PORT,
+                            udp:HOST:PORT, unix:PATH, unix-seqpacket:PATH or
+                            unix-dgram:PATH (HOST empty: every address; [v6] in
+                            brackets; PATH @name: abstract). OPTIONs: name=NAME
+                            (its LISTEN_FDNAMES name, e.g. http), id=ID,
+                            backlog=N, reuseport, v6only, dualstack, freebind,
+                            mode=OCTAL (unix). SO_REUSEADDR is always set.
 
 Job:
       --job FD|JOB          spawn into this job (a cgroup v2 directory): an fd
@@ -90,7 +103,18 @@ Program and run:
                             (failures and timeouts still set the exit status)
       --suspended           create the process stopped before its first
                             instruction, print its start data (JSON, with its
-                            pid) and exit 0; 'capspawn start PID' starts it
+                            pid) and exit 0; 'capspawn start PID' starts it.
+                            The start data goes to stdout, which the child then
+                            does not get (its fd 1 is /dev/null unless an option
+                            such as --fd 1 hands it): $(capspawn run
+                            --suspended ...) returns at once
+      --start-data-fd N     with --suspended: write the start data to fd N
+                            instead (the child then shares stdout as the flags say)
+      --start-data FILE     with --suspended: write the start data to FILE
+      --start-deadline SECONDS
+                            with --suspended: kill the process if it has not been
+                            started SECONDS from now ('capspawn ps --suspended'
+                            lists the ones waiting)
   -h, --help                show this help and exit
 
 Namespace presets (capspawn extensions; see docs/cli.md):
@@ -124,6 +148,8 @@ Examples:
   capspawn run --fd 5=1 -- sh -c 'echo to-my-stdout >&5'
   capspawn run --transfer-fd 3=7 -- sh -c 'cat <&3' 7<input.txt
   capspawn run --handle user0=7 -- ./app 7<config.json
+  capspawn run --listen tcp::8080,name=http -- ./socket-activated-server
+  json=$(capspawn run --suspended --start-deadline 60 -- ./server)
   capspawn run --handle fd.4=1 --no-clone=stdio -- sh -c 'echo via-fd-4 >&4'
   capspawn run --name worker-1 -- sleep 60
   capspawn run --no-clone=namespace --clone=ldsvc --ns /data=/srv/data -- /usr/bin/ls /data

@@ -1,6 +1,16 @@
-/* A program outside the tree: spawns /bin/true through the installed library. */
+// SPDX-License-Identifier: Apache-2.0
+/* A C program outside the tree: spawns /bin/true through the installed
+ * library, with every public C header included. Built with the compiler's
+ * default C standard. */
+#include <capspawn/job.h>
+#include <capspawn/processargs.h>
 #include <capspawn/spawn.h>
+#include <capspawn/start.h>
+#include <capspawn/startup.h>
+#include <capspawn/status.h>
+#include <capspawn/version.h>
 #include <stdio.h>
+#include <string.h>
 
 int main(void) {
   const char* argv[] = {"true", NULL};
@@ -14,6 +24,9 @@ int main(void) {
   }
   int64_t rc = -1;
   st = capspawn_process_wait(process, -1, &rc);
-  printf("consumer: %s rc=%lld\n", capspawn_status_string(st), (long long)rc);
-  return st == CAPSPAWN_OK && rc == 0 ? 0 : 1;
+  char name[32];
+  capspawn_startup_handle_name(CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 1), name, sizeof name);
+  printf("c consumer %s: %s rc=%lld %s\n", CAPSPAWN_VERSION_STRING, capspawn_status_string(st),
+         (long long)rc, name);
+  return st == CAPSPAWN_OK && rc == 0 && strcmp(name, "user0.1") == 0 ? 0 : 1;
 }
