@@ -117,8 +117,10 @@ struct DynamicSection {
 // or more than one (MultipleHeaders), or over kMaxDynamicEntries entries;
 // OUT_OF_RANGE: the segment extends past the end of the file.
 Result<DynamicSection> ReadDynamicSection(int fd, const ElfHeaders& headers);
+#if __cplusplus >= 202002L
 Result<DynamicSection> ReadDynamicSection(std::span<const uint8_t> whole_file,
                                           const ElfHeaders& headers);
+#endif
 // 1 MiB of entries: far beyond any real program, a bound for a hostile file.
 inline constexpr size_t kMaxDynamicEntries = 65536;
 
@@ -136,7 +138,9 @@ struct DynamicInfo {
 // NOT_FOUND when a string's offset or DT_STRTAB lies outside the table or
 // the file; the section's own errors as ReadDynamicSection.
 Result<DynamicInfo> ReadDynamicInfo(int fd, const ElfHeaders& headers);
+#if __cplusplus >= 202002L
 Result<DynamicInfo> ReadDynamicInfo(std::span<const uint8_t> whole_file, const ElfHeaders& headers);
+#endif
 
 // What a file is, for people (capspawn elf). Read from e_type, PT_INTERP,
 // e_entry and the dynamic section (null: the file has none).

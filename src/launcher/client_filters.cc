@@ -31,11 +31,21 @@ constexpr int kProbeWaitMs = 5000;
 constexpr int kProbeCanCreate = 100;
 constexpr int kProbeDenied = 101;
 
+// Whether this process runs under seccomp itself: the kernel then refuses
+// PTRACE_SECCOMP_GET_FILTER (EACCES) whatever its capabilities, as inside a
+// container whose runtime installed a filter.
+bool SelfFiltered() { return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0; }
+
 Error Unreadable(const std::string& what, int err) {
+  std::string why = what + ": " + std::strerror(err);
+  if (err == EACCES && SelfFiltered()) {
+    why += "; the launcher runs under a seccomp filter itself, and the kernel lets only an "
+           "unfiltered process read another's";
+  }
   return Error(CAPSPAWN_ERR_ACCESS_DENIED,
                "the launcher cannot read the client's seccomp filters, so it cannot give its "
                "processes the same restrictions (" +
-                   what + ": " + std::strerror(err) + ")");
+                   why + ")");
 }
 
 // Waits (a bounded time) for the seized tracee to stop; its wait status.

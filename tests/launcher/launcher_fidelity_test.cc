@@ -45,7 +45,7 @@ TEST_F(LauncherTest, HandleTypesAreFuchsias) {
   h.push_back(Handle(CAPSPAWN_PA_HND(0x3C, 0)));
   ChildRun run = RunThroughLauncher(c, {}, std::move(h));
   EXPECT_EQ(run.status, CAPSPAWN_ERR_INVALID_ARGS) << run.err;
-  EXPECT_NE(run.err.find("unknown type 0x3c"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("has type 60, which is not a PA_* type"), std::string::npos) << run.err;
 }
 
 // ProcessBuilder::add_handles: "Cannot add NamespaceDirectory handles
@@ -72,10 +72,10 @@ TEST_F(LauncherTest, OverlappingNamesAreInvalidArgs) {
   EXPECT_NE(run.err.find("overlaps an earlier entry"), std::string::npos) << run.err;
 }
 
-// The daemon creates processes with the library's fdio-shaped entry points,
-// so a program it cannot load is INTERNAL already in the Launch reply
-// (Fuchsia's launcher says NOT_FOUND and fdio then reports INTERNAL).
-TEST_F(LauncherTest, LaunchOfANonElfFileIsInternal) {
+// Fuchsia's launcher says NOT_FOUND for a program it cannot load, and so
+// does capspawn's to a LauncherClient; fdio then reports INTERNAL, and so do
+// capspawn_spawn* through the launcher (SpawnErrors.NeitherElfNorScriptIsInternal in spawn.via_launcher).
+TEST_F(LauncherTest, LaunchOfANonElfFileIsNotFound) {
   TempDir dir;
   LauncherClient c = Connect();
   ASSERT_TRUE(c.AddArgs({"text"}).ok());
@@ -83,7 +83,7 @@ TEST_F(LauncherTest, LaunchOfANonElfFileIsInternal) {
   info.executable.reset(open(dir.WriteFile("text", "not a program\n").c_str(), O_RDONLY));
   capspawn::Result<capspawn::Process> p = c.Launch(std::move(info));
   ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.status(), CAPSPAWN_ERR_INTERNAL) << p.error().message();
+  EXPECT_EQ(p.status(), CAPSPAWN_ERR_NOT_FOUND) << p.error().message();
   EXPECT_NE(p.error().message().find("not an ELF executable"), std::string::npos)
       << p.error().message();
 }

@@ -418,9 +418,6 @@ TEST_F(LauncherTest, ProcessesRunAsTheClient) {
     const bool is_own = fstat(dir.get(), &top) == 0 && capspawn_job_default(&cg, nullptr) == 0 &&
                         fstat(cg, &own) == 0 && top.st_ino == own.st_ino;
     in_root.job = std::move(dir);
-    std::vector<LaunchNameInfo> root_again;
-    root_again.push_back({"/", UniqueFd(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC))});
-    if (!c->AddNames(std::move(root_again)).ok()) _exit(93);
     Result<Process> denied = c->Launch(std::move(in_root));
     if (is_own) _exit(denied.ok() && denied->Wait().ok() ? 0 : 98);
     _exit(!denied.ok() && denied.status() == CAPSPAWN_ERR_ACCESS_DENIED ? 0 : 98);

@@ -41,7 +41,11 @@ trap cleanup EXIT
 command -v systemd-nspawn >/dev/null || { echo "systemd: systemd-nspawn is not installed"; exit 77; }
 [[ -e /usr/lib/systemd/system/capspawn-launcherd.socket ]] || { echo "systemd: the packages are not installed"; exit 1; }
 
-SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn -D / --volatile=yes --private-network --register=no --keep-unit -q --capability=all \
+# SYSTEMD_SECCOMP=0: no filter of nspawn's own on the container's processes,
+# as on a host whose pid 1 is systemd. Under one, the daemon could read no
+# client's filters (the kernel refuses PTRACE_SECCOMP_GET_FILTER to a filtered
+# tracer) and would refuse every client, each of which inherits it.
+SYSTEMD_SECCOMP=0 SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn -D / --volatile=yes --private-network --register=no --keep-unit -q --capability=all \
   --machine="$name" --console=pipe --boot -- systemd.unit=basic.target >"$log" 2>&1 </dev/null &
 nspawn=$!
 # The container's pid 1: the systemd among nspawn's descendants (nspawn
