@@ -37,7 +37,9 @@ using Environment = startup::ChildEnvironment;
 char* const* BuildEnvironment(const char* const* base, const std::vector<TypedHandle>& typed,
                               Environment* out) {
   std::vector<startup::TypedEntry> entries;
-  for (const TypedHandle& h : typed) entries.push_back({h.id, h.name});
+  for (const TypedHandle& h : typed) {
+    entries.push_back({h.id, h.name.empty() ? nullptr : h.name.c_str()});
+  }
   return out->Build(base, entries);
 }
 
