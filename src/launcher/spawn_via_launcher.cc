@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/c_error.h"
+#include "container/config.h"
 #include "job/spawn_hooks.h"
 #include "launcher/client_internal.h"
 #include "namespace/namespace.h"
@@ -127,6 +128,22 @@ Result<protocol::Reply> Translate(protocol::RequestKind kind, int job, uint32_t 
   Result<bool> checked = spawn::CheckCall(flags, argv, cfg);
   if (!checked.ok()) return checked.error();
   const bool clone_ns = *checked;
+  // The container actions are not in the protocol yet: refused, never dropped.
+  for (size_t i = 0; i < action_count; ++i) {
+    if (const char* name = container::ContainerActionName(actions[i].action)) {
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   "action " + std::to_string(i) + " (" + name +
+                       "): not carried through the launcher (CAPSPAWN_LAUNCHER) yet");
+    }
+  }
+  for (const spawn::NsEntry& e : cfg.ns_entries) {
+    if (e.path == "/") {
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   "action " + std::to_string(e.action_index) +
+                       ": a root directory entry (\"/\") is not carried through the launcher "
+                       "(CAPSPAWN_LAUNCHER) yet");
+    }
+  }
 
   std::vector<protocol::HandleRef> handles;
   if (job != CAPSPAWN_INVALID_HANDLE) {

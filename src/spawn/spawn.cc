@@ -13,6 +13,7 @@
 #include <capspawn/startup.h>
 
 #include "base/c_error.h"
+#include "container/plan.h"
 #include "engine/launch.h"
 #include "job/spawn_hooks.h"
 #include "launcher/client_internal.h"
@@ -125,8 +126,20 @@ Result<Launched> Execute(Request request) {
   nreq.loader_fd = cfg.loader_fd >= 0 ? cfg.loader_fd : program->loader.get();
   nreq.default_ldsvc = (flags & CAPSPAWN_DEFAULT_LDSVC) != 0;
   nreq.headers = program->headers ? &*program->headers : nullptr;
+  const bool container = !cfg.container.Empty();
+  if (container) {
+    nreq.container = &cfg.container;
+    nreq.external_user_ns = container::NeedsUserNamespace(cfg.container, false);
+  }
   Result<std::unique_ptr<ns::Plan>> nsplan = ns::PlanNamespace(nreq);
   if (!nsplan.ok()) return nsplan.error();
+  std::unique_ptr<container::Plan> cplan;  // alive until Launch returns
+  if (container) {
+    Result<std::unique_ptr<container::Plan>> c =
+        container::PlanContainer(cfg.container, nsplan.value() != nullptr);
+    if (!c.ok()) return c.error();
+    cplan = std::move(c.value());
+  }
 
   // The fd table: actions, then stdio, then typed handles from fd 3.
   bool set[3] = {};
@@ -167,7 +180,9 @@ Result<Launched> Execute(Request request) {
   plan.stop_at_exec = request.stop_at_exec;
   plan.min_stack_size = request.min_stack_size;
   // The namespace plan stays alive and in place until Launch returns.
+  if (cplan) container::ApplyEarly(*cplan, &plan);
   if (nsplan.value()) ns::Apply(*nsplan.value(), &plan);
+  if (cplan) container::ApplyLate(*cplan, &plan);
   Result<Process> process = engine::Launch(plan);
   if (!process.ok()) return process.error();
   return Launched{std::move(process.value()), std::move(program->headers)};
