@@ -184,6 +184,9 @@ CAPSPAWN_CHILD_CODE long MountFs(const char* type, const FsOpt* opts, size_t n, 
     long got = Sys(SYS_read, fs, reinterpret_cast<long>(log), static_cast<long>(log_size - 1));
     log[got > 0 ? got : 0] = '\0';
     if (got > 0 && log[got - 1] == '\n') log[got - 1] = '\0';
+    if (got > 2 && log[1] == ' ') {  // "e tmpfs: ...": drop the severity letter
+      for (long i = 2; i <= got; ++i) log[i - 2] = log[i];
+    }
     Sys(SYS_close, fs);
     return r;
   }

@@ -6,6 +6,8 @@
  *   stat:PATH   stat=PATH:dir|file|chr|lnk|other|!<errno>
  *   lstat:PATH  as stat, without following a final symlink
  *   uname       uname=ok or uname=!<errno>
+ *   mount:PATH  mount=PATH:<fstype> <mount options> <super options> (the top
+ *               mount at PATH, from /proc/self/mountinfo) or mount=PATH:!none
  *   sleep:N     sleeps N seconds first */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +25,21 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+static void MountOf(const char* path) {
+  FILE* f = fopen("/proc/self/mountinfo", "re");
+  char line[4096], found[4096] = "";
+  while (f && fgets(line, sizeof line, f)) {
+    char mp[4096], opts[1024], fstype[256], src[1024], sopts[1024];
+    /* id parent maj:min root mountpoint options [optional...] - fstype source superopts */
+    if (sscanf(line, "%*s %*s %*s %*s %4095s %1023s", mp, opts) != 2 || strcmp(mp, path)) continue;
+    char* dash = strstr(line, " - ");
+    if (!dash || sscanf(dash + 3, "%255s %1023s %1023s", fstype, src, sopts) != 3) continue;
+    snprintf(found, sizeof found, "%s %s %s", fstype, opts, sopts);
+  }
+  if (f) fclose(f);
+  printf("mount=%s:%s\n", path, found[0] ? found : "!none");
+}
 
 static void Stat(const char* key, const char* path, int follow) {
   struct stat st;
@@ -120,6 +137,8 @@ int main(int argc, char** argv) {
       Stat("stat", a + 5, 1);
     } else if (!strncmp(a, "lstat:", 6)) {
       Stat("lstat", a + 6, 0);
+    } else if (!strncmp(a, "mount:", 6)) {
+      MountOf(a + 6);
     } else if (!strcmp(a, "uname")) {
       struct utsname u;
       if (uname(&u) == 0)

@@ -52,7 +52,7 @@ inline void Parse(Report* r) {
     size_t eq = line.find('=');
     if (eq == std::string::npos) continue;
     std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-    if (key == "read" || key == "write" || key == "stat" || key == "lstat") {
+    if (key == "read" || key == "write" || key == "stat" || key == "lstat" || key == "mount") {
       size_t colon = value.find(':');
       key += ":" + value.substr(0, colon);
       value = colon == std::string::npos ? "" : value.substr(colon + 1);
