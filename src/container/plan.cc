@@ -23,6 +23,15 @@ std::string Label(const char* what, size_t action) {
   return l;
 }
 
+const char* RlimitName(uint32_t r) {
+  static constexpr const char* kNames[] = {
+      "RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",   "RLIMIT_STACK",
+      "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+      "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+      "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+  return r < std::size(kNames) ? kNames[r] : "RLIMIT_?";
+}
+
 std::string MapText(const std::vector<IdMapLine>& lines, uint32_t self) {
   if (lines.empty()) return std::to_string(self) + " " + std::to_string(self) + " 1\n";
   std::string t;
@@ -170,7 +179,8 @@ Result<std::unique_ptr<Plan>> PlanContainer(const Config& c, bool mount_ns) {
 
   for (const Rlimit& r : c.rlimits) {
     Step s{StepKind::kRlimit,
-           p.Keep(Label(("set rlimit " + std::to_string(r.resource)).c_str(), r.action_index))};
+           p.Keep(Label((std::string("set rlimit ") + RlimitName(r.resource)).c_str(),
+                        r.action_index))};
     s.n = r.resource;
     s.a = r.soft;
     s.b = r.hard;
