@@ -21,6 +21,7 @@
 #include <capspawn/status.h>
 
 #include "commands.h"
+#include "container_actions.h"
 #include "options.h"
 
 extern char** environ;
@@ -192,11 +193,20 @@ Failure FillStdio() {
 
 // ---- actions -----------------------------------------------------------
 
-Failure BuildActions(const RunOptions& o, OwnedFds* owned,
+Failure BuildActions(const RunOptions& o, OwnedFds* owned, ContainerStorage* storage,
                      std::vector<capspawn_action_t>* actions) {
   for (const ActionOption& a : o.actions) {
     capspawn_action_t act = {};
     act.action = a.action;
+    if (a.action >= CAPSPAWN_ACTION_NEW_NAMESPACES) {
+      std::vector<int> opened;
+      Failure f;
+      bool ok = BuildContainerAction(o, a, storage, &act, &opened, &f.status, &f.message);
+      for (int fd : opened) owned->Add(fd);
+      if (!ok) return f;
+      actions->push_back(act);
+      continue;
+    }
     switch (a.action) {
       case CAPSPAWN_ACTION_CLONE_FD:
       case CAPSPAWN_ACTION_TRANSFER_FD:
@@ -239,6 +249,7 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
     }
     actions->push_back(act);
   }
+  for (const capspawn_action_t& m : ImpliedIdMaps(o)) actions->push_back(m);
   return {};
 }
 
@@ -380,7 +391,8 @@ class Run {
     if (executable >= 0) owned_executable.Add(executable);
     OwnedFds owned;
     std::vector<capspawn_action_t> actions;
-    if (Failure f = BuildActions(o_, &owned, &actions)) return f;
+    ContainerStorage storage;
+    if (Failure f = BuildActions(o_, &owned, &storage, &actions)) return f;
     if (Failure f = InstallSignalRelay(signal_pipe_)) return f;
 
     std::vector<const char*> argv;
