@@ -86,14 +86,14 @@ TEST(CliContainer, FailuresNameTheOptionOrAction) {
   CliResult size = RunCli({"run", "--no-clone=namespace", "--mount", "tmpfs:/t:size=zzz", "--",
                            "/bin/busybox", "true"});
   EXPECT_EQ(size.exit_code, 125);
+  // The library's "action N" is the option as typed.
   EXPECT_EQ(size.err,
-            "capspawn: INVALID_ARGS: mount tmpfs on /t (action 0): fsconfig /t (tmpfs: Bad value "
-            "for 'size'): Invalid argument\n");
+            "capspawn: INVALID_ARGS: mount tmpfs on /t (--mount tmpfs:/t:size=zzz): fsconfig /t "
+            "(tmpfs: Bad value for 'size'): Invalid argument\n");
   CliResult host = RunCli({"run", "--hostname", std::string(65, 'h'), "--", "/bin/true"});
   EXPECT_EQ(host.exit_code, 125);
-  EXPECT_EQ(
-      host.err,
-      "capspawn: INVALID_ARGS: action 0 (SET_HOSTNAME): the hostname must have 1 to 64 bytes\n");
+  EXPECT_EQ(host.err, "capspawn: INVALID_ARGS: --hostname " + std::string(65, 'h') +
+                          " (SET_HOSTNAME): the hostname must have 1 to 64 bytes\n");
   CliResult init = RunCli({"run", "--init", "--", "/bin/true"});
   EXPECT_EQ(init.exit_code, 125);
   EXPECT_NE(init.err.find("NOT_SUPPORTED"), std::string::npos) << init.err;

@@ -123,7 +123,9 @@ TEST(ContainerProcess, WorkingDirectoryInARoot) {
   EXPECT_EQ(r["cwd"], "/srv/app");
   Report missing =
       Spawn(kAll, {Root(OpenDir(root.path())), PathAct(CAPSPAWN_ACTION_SET_CWD, "/nope")});
-  EXPECT_EQ(missing.code, CAPSPAWN_ERR_NOT_FOUND);
+  // fdio's status: a missing path after the program is open is INTERNAL
+  // (not "no such program"); the message names it.
+  EXPECT_EQ(missing.code, CAPSPAWN_ERR_INTERNAL);
   EXPECT_EQ(missing.error, "set working directory (action 1): chdir: No such file or directory");
 }
 

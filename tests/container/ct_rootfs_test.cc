@@ -201,7 +201,9 @@ TEST(ContainerRootfs, SymlinksStayInsideTheRoot) {
   ASSERT_EQ(symlink("/nowhere", root.Path("dangling").c_str()), 0);
   capspawn_mount_t c{CAPSPAWN_MOUNT_TMPFS, kNoDevSuid, "/dangling/z", -1, nullptr};
   r = Spawn(kAll, {Root(OpenDir(root.path())), Mount(&c)});
-  EXPECT_EQ(r.code, CAPSPAWN_ERR_NOT_FOUND);
+  // fdio's status: a missing path after the program is open is INTERNAL
+  // (not "no such program"); the message names it.
+  EXPECT_EQ(r.code, CAPSPAWN_ERR_INTERNAL);
   EXPECT_EQ(r.error,
             "mount tmpfs on /dangling/z (action 1): mkdir /dangling/z: No such file or directory");
   EXPECT_FALSE(Exists("/nowhere"));
@@ -244,7 +246,9 @@ TEST(ContainerRootfs, MountsWithoutARootEntry) {
   const std::string missing = host.path() + "/not-there";
   capspawn_mount_t onto_missing{CAPSPAWN_MOUNT_TMPFS, 0, missing.c_str(), -1, nullptr};
   Report bad = Spawn(kAll, {Mount(&onto_missing)});
-  EXPECT_EQ(bad.code, CAPSPAWN_ERR_NOT_FOUND);
+  // fdio's status: a missing path after the program is open is INTERNAL
+  // (not "no such program"); the message names it.
+  EXPECT_EQ(bad.code, CAPSPAWN_ERR_INTERNAL);
   EXPECT_EQ(bad.error, "mount tmpfs on " + missing + " (action 0): open mountpoint " + missing +
                            ": No such file or directory");
   EXPECT_FALSE(Exists(missing)) << "nothing is created in the caller's tree";
