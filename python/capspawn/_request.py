@@ -63,9 +63,10 @@ class _Request:
         self.executable_fd = -1
         self.called = False
 
-    def add(self, where: str, code: int, a: Any, b: Any) -> None:
-        self.actions.append((code, a, b))
-        self.where.append(where)
+    def add(self, where: str, code: int, a: Any, b: Any, at: Optional[int] = None) -> None:
+        at = len(self.actions) if at is None else at
+        self.actions.insert(at, (code, a, b))
+        self.where.insert(at, where)
 
     def fd_of(self, obj: Any, where: str) -> int:
         """The fd of an int or of an object with fileno()."""

@@ -63,10 +63,12 @@ def _stdio(req: _Request, target: int, value: Any, flags: int) -> None:
     elif isinstance(value, int) and value == STDOUT:
         if target != 2:
             raise ValueError(f"{where}=STDOUT: only stderr can be sent to stdout")
-        # The same object as the child's stdout.
-        for code, a, b in req.actions:
+        # The same object as the child's stdout, cloned before stdout's own
+        # action (a transfer consumes the fd, and a later clone of it is
+        # INVALID_ARGS, as fdio's).
+        for i, (code, a, b) in enumerate(req.actions):
             if code in (_A_CLONE_FD, _A_TRANSFER_FD) and b == 1:
-                req.add("stderr=STDOUT", _A_CLONE_FD, a, 2)
+                req.add("stderr=STDOUT", _A_CLONE_FD, a, 2, at=i)
                 return
         if flags & _CLONE_STDIO and _is_open(1):
             req.add("stderr=STDOUT", _A_CLONE_FD, 1, 2)

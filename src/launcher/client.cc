@@ -217,6 +217,10 @@ Status LauncherClient::AddHandles(std::vector<LaunchHandleInfo> handles) {
   return launcher_internal::SendHandles(socket_.get(), refs);
 }
 
+Status LauncherClient::SetOptions(uint32_t options) {
+  return protocol::Send(socket_.get(), protocol::EncodeSetOptions(options));
+}
+
 Result<Process> LauncherClient::Launch(LaunchInfo info) {
   return launcher_internal::SendLaunch(socket_.get(), Ref(info));
 }

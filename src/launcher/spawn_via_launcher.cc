@@ -212,7 +212,13 @@ Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const
   protocol::LaunchRef info;
   info.executable = p.program.fd.get();
   info.job = p.job;
-  info.name = cfg.name ? &*cfg.name : nullptr;
+  // fdio keeps the first ZX_MAX_NAME_LEN - 1 bytes of a name, the protocol's
+  // bound (Linux's comm keeps 15 of them anyway).
+  std::optional<std::string> name = cfg.name;
+  if (name && name->size() >= protocol::kMaxProcessNameBytes) {
+    name->resize(protocol::kMaxProcessNameBytes - 1);
+  }
+  info.name = name ? &*name : nullptr;
   info.default_loader = p.default_ldsvc;
   info.cwd = cwd.get();
   batch.push_back(protocol::EncodeLaunch(kind, info));

@@ -182,6 +182,8 @@ Result<RequestKind> KindOf(wire::Request::Which which) {
       return RequestKind::kCreateWithoutStarting;
     case wire::Request::RESOLVE:
       return RequestKind::kResolve;
+    case wire::Request::SET_OPTIONS:
+      return RequestKind::kSetOptions;
   }
   return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
                "unknown request kind " + std::to_string(static_cast<int>(which)));
@@ -237,6 +239,9 @@ Result<Request> DecodeRequestUnsafe(kj::ArrayPtr<const capnp::word> words, FdTab
     }
     case RequestKind::kResolve:
       out.resolve_name = ToString(root.getResolve());
+      break;
+    case RequestKind::kSetOptions:
+      out.options = root.getSetOptions();
       break;
   }
   Status all = fds.CheckAllNamed();
@@ -339,6 +344,8 @@ const char* RequestKindName(RequestKind kind) {
       return "CreateWithoutStarting";
     case RequestKind::kResolve:
       return "Resolve";
+    case RequestKind::kSetOptions:
+      return "SetOptions";
   }
   return "?";
 }
@@ -432,6 +439,12 @@ Outgoing EncodeLaunch(RequestKind kind, const LaunchRef& info) {
 Outgoing EncodeResolve(std::string_view name) {
   Builder message(StringCost(name.size()));
   message.initRoot<wire::Request>().setResolve(Bytes(name));
+  return Finish(message, {});
+}
+
+Outgoing EncodeSetOptions(uint32_t options) {
+  Builder message(64);
+  message.initRoot<wire::Request>().setSetOptions(options);
   return Finish(message, {});
 }
 

@@ -39,6 +39,7 @@ enum class RequestKind {
   kLaunch,
   kCreateWithoutStarting,
   kResolve,
+  kSetOptions,
 };
 const char* RequestKindName(RequestKind kind);
 // Only the kind of a request (for one whose fds were lost in transit).
@@ -47,6 +48,10 @@ Result<RequestKind> DecodeRequestKind(std::span<const uint8_t> bytes);
 // What a name entry puts at its path (launcher.capnp's NameKind).
 enum class NameKind : uint8_t { kDirectory, kTmpfs, kProc, kDevMinimal };
 inline constexpr uint32_t kNoIndex = 0xffffffffu;
+// LaunchInfo's name: fuchsia.process's bound (MAX_NAME_LEN, ZX_MAX_NAME_LEN).
+inline constexpr size_t kMaxProcessNameBytes = 32;
+// zx.ProcessOptions: the only option Fuchsia defines.
+inline constexpr uint32_t kProcessShared = 1u << 0;
 
 struct NameEntry {
   std::string path;
@@ -77,6 +82,7 @@ struct Request {
   std::vector<HandleEntry> handles;  // kAddHandles
   LaunchInfo info;                   // kLaunch, kCreateWithoutStarting
   std::string resolve_name;          // kResolve
+  uint32_t options = 0;              // kSetOptions
 };
 
 // Decodes one datagram, taking its fds. Errors (the message is malformed,
@@ -116,6 +122,7 @@ Outgoing EncodeNames(std::span<const NameRef> names);
 Outgoing EncodeHandles(std::span<const HandleRef> handles);
 Outgoing EncodeLaunch(RequestKind kind, const LaunchRef& info);
 Outgoing EncodeResolve(std::string_view name);
+Outgoing EncodeSetOptions(uint32_t options);
 
 // What a message of each kind costs in encoded bytes, for chunking: a chunk
 // whose items' costs add up to at most kChunkBudget always fits a datagram.

@@ -74,7 +74,8 @@ TEST_F(LauncherTest, OverlappingNamesAreInvalidArgs) {
 
 // Fuchsia's launcher says NOT_FOUND for a program it cannot load, and so
 // does capspawn's to a LauncherClient; fdio then reports INTERNAL, and so do
-// capspawn_spawn* through the launcher (SpawnErrors.NeitherElfNorScriptIsInternal in spawn.via_launcher).
+// capspawn_spawn* through the launcher (SpawnErrors.NeitherElfNorScriptIsInternal in
+// spawn.via_launcher).
 TEST_F(LauncherTest, LaunchOfANonElfFileIsNotFound) {
   TempDir dir;
   LauncherClient c = Connect();
@@ -86,6 +87,51 @@ TEST_F(LauncherTest, LaunchOfANonElfFileIsNotFound) {
   EXPECT_EQ(p.status(), CAPSPAWN_ERR_NOT_FOUND) << p.error().message();
   EXPECT_NE(p.error().message().find("not an ELF executable"), std::string::npos)
       << p.error().message();
+}
+
+// fuchsia.process.Launcher.SetOptions: the zx_process_create options of the
+// next launch, reset by it. ZX_PROCESS_SHARED has no Linux counterpart
+// (NOT_SUPPORTED); unknown bits are zx_process_create's INVALID_ARGS.
+TEST_F(LauncherTest, SetOptionsAppliesToTheNextLaunchOnly) {
+  LauncherClient c = Connect();
+  ASSERT_TRUE(c.SetOptions(0).ok());
+  ChildRun run = RunThroughLauncher(c, {});
+  EXPECT_EQ(run.status, CAPSPAWN_OK) << run.err;
+
+  ASSERT_TRUE(c.SetOptions(1).ok());  // ZX_PROCESS_SHARED
+  run = RunThroughLauncher(c, {});
+  EXPECT_EQ(run.status, CAPSPAWN_ERR_NOT_SUPPORTED) << run.err;
+  EXPECT_NE(run.err.find("ZX_PROCESS_SHARED"), std::string::npos) << run.err;
+  run = RunThroughLauncher(c, {});  // reset by the failed launch
+  EXPECT_EQ(run.status, CAPSPAWN_OK) << run.err;
+
+  ASSERT_TRUE(c.SetOptions(0x80).ok());
+  run = RunThroughLauncher(c, {});
+  EXPECT_EQ(run.status, CAPSPAWN_ERR_INVALID_ARGS) << run.err;
+  EXPECT_NE(run.err.find("unknown process option bits 0x80"), std::string::npos) << run.err;
+
+  ASSERT_TRUE(c.SetOptions(0x80).ok());
+  ASSERT_TRUE(c.SetOptions(0).ok());  // the last one counts
+  run = RunThroughLauncher(c, {});
+  EXPECT_EQ(run.status, CAPSPAWN_OK) << run.err;
+}
+
+// LaunchInfo.name is bounded at 32 bytes (ZX_MAX_NAME_LEN): a longer one
+// fails that launch (Fuchsia's channel would close) and the request resets.
+TEST_F(LauncherTest, ANameOverThirtyTwoBytesIsInvalidArgs) {
+  LauncherClient c = Connect();
+  LaunchInfo info;
+  info.name = std::string(33, 'x');
+  ChildRun run = RunThroughLauncher(c, {}, {}, {}, std::move(info));
+  EXPECT_EQ(run.status, CAPSPAWN_ERR_INVALID_ARGS) << run.err;
+  EXPECT_NE(run.err.find("bounds it at 32 (ZX_MAX_NAME_LEN)"), std::string::npos) << run.err;
+  LaunchInfo exact;
+  exact.name = std::string(32, 'y');
+  std::vector<LaunchNameInfo> root;  // a /proc to read the name in
+  root.push_back({"/", OpenDir("/")});
+  run = RunThroughLauncher(c, {}, {}, std::move(root), std::move(exact));
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  EXPECT_EQ(run.report.comm, std::string(15, 'y'));
 }
 
 }  // namespace

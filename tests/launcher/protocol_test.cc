@@ -97,11 +97,16 @@ TEST(ProtocolDecode, EveryKindRoundTrips) {
   r = Decode(protocol::EncodeResolve("pkg/bin"), 0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->resolve_name, "pkg/bin");
+
+  r = Decode(protocol::EncodeSetOptions(0x81), 0);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->kind, RequestKind::kSetOptions);
+  EXPECT_EQ(r->options, 0x81u);
 }
 
 TEST(ProtocolDecode, UnknownKindIsRejected) {
   protocol::Outgoing m = protocol::EncodeResolve("x");
-  for (uint16_t which : {7, 8, 99, 0xffff}) {
+  for (uint16_t which : {8, 9, 99, 0xffff}) {
     Result<protocol::Request> r = protocol::DecodeRequest(WithDiscriminant(m.bytes, which), {});
     ASSERT_FALSE(r.ok()) << which;
     EXPECT_EQ(r.status(), CAPSPAWN_ERR_NOT_SUPPORTED) << r.error().message();
