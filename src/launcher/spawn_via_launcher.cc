@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/c_error.h"
+#include "container/config.h"
 #include "launcher/client_internal.h"
 #include "namespace/namespace.h"
 #include "protocol/wire.h"
@@ -137,12 +138,26 @@ Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const
   if (p.min_stack_size != 0) {
     return Error(CAPSPAWN_ERR_NOT_SUPPORTED, "a minimum stack size cannot be sent to the launcher");
   }
+  // The container actions are not in the protocol yet: refused, never dropped.
+  if (const auto& first = cfg.container.first_action) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 "action " + std::to_string(first->action_index) + " (" +
+                     container::ContainerActionName(first->value) +
+                     "): container actions are not carried through the launcher "
+                     "(CAPSPAWN_LAUNCHER) yet");
+  }
   // Names: the entries (Prepare kept the first of duplicates and dropped
   // nested ones), the CLONE_DIR directories opened here, "/" for the
   // client's whole filesystem.
   std::vector<protocol::NameRef> names;
   Kept kept;
   for (const spawn::NsEntry& e : cfg.ns_entries) {
+    if (e.path == "/") {  // on the wire, "/" is the client's whole filesystem
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   "action " + std::to_string(e.action_index) +
+                       ": a root directory entry (\"/\") is not carried through the launcher "
+                       "(CAPSPAWN_LAUNCHER) yet");
+    }
     kept.Add(e.path);
     names.push_back(
         {e.path, e.fd, KindOnTheWire(e.kind), e.read_only, static_cast<uint32_t>(e.action_index)});

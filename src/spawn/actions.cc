@@ -26,7 +26,7 @@ int* ConsumedFd(const capspawn_action_t& a) {
     case CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY:
       return const_cast<int*>(&a.ns.handle);
     default:
-      return nullptr;
+      return container::ConsumedMountFd(a);
   }
 }
 
@@ -258,11 +258,18 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         break;
       }
       default:
+        if (container::IsContainerAction(a.action)) {
+          const int* source = container::ConsumedMountFd(a);
+          if (source) st = consumed(i, *source, "add mount: source");
+          if (st.ok()) st = container::CollectAction(i, a, true, &cfg.container);
+          break;
+        }
         st = Error(CAPSPAWN_ERR_INVALID_ARGS,
                    ActionName(i) + ": unknown action " + std::to_string(a.action));
     }
     if (!st.ok()) return st.error();
   }
+  if (Status st = container::Finish(&cfg.container); !st.ok()) return st.error();
   return cfg;
 }
 
