@@ -17,7 +17,7 @@
 #include <optional>
 #include <vector>
 
-#include "launcher/client_facts.h"
+#include "client_facts.h"
 
 #ifndef PTRACE_SECCOMP_GET_FILTER
 #define PTRACE_SECCOMP_GET_FILTER 0x420c
@@ -39,8 +39,9 @@ bool SelfFiltered() { return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0; }
 Error Unreadable(const std::string& what, int err) {
   std::string why = what + ": " + std::strerror(err);
   if (err == EACCES && SelfFiltered()) {
-    why += "; the launcher runs under a seccomp filter itself, and the kernel lets only an "
-           "unfiltered process read another's";
+    why +=
+        "; the launcher runs under a seccomp filter itself, and the kernel lets only an "
+        "unfiltered process read another's";
   }
   return Error(CAPSPAWN_ERR_ACCESS_DENIED,
                "the launcher cannot read the client's seccomp filters, so it cannot give its "
