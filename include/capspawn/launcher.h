@@ -34,12 +34,13 @@ struct LaunchNameInfo {
 struct LaunchHandleInfo {
   uint32_t id = 0;
   UniqueFd handle;
+  std::string name;  // its LISTEN_FDNAMES name (a typed handle only); empty: none
 };
 
 struct LaunchInfo {
   UniqueFd executable;              // an ELF file (or a #!resolve script)
   UniqueFd job;                     // a cgroup2 directory; empty: the client's own cgroup
-  std::optional<std::string> name;  // the process name (/proc/PID/comm)
+  std::optional<std::string> name;  // the process name (/proc/PID/comm), at most 32 bytes
   bool default_loader = false;      // DEFAULT_LDSVC: the launcher's system loader
   UniqueFd cwd;                     // the working directory (with a "/" name only)
 };
@@ -78,6 +79,10 @@ class LauncherClient {
   Status AddEnvirons(const std::vector<std::string>& environ);
   Status AddNames(std::vector<LaunchNameInfo> names);
   Status AddHandles(std::vector<LaunchHandleInfo> handles);
+  // zx.ProcessOptions for the next Launch or CreateWithoutStarting (reset
+  // by it). 0 is Fuchsia's default; ZX_PROCESS_SHARED (1) makes that launch
+  // fail NOT_SUPPORTED, other bits INVALID_ARGS, as zx_process_create would.
+  Status SetOptions(uint32_t options);
 
   Result<Process> Launch(LaunchInfo info);
   Result<ProcessStartData> CreateWithoutStarting(LaunchInfo info);

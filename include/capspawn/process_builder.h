@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,8 +28,18 @@
 #include <capspawn/fd.h>
 #include <capspawn/process.h>
 #include <capspawn/result.h>
+#include <capspawn/spawn.h>
 
 namespace capspawn {
+
+// A mount of the container actions (CAPSPAWN_ACTION_ADD_MOUNT).
+struct ContainerMount {
+  uint32_t kind = CAPSPAWN_MOUNT_TMPFS;  // CAPSPAWN_MOUNT_*
+  uint32_t flags = 0;                    // CAPSPAWN_MOUNT_RDONLY...
+  std::string target;                    // absolute
+  UniqueFd source;                       // BIND: the directory or file
+  std::string data;                      // "size=64m,mode=1777"
+};
 
 // A directory mounted at `path` in the process's private namespace.
 struct NamespaceEntry {
@@ -129,6 +140,29 @@ class ProcessBuilder {
   // fails with OUT_OF_RANGE.
   void set_min_stack_size(size_t size);
 
+  // Container features (docs/containers.md), each the capspawn_action_t of
+  // the same name, in call order after the entries, handles and loader; they
+  // are validated by build() ("build: action N (SET_HOSTNAME): ..."). A root
+  // directory is a namespace entry at "/".
+  void set_new_namespaces(uint32_t flags);  // CAPSPAWN_NEW_NS_*
+  void set_hostname(std::string hostname);
+  void add_mount(ContainerMount mount);
+  void add_masked_path(std::string path);
+  void add_read_only_path(std::string path);
+  void add_devices(std::string dir);  // "/dev"
+  void set_capabilities(const capspawn_capabilities_t& sets);
+  void set_no_new_privs();
+  void set_rlimit(uint32_t resource, uint64_t soft, uint64_t hard);
+  void set_ids(uint32_t uid, uint32_t gid, std::vector<uint32_t> groups = {});
+  void set_umask(uint32_t mask);
+  void add_uid_map(uint32_t inside, uint32_t outside, uint32_t count);
+  void add_gid_map(uint32_t inside, uint32_t outside, uint32_t count);
+  void set_seccomp_filter(std::vector<capspawn_sock_filter_t> program);
+  void set_working_directory(std::string path);
+  void add_sysctl(std::string key, std::string value);
+  void set_oom_score_adj(int score);
+  void set_death_signal(int signal);
+
   // Creates the process, stopped before its first instruction. Once: a
   // second call is BAD_STATE. Statuses as capspawn_spawn_vmo's; a dynamic
   // program without a loader is INVALID_ARGS naming its interpreter.
@@ -146,6 +180,16 @@ class ProcessBuilder {
   UniqueFd loader_;
   size_t min_stack_size_ = 0;
   bool built_ = false;
+  // The container actions, pointing into the stable storage below.
+  capspawn_action_t& AddAction(uint32_t action);
+  std::vector<capspawn_action_t> container_actions_;
+  std::deque<std::string> strings_;
+  std::deque<capspawn_mount_t> mounts_;
+  std::deque<UniqueFd> mount_fds_;
+  std::deque<capspawn_capabilities_t> caps_;
+  std::deque<capspawn_rlimit_t> rlimits_;
+  std::deque<std::vector<uint32_t>> groups_;
+  std::deque<std::vector<capspawn_sock_filter_t>> filters_;
 };
 
 }  // namespace capspawn

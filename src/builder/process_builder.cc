@@ -185,6 +185,100 @@ void ProcessBuilder::set_min_stack_size(size_t size) {
   if (status_.ok()) min_stack_size_ = size;
 }
 
+capspawn_action_t& ProcessBuilder::AddAction(uint32_t action) {
+  capspawn_action_t a = {};
+  a.action = action;
+  container_actions_.push_back(a);
+  return container_actions_.back();
+}
+
+void ProcessBuilder::set_new_namespaces(uint32_t flags) {
+  AddAction(CAPSPAWN_ACTION_NEW_NAMESPACES).new_ns.flags = flags;
+}
+void ProcessBuilder::set_hostname(std::string hostname) {
+  strings_.push_back(std::move(hostname));
+  AddAction(CAPSPAWN_ACTION_SET_HOSTNAME).name.data = strings_.back().c_str();
+}
+void ProcessBuilder::add_mount(ContainerMount m) {
+  strings_.push_back(std::move(m.target));
+  const char* target = strings_.back().c_str();
+  strings_.push_back(std::move(m.data));
+  const char* data = strings_.back().empty() ? nullptr : strings_.back().c_str();
+  mount_fds_.push_back(std::move(m.source));
+  mounts_.push_back({m.kind, m.flags, target, mount_fds_.back().get(), data});
+  AddAction(CAPSPAWN_ACTION_ADD_MOUNT).mount.spec = &mounts_.back();
+}
+void ProcessBuilder::add_masked_path(std::string path) {
+  strings_.push_back(std::move(path));
+  AddAction(CAPSPAWN_ACTION_MASK_PATH).dir.prefix = strings_.back().c_str();
+}
+void ProcessBuilder::add_read_only_path(std::string path) {
+  strings_.push_back(std::move(path));
+  AddAction(CAPSPAWN_ACTION_READ_ONLY_PATH).dir.prefix = strings_.back().c_str();
+}
+void ProcessBuilder::add_devices(std::string dir) {
+  strings_.push_back(std::move(dir));
+  AddAction(CAPSPAWN_ACTION_ADD_DEVICES).dir.prefix = strings_.back().c_str();
+}
+void ProcessBuilder::set_capabilities(const capspawn_capabilities_t& sets) {
+  caps_.push_back(sets);
+  AddAction(CAPSPAWN_ACTION_SET_CAPABILITIES).caps.sets = &caps_.back();
+}
+void ProcessBuilder::set_no_new_privs() { AddAction(CAPSPAWN_ACTION_SET_NO_NEW_PRIVS); }
+void ProcessBuilder::set_rlimit(uint32_t resource, uint64_t soft, uint64_t hard) {
+  rlimits_.push_back({resource, soft, hard});
+  AddAction(CAPSPAWN_ACTION_SET_RLIMIT).rlimit.limit = &rlimits_.back();
+}
+void ProcessBuilder::set_ids(uint32_t uid, uint32_t gid, std::vector<uint32_t> groups) {
+  capspawn_action_t& a = AddAction(CAPSPAWN_ACTION_SET_IDS);
+  a.ids.uid = uid;
+  a.ids.gid = gid;
+  if (groups.empty()) return;
+  groups_.push_back(std::move(groups));
+  capspawn_action_t& g = AddAction(CAPSPAWN_ACTION_SET_GROUPS);
+  g.groups.list = groups_.back().data();
+  g.groups.count = groups_.back().size();
+}
+void ProcessBuilder::set_umask(uint32_t mask) {
+  AddAction(CAPSPAWN_ACTION_SET_UMASK).number.value = static_cast<int32_t>(mask);
+}
+void ProcessBuilder::add_uid_map(uint32_t inside, uint32_t outside, uint32_t count) {
+  capspawn_action_t& a = AddAction(CAPSPAWN_ACTION_ADD_UID_MAP);
+  a.idmap.inside = inside;
+  a.idmap.outside = outside;
+  a.idmap.count = count;
+}
+void ProcessBuilder::add_gid_map(uint32_t inside, uint32_t outside, uint32_t count) {
+  capspawn_action_t& a = AddAction(CAPSPAWN_ACTION_ADD_GID_MAP);
+  a.idmap.inside = inside;
+  a.idmap.outside = outside;
+  a.idmap.count = count;
+}
+void ProcessBuilder::set_seccomp_filter(std::vector<capspawn_sock_filter_t> program) {
+  filters_.push_back(std::move(program));
+  capspawn_action_t& a = AddAction(CAPSPAWN_ACTION_SET_SECCOMP_FILTER);
+  a.seccomp.program = filters_.back().data();
+  a.seccomp.count = filters_.back().size();
+}
+void ProcessBuilder::set_working_directory(std::string path) {
+  strings_.push_back(std::move(path));
+  AddAction(CAPSPAWN_ACTION_SET_CWD).dir.prefix = strings_.back().c_str();
+}
+void ProcessBuilder::add_sysctl(std::string key, std::string value) {
+  strings_.push_back(std::move(key));
+  const char* k = strings_.back().c_str();
+  strings_.push_back(std::move(value));
+  capspawn_action_t& a = AddAction(CAPSPAWN_ACTION_SET_SYSCTL);
+  a.sysctl.key = k;
+  a.sysctl.value = strings_.back().c_str();
+}
+void ProcessBuilder::set_oom_score_adj(int score) {
+  AddAction(CAPSPAWN_ACTION_SET_OOM_SCORE_ADJ).number.value = score;
+}
+void ProcessBuilder::set_death_signal(int signal) {
+  AddAction(CAPSPAWN_ACTION_SET_DEATH_SIGNAL).number.value = signal;
+}
+
 Result<BuiltProcess> ProcessBuilder::build() {
   if (!status_.ok()) return status_.error();
   if (built_) return Error(CAPSPAWN_ERR_BAD_STATE, "build: already built once");
@@ -231,6 +325,8 @@ Result<BuiltProcess> ProcessBuilder::build() {
     a.name.data = name_.c_str();
     actions.push_back(a);
   }
+  for (const capspawn_action_t& a : container_actions_) actions.push_back(a);
+  for (UniqueFd& fd : mount_fds_) (void)fd.release();  // consumed by the actions now
   Result<spawn::SpawnConfig> config = spawn::CollectActions(0, actions.size(), actions.data());
   if (!config.ok()) {
     // "action N": entries first, then handles, in the order they were added.

@@ -271,6 +271,16 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     r = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, reinterpret_cast<long>(&f));
     if (r < 0) return ChildFail(e, "seccomp: an inherited filter", static_cast<int>(-r));
   }
+  if (p.user_seccomp_filter) {
+    r = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, reinterpret_cast<long>(p.user_seccomp_filter));
+    if (r == -EACCES) {
+      r = Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      if (r < 0) return ChildFail(e, p.user_seccomp_steps[1], static_cast<int>(-r));
+      r = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+              reinterpret_cast<long>(p.user_seccomp_filter));
+    }
+    if (r < 0) return ChildFail(e, p.user_seccomp_steps[0], static_cast<int>(-r));
+  }
 
   // The program starts with no signal blocked.
   uint64_t empty_mask = 0;

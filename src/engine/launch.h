@@ -92,6 +92,13 @@ struct LaunchPlan {
   // More filters, installed after it in this order (the launcher's client's
   // own, so that its processes are never less restricted than it is).
   std::span<const sock_fprog> inherited_filters;
+  // The caller's own filter (SET_SECCOMP_FILTER), installed after that one.
+  // A child without CAP_SYS_ADMIN gets no_new_privs first (the kernel's
+  // condition for an unprivileged filter).
+  const sock_fprog* user_seccomp_filter = nullptr;
+  // How its failures are named: [0] the seccomp call, [1] the prctl.
+  const char* user_seccomp_steps[2] = {"seccomp filter: seccomp(SECCOMP_SET_MODE_FILTER)",
+                                       "seccomp filter: prctl(PR_SET_NO_NEW_PRIVS)"};
   // The name /proc/PID/comm shows (SET_NAME), or null for the kernel's
   // choice (the executable's file name). Set by stopping the child at exec
   // and running prctl(PR_SET_NAME) in it before its first instruction.

@@ -81,7 +81,8 @@ Status AppendNames(Batch* batch, std::span<const protocol::NameRef> names) {
 
 Status AppendHandles(Batch* batch, std::span<const protocol::HandleRef> handles) {
   return AppendChunked<protocol::HandleRef>(
-      batch, handles, 1, [](const protocol::HandleRef&) { return protocol::kHandleCost; },
+      batch, handles, 1,
+      [](const protocol::HandleRef& h) { return protocol::HandleCost(h.name.size()); },
       [](std::span<const protocol::HandleRef> chunk) { return protocol::EncodeHandles(chunk); },
       "handle");
 }
@@ -186,8 +187,12 @@ Status LauncherClient::AddNames(std::vector<LaunchNameInfo> names) {
 
 Status LauncherClient::AddHandles(std::vector<LaunchHandleInfo> handles) {
   std::vector<protocol::HandleRef> refs;
-  for (const LaunchHandleInfo& h : handles) refs.push_back({h.id, h.handle.get()});
+  for (const LaunchHandleInfo& h : handles) refs.push_back({h.id, h.handle.get(), h.name});
   return launcher_internal::SendHandles(socket_.get(), refs);
+}
+
+Status LauncherClient::SetOptions(uint32_t options) {
+  return protocol::Send(socket_.get(), protocol::EncodeSetOptions(options));
 }
 
 Result<Process> LauncherClient::Launch(LaunchInfo info) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/c_error.h"
+#include "container/config.h"
 #include "launcher/client_internal.h"
 #include "namespace/namespace.h"
 #include "protocol/wire.h"
@@ -134,16 +135,16 @@ protocol::NameKind KindOnTheWire(ns::EntryKind kind) {
 Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const spawn::Prepared& p,
                                                std::vector<UniqueFd>* opened) {
   const spawn::SpawnConfig& cfg = p.cfg;
-  for (const spawn::TypedHandle& h : cfg.typed) {
-    if (h.name) {  // HandleInfo carries an id only
-      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                   std::string("handle '") + h.name +
-                       "': named handles through the launcher are not built (the protocol's "
-                       "HandleInfo has no name)");
-    }
-  }
   if (p.min_stack_size != 0) {
     return Error(CAPSPAWN_ERR_NOT_SUPPORTED, "a minimum stack size cannot be sent to the launcher");
+  }
+  // The container actions are not in the protocol yet: refused, never dropped.
+  if (const auto& first = cfg.container.first_action) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 "action " + std::to_string(first->action_index) + " (" +
+                     container::ContainerActionName(first->value) +
+                     "): container actions are not carried through the launcher "
+                     "(CAPSPAWN_LAUNCHER) yet");
   }
   // Names: the entries (Prepare kept the first of duplicates and dropped
   // nested ones), the CLONE_DIR directories opened here, "/" for the
@@ -151,6 +152,12 @@ Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const
   std::vector<protocol::NameRef> names;
   Kept kept;
   for (const spawn::NsEntry& e : cfg.ns_entries) {
+    if (e.path == "/") {  // on the wire, "/" is the client's whole filesystem
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   "action " + std::to_string(e.action_index) +
+                       ": a root directory entry (\"/\") is not carried through the launcher "
+                       "(CAPSPAWN_LAUNCHER) yet");
+    }
     kept.Add(e.path);
     names.push_back(
         {e.path, e.fd, KindOnTheWire(e.kind), e.read_only, static_cast<uint32_t>(e.action_index)});
@@ -177,7 +184,7 @@ Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const
   for (const engine::FdAssignment& f : cfg.fds) {
     handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, f.target), f.source});
   }
-  for (const spawn::TypedHandle& h : cfg.typed) handles.push_back({h.id, h.fd});
+  for (const spawn::TypedHandle& h : cfg.typed) handles.push_back({h.id, h.fd, h.name});
   if (cfg.loader_fd >= 0) {
     handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), cfg.loader_fd});
   } else if (p.program.loader) {
@@ -197,7 +204,13 @@ Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const
   protocol::LaunchRef info;
   info.executable = p.program.fd.get();
   info.job = p.job;
-  info.name = cfg.name ? &*cfg.name : nullptr;
+  // fdio keeps the first ZX_MAX_NAME_LEN - 1 bytes of a name, the protocol's
+  // bound (Linux's comm keeps 15 of them anyway).
+  std::optional<std::string> name = cfg.name;
+  if (name && name->size() >= protocol::kMaxProcessNameBytes) {
+    name->resize(protocol::kMaxProcessNameBytes - 1);
+  }
+  info.name = name ? &*name : nullptr;
   info.default_loader = p.default_ldsvc;
   info.cwd = cwd.get();
   batch.push_back(protocol::EncodeLaunch(kind, info));

@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "container/config.h"
+#include "namespace/mounts.h"
 #include "namespace/ns_cache.h"
 
 namespace capspawn::ns {
@@ -385,10 +387,11 @@ void AppendKey(std::string* key, std::string_view s) {
   key->append(s);
 }
 
-// The user namespace part of a plan (non-root callers).
-Status PlanUserNamespace(Plan* plan) {
+// The user namespace part of a plan (non-root callers), unless the caller's
+// container plan makes it.
+Status PlanUserNamespace(Plan* plan, bool external) {
   plan->clone_flags |= CLONE_NEWNS;
-  if (geteuid() == 0) return {};
+  if (geteuid() == 0 || external) return {};
   Status st = CheckUserNamespaces();
   if (!st.ok()) return st.error();
   plan->user_ns = true;
@@ -415,8 +418,11 @@ std::vector<Want> Ordered(std::vector<Want> wants) {
 // the directories leading to each mount, the mounts, pivot_root.
 Result<std::unique_ptr<Plan>> PlanPrivateRoot(
     std::vector<Want> wants, const std::vector<std::pair<std::string, std::string>>& links,
-    bool for_cache) {
+    bool for_cache, const container::Config* container) {
   auto plan = std::make_unique<Plan>();
+  std::optional<MountPlanner> mp;
+  if (container && container->HasFilesystem())
+    mp.emplace(plan.get(), container->mounts, std::vector<container::PathAction>{}, container);
   const char* staging = StagingDir();
   if (!staging) {
     return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
@@ -426,6 +432,9 @@ Result<std::unique_ptr<Plan>> PlanPrivateRoot(
   std::vector<Want> ordered = Ordered(std::move(wants));
   Planner p(plan.get());
   p.OpenTrees(&ordered);  // all copies first: nothing is hidden yet
+  if (mp) {
+    if (Status st = mp->Sources(); !st.ok()) return st.error();
+  }
   const char* root_label = "private root";
   p.MountTmpfs(staging, root_label);
   const int root = p.OpenDir(staging, root_label);
@@ -466,6 +475,7 @@ Result<std::unique_ptr<Plan>> PlanPrivateRoot(
       p.MountSpecial(w, staging, for_cache);
     }
   }
+  if (mp) mp->Mounts(root, true);
   // The tmpfs becomes "/", read-only: writes go only to read-write entries.
   p.ReadOnly(root, "", false, root_label);
   Op pivot{OpKind::kPivot};
@@ -473,6 +483,7 @@ Result<std::unique_ptr<Plan>> PlanPrivateRoot(
   pivot.label = root_label;
   pivot.step = "pivot_root";
   plan->ops.push_back(pivot);
+  if (mp) mp->AfterPivot();
   return plan;
 }
 
@@ -514,8 +525,12 @@ Result<std::vector<Sibling>> ListDirectory(const std::string& dir, const std::st
 // ancestor is mirrored in the child (a tmpfs holding a bind of each of its
 // names), the missing directories are made in that tmpfs, which then turns
 // read-only. A mirrored "/" becomes the root by pivot_root.
-Result<std::unique_ptr<Plan>> PlanOverlay(std::vector<Want> wants) {
+Result<std::unique_ptr<Plan>> PlanOverlay(std::vector<Want> wants,
+                                          const container::Config* container) {
   auto plan = std::make_unique<Plan>();
+  std::optional<MountPlanner> mp;
+  if (container && container->HasFilesystem())
+    mp.emplace(plan.get(), container->mounts, std::vector<container::PathAction>{}, container);
   std::vector<Want> ordered = Ordered(std::move(wants));
 
   // Which directories to mirror, and which directories to make in them.
@@ -566,6 +581,9 @@ Result<std::unique_ptr<Plan>> PlanOverlay(std::vector<Want> wants) {
       mirror_slots[m].emplace_back(std::move(s), slot);
     }
   }
+  if (mp) {
+    if (Status st = mp->Sources(); !st.ok()) return st.error();
+  }
 
   int root;
   if (mirror_root) {
@@ -604,6 +622,7 @@ Result<std::unique_ptr<Plan>> PlanOverlay(std::vector<Want> wants) {
       p.MountSpecial(w, base, false);
     }
   }
+  if (mp) mp->Mounts(root, false);  // onto what the caller's tree has: nothing is created there
   for (const auto& [m, d] : mirror_dirs) p.ReadOnly(d, "", false, p.Label("mirror " + m));
   if (mirror_root) {
     Op pivot{OpKind::kPivot};
@@ -612,6 +631,7 @@ Result<std::unique_ptr<Plan>> PlanOverlay(std::vector<Want> wants) {
     pivot.step = "pivot_root";
     plan->ops.push_back(pivot);
   }
+  if (mp) mp->AfterPivot();
   if (!mirrors.empty()) {
     // The cwd's path leads to the same directory in the new view.
     char cwd[PATH_MAX];
@@ -644,7 +664,47 @@ std::unique_ptr<Plan> EnterPlan(std::shared_ptr<const CachedNamespace> ns,
   return plan;
 }
 
+// A root directory entry: every other entry and ADD_MOUNT becomes a mount
+// on it, in action order; a dynamic program's interpreter must be in it.
+Result<std::unique_ptr<Plan>> PlanWithRootEntry(const Request& r, const Entry& root,
+                                                const std::vector<Kept>& kept, bool has_proc) {
+  if (r.headers && r.headers->interp) {
+    const std::string& interp = *r.headers->interp;
+    if (faccessat(root.fd, interp.c_str() + (interp[0] == '/'), F_OK, 0) != 0) {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                   EntryLabel(root) + ": the program is dynamically linked and its interpreter " +
+                       interp + " is not in the root directory");
+    }
+  }
+  std::vector<container::Mount> mounts;
+  std::vector<container::PathAction> devices;
+  for (const Kept& k : kept) {
+    mounts.push_back(EntryAsMount(*k.entry));
+    if (k.entry->kind == EntryKind::kDevMinimal) {
+      devices.push_back({k.entry->path, k.entry->action_index});
+    }
+  }
+  if (r.container)
+    mounts.insert(mounts.end(), r.container->mounts.begin(), r.container->mounts.end());
+  std::stable_sort(mounts.begin(), mounts.end(),
+                   [](const container::Mount& a, const container::Mount& b) {
+                     return a.action_index < b.action_index;
+                   });
+  Result<std::unique_ptr<Plan>> plan =
+      PlanRootfs(root, std::move(mounts), std::move(devices), r.container);
+  if (!plan.ok()) return plan.error();
+  if (has_proc) plan.value()->clone_flags |= CLONE_NEWPID;
+  Status st = PlanUserNamespace(plan.value().get(), r.external_user_ns);
+  if (!st.ok()) return st.error();
+  return plan;
+}
+
 }  // namespace
+
+const char* StagingDirectory() { return StagingDir(); }
+Result<std::string> PathOfFdForBind(int fd, const std::string& label) {
+  return PathOfFd(fd, label);
+}
 
 bool IsNormalisedAbsolute(const std::string& p) {
   return IsNormalisedAbsolute(std::string_view(p));
@@ -656,6 +716,7 @@ Result<std::vector<size_t>> KeptEntries(const std::vector<Entry>& entries) {
   std::vector<size_t> kept;
   kept.reserve(entries.size());
   PathSet taken;
+  bool have_root = false;
   for (size_t i = 0; i < entries.size(); ++i) {
     const Entry& e = entries[i];
     if (!IsNormalisedAbsolute(e.path)) {
@@ -663,7 +724,15 @@ Result<std::vector<size_t>> KeptEntries(const std::vector<Entry>& entries) {
                    EntryLabel(e) + ": the path is not absolute and normalised");
     }
     if (e.path == "/") {
-      return Error(CAPSPAWN_ERR_INVALID_ARGS, EntryLabel(e) + ": an entry cannot replace the root");
+      if (e.kind != EntryKind::kBind) {
+        return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                     EntryLabel(e) + ": only a directory entry can be the root");
+      }
+      // The root directory: every other entry is a mount on it, so "/"
+      // is not taken; a later "/" is a duplicate, dropped.
+      if (!have_root) kept.push_back(i);
+      have_root = true;
+      continue;
     }
     if (taken.Overlaps(e.path)) continue;
     taken.Add(e.path);
@@ -682,8 +751,13 @@ Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
   kept.reserve(kept_index->size());
   PathSet taken;
   bool has_proc = false;
+  const Entry* root_entry = nullptr;
   for (size_t i : *kept_index) {
     const Entry& e = r.entries[i];
+    if (e.path == "/") {
+      root_entry = &e;
+      continue;
+    }
     Kept k{&e};
     if (e.kind == EntryKind::kBind) {
       Status st = IdentifyFd(e.fd, EntryLabel(e), &k);
@@ -693,7 +767,9 @@ Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
     taken.Add(e.path);
     kept.push_back(k);
   }
-  if (clone_ns && kept.empty()) return std::unique_ptr<Plan>();
+  const bool container_fs = r.container && r.container->HasFilesystem();
+  if (root_entry) return PlanWithRootEntry(r, *root_entry, kept, has_proc);
+  if (clone_ns && kept.empty() && !container_fs) return std::unique_ptr<Plan>();
 
   // The loader (private root only: with CLONE_NAMESPACE the caller's own is visible).
   const std::string* interp = nullptr;
@@ -716,7 +792,8 @@ Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
   // A private root seen before: enter the cached namespace. (A procfs needs
   // a pid namespace of the spawn's own, so it is built every time.)
   Cache& cache = Cache::Get();
-  const bool cacheable = !clone_ns && !has_proc && r.use_cache && cache.Enabled();
+  const bool cacheable = !clone_ns && !has_proc && !container_fs && !r.external_user_ns &&
+                         r.use_cache && cache.Enabled();
   std::string key;
   uint64_t generation = 0;
   if (cacheable) {
@@ -788,7 +865,7 @@ Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
 
   Result<std::unique_ptr<Plan>> plan = std::unique_ptr<Plan>();
   if (clone_ns) {
-    plan = PlanOverlay(std::move(wants));
+    plan = PlanOverlay(std::move(wants), r.container);
   } else {
     // CLONE_DIR: the caller's directory at the same path; a missing one gives nothing.
     for (const std::string& d : r.clone_dirs) {
@@ -819,12 +896,12 @@ Result<std::unique_ptr<Plan>> PlanNamespace(const Request& r) {
       for (Want& w : sys.wants) wants.push_back(std::move(w));
       links = std::move(sys.links);
     }
-    plan = PlanPrivateRoot(std::move(wants), links, cacheable);
+    plan = PlanPrivateRoot(std::move(wants), links, cacheable, r.container);
   }
   if (!plan.ok()) return plan.error();
   Plan& built = *plan.value();
   if (has_proc) built.clone_flags |= CLONE_NEWPID;
-  Status st = PlanUserNamespace(&built);
+  Status st = PlanUserNamespace(&built, r.external_user_ns);
   if (!st.ok()) return st.error();
   if (!cacheable) return plan;
 

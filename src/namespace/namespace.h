@@ -19,6 +19,10 @@
 
 #include "engine/launch.h"
 
+namespace capspawn::container {
+struct Config;
+}
+
 namespace capspawn::ns {
 
 enum class EntryKind : uint8_t {
@@ -45,6 +49,12 @@ struct Request {
   bool default_ldsvc = false;                // DEFAULT_LDSVC
   const elf::ElfHeaders* headers = nullptr;  // the program's; null: unknown (execute-only)
   bool use_cache = true;                     // false: build in the child every time
+  // The container actions' filesystem part (mounts, devices, masked and
+  // read-only paths; src/namespace/mounts.cc), or null. Borrowed.
+  const container::Config* container = nullptr;
+  // The caller's plan sets up the user namespace (container/plan.h): this
+  // plan adds no CLONE_NEWUSER and writes no id map.
+  bool external_user_ns = false;
 };
 
 // One step of the child's build. Indexes name scratch fd slots of the plan.
@@ -60,6 +70,23 @@ enum class OpKind : uint8_t {
   kReadOnly,    // mount_setattr(slot[a]/rel, RDONLY), recursive when `flag`
   kPivot,       // slot[a] becomes "/", the old root is detached
   kChdir,       // chdir(path); a failure leaves the cwd at "/"
+  // Container mounts (mounts.cc); paths relative to slot[a] are resolved
+  // inside it (openat2 RESOLVE_IN_ROOT): a symlink never leads out.
+  kMkdirIn,       // mkdirat(openat2(slot[a], path), name) (EEXIST is fine)
+  kMkfileIn,      // openat2(slot[a], path, O_CREAT): an empty file if missing
+  kOpenIn,        // slot[b] = openat2(slot[a], path, O_PATH)
+  kMountFs,       // fsopen(fstype), fsconfig(opts), fsmount(attr_set), moved onto slot[b]
+  kBindTo,        // mount_setattr(slot[a], attr) then moved onto slot[b]
+  kSymlinkIn,     // symlinkat(link, openat2(slot[a], path), name) (EEXIST is fine)
+  kMask,          // path: a copy of slot[a] (/dev/null) over a file, a read-only
+                  // empty tmpfs over a directory; missing: skipped
+  kReadOnlyPath,  // path: a read-only recursive copy of itself on top; missing: skipped
+};
+
+// A file system option for fsconfig: value null is a flag.
+struct FsOpt {
+  const char* key;
+  const char* value;
 };
 
 struct Op {
@@ -74,6 +101,15 @@ struct Op {
   int source_fd = -1;           // kOpenTree: clone this directory fd in the parent (PrecloneTrees)
   const char* label = nullptr;  // "mount /data (action 2)"
   const char* step = nullptr;   // "open_tree"...
+  // Container mounts.
+  bool recursive = true;         // kOpenTree: with the mounts below
+  const char* name = nullptr;    // kMkdirIn, kSymlinkIn: the new entry's name
+  const char* shown = nullptr;   // the path a failure names, when set
+  const char* fstype = nullptr;  // kMountFs
+  const FsOpt* opts = nullptr;   // kMountFs
+  size_t opt_count = 0;
+  uint64_t attr_set = 0;  // kMountFs, kBindTo: MOUNT_ATTR_*
+  uint64_t attr_clr = 0;  // kBindTo
 };
 
 struct CachedNamespace;
@@ -108,10 +144,15 @@ class Plan {
     strings_.push_back(std::move(s));
     return strings_.back().c_str();
   }
+  const FsOpt* KeepOpts(std::vector<FsOpt> opts) {
+    opts_.push_back(std::move(opts));
+    return opts_.back().data();
+  }
   int NewSlot() { return slot_count++; }
 
  private:
   std::deque<std::string> strings_;  // stable addresses behind the pointers above
+  std::deque<std::vector<FsOpt>> opts_;
 };
 
 // Plans the child's filesystem. Empty (nullptr) when nothing is needed: the
@@ -132,19 +173,26 @@ int EnterCachedInChild(const void* plan, engine::ChildError* error);
 // Runs ops in the child or the builder; -1 after ChildFail.
 // open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) of dirfd/path ("" for dirfd
 // itself), read-only if asked: the new fd or -errno. Allocation-free.
-long CloneTreeAt(int dirfd, const char* path, bool read_only);
+long CloneTreeAt(int dirfd, const char* path, bool read_only, bool recursive = true);
 
 int RunOps(const Op* ops, size_t count, int* slots, char* error_text, size_t error_size,
            engine::ChildError* error);
+
+// Shared with mounts.cc: the directory a new root is staged on ("/tmp"...),
+// and the path a directory fd was opened at.
+const char* StagingDirectory();
+Result<std::string> PathOfFdForBind(int fd, const std::string& label);
 
 // "/" or "/a/b": absolute, no empty, "." or ".." component, no trailing '/'.
 bool IsNormalisedAbsolute(const std::string& path);
 
 // How messages name an entry: "mount /data (action 2)", "tmpfs /tmp".
 std::string EntryLabel(const Entry& entry);
-// fdio's rule for ADD_NS_ENTRY over a list: every path absolute, normalised
-// and not "/" (INVALID_ARGS naming the entry); a duplicate keeps the first,
-// a nested one is dropped. The indices of the entries kept, in order.
+// fdio's rule for ADD_NS_ENTRY over a list: every path absolute and
+// normalised (INVALID_ARGS naming the entry); a duplicate keeps the first, a
+// nested one is dropped. "/" may only be a directory (the root directory,
+// which the others are mounted on: it nests none of them). The indices of
+// the entries kept, in order.
 Result<std::vector<size_t>> KeptEntries(const std::vector<Entry>& entries);
 
 // Whether this process may create user namespaces; the error names the host

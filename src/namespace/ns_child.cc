@@ -4,6 +4,7 @@
 // failures through ChildFail, composing "label: step path" in the plan.
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -46,21 +47,29 @@ CAPSPAWN_CHILD_CODE char* Append(char* out, char* end, const char* s) {
   return out;
 }
 
-// "label: step path" into the plan's buffer; the buffer outlives the spawn.
-CAPSPAWN_CHILD_CODE int Fail(const Op& op, char* text, size_t size, ChildError* e, long err,
-                             long detail) {
+// "label: step path[: tail]" into the plan's buffer; the buffer outlives the spawn.
+CAPSPAWN_CHILD_CODE int Fail(const Op& op, const char* step, const char* tail, char* text,
+                             size_t size, ChildError* e, long err, long detail) {
   char* out = text;
   char* end = text + size - 1;
   out = Append(out, end, op.label);
   out = Append(out, end, ": ");
-  out = Append(out, end, op.step);
-  if (op.path && op.kind != OpKind::kReadOnly) {
+  out = Append(out, end, step);
+  if (op.shown) {
+    out = Append(out, end, " ");
+    out = Append(out, end, op.shown);
+  } else if (op.path && op.kind != OpKind::kReadOnly) {
     out = Append(out, end, " ");
     if (op.kind == OpKind::kMkdir || op.kind == OpKind::kMkfile || op.kind == OpKind::kSymlink ||
         op.kind == OpKind::kMove) {
       out = Append(out, end, "./");  // relative to the new root, or to a mirror
     }
     out = Append(out, end, op.path);
+  }
+  if (tail && *tail) {
+    out = Append(out, end, " (");
+    out = Append(out, end, tail);
+    out = Append(out, end, ")");
   }
   *out = '\0';
   return ChildFail(e, text, static_cast<int>(-err), 0, detail);
@@ -86,9 +95,9 @@ CAPSPAWN_CHILD_CODE long SetReadOnly(int dirfd, const char* path, unsigned flags
 // the kernel has open_tree_attr.
 }  // namespace
 
-CAPSPAWN_CHILD_CODE long CloneTreeAt(int dirfd, const char* path, bool read_only) {
-  const long flags =
-      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | (path[0] ? 0 : AT_EMPTY_PATH);
+CAPSPAWN_CHILD_CODE long CloneTreeAt(int dirfd, const char* path, bool read_only, bool recursive) {
+  const long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0) |
+                     (path[0] ? 0 : AT_EMPTY_PATH);
   if (read_only && !g_no_open_tree_attr) {
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_RDONLY;
@@ -99,7 +108,7 @@ CAPSPAWN_CHILD_CODE long CloneTreeAt(int dirfd, const char* path, bool read_only
   }
   long r = Sys(SYS_open_tree, dirfd, reinterpret_cast<long>(path), flags);
   if (r < 0 || !read_only) return r;
-  long s = SetReadOnly(static_cast<int>(r), "", AT_EMPTY_PATH | AT_RECURSIVE);
+  long s = SetReadOnly(static_cast<int>(r), "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
   if (s < 0) {
     Sys(SYS_close, r);
     return s;
@@ -137,12 +146,67 @@ CAPSPAWN_CHILD_CODE void CloseSlots(int* slots, size_t n) {
   for (size_t k = 0; k < n; ++k) slots[k] = -1;
 }
 
-CAPSPAWN_CHILD_CODE long RunOp(const Op& op, int* slots) {
+// openat2 inside `root`: symlinks and ".." never lead out of it.
+CAPSPAWN_CHILD_CODE long OpenIn(int root, const char* rel, long flags, long mode = 0) {
+  if (!rel[0]) rel = ".";
+  open_how how{};
+  how.flags = static_cast<unsigned long long>(flags) | O_CLOEXEC;
+  how.mode = static_cast<unsigned long long>(mode);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return Sys(SYS_openat2, root, reinterpret_cast<long>(rel), reinterpret_cast<long>(&how),
+             sizeof how);
+}
+
+CAPSPAWN_CHILD_CODE long MoveOnto(long from, int to) {
+  return Sys(SYS_move_mount, from, reinterpret_cast<long>(""), to, reinterpret_cast<long>(""),
+             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+// A new file system of `type` with the options, moved onto `target`. *step
+// names the syscall that failed; the kernel's own message lands in `log`.
+CAPSPAWN_CHILD_CODE long MountFs(const char* type, const FsOpt* opts, size_t n, uint64_t attr,
+                                 int target, const char** step, char* log, size_t log_size) {
+  long fs = Sys(SYS_fsopen, reinterpret_cast<long>(type), FSOPEN_CLOEXEC);
+  if (fs < 0) return fs;
+  long r = 0;
+  for (size_t i = 0; i < n && r >= 0; ++i) {
+    *step = "fsconfig";
+    r = opts[i].value
+            ? Sys(SYS_fsconfig, fs, FSCONFIG_SET_STRING, reinterpret_cast<long>(opts[i].key),
+                  reinterpret_cast<long>(opts[i].value), 0)
+            : Sys(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, reinterpret_cast<long>(opts[i].key), 0, 0);
+  }
+  if (r >= 0) {
+    *step = "fsconfig(FSCONFIG_CMD_CREATE)";
+    r = Sys(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, 0, 0, 0);
+  }
+  if (r < 0) {
+    long got = Sys(SYS_read, fs, reinterpret_cast<long>(log), static_cast<long>(log_size - 1));
+    log[got > 0 ? got : 0] = '\0';
+    if (got > 0 && log[got - 1] == '\n') log[got - 1] = '\0';
+    if (got > 2 && log[1] == ' ') {  // "e tmpfs: ...": drop the severity letter
+      for (long i = 2; i <= got; ++i) log[i - 2] = log[i];
+    }
+    Sys(SYS_close, fs);
+    return r;
+  }
+  *step = "fsmount";
+  long m = Sys(SYS_fsmount, fs, FSMOUNT_CLOEXEC, static_cast<long>(attr));
+  Sys(SYS_close, fs);
+  if (m < 0) return m;
+  *step = "move_mount";
+  r = MoveOnto(m, target);
+  Sys(SYS_close, m);
+  return r;
+}
+
+CAPSPAWN_CHILD_CODE long RunOp(const Op& op, int* slots, const char** step, char* log,
+                               size_t log_size) {
   long r;
   switch (op.kind) {
     case OpKind::kOpenTree: {
       if (op.source_fd >= 0) return 0;  // cloned by the parent (PrecloneTrees)
-      r = CloneTreeAt(AT_FDCWD, op.path, op.flag);
+      r = CloneTreeAt(AT_FDCWD, op.path, op.flag, op.recursive);
       if (r < 0) return r;
       slots[op.a] = static_cast<int>(r);
       if (op.ino == 0) return 0;
@@ -199,6 +263,81 @@ CAPSPAWN_CHILD_CODE long RunOp(const Op& op, int* slots) {
       if (Sys(SYS_chdir, reinterpret_cast<long>(op.path)) < 0)
         Sys(SYS_chdir, reinterpret_cast<long>("/"));
       return 0;
+    case OpKind::kMkdirIn:
+    case OpKind::kSymlinkIn: {
+      long dir = OpenIn(slots[op.a], op.path, O_PATH | O_DIRECTORY);
+      if (dir < 0) return dir;
+      r = op.kind == OpKind::kMkdirIn ? Sys(SYS_mkdirat, dir, reinterpret_cast<long>(op.name), 0755)
+                                      : Sys(SYS_symlinkat, reinterpret_cast<long>(op.link), dir,
+                                            reinterpret_cast<long>(op.name));
+      Sys(SYS_close, dir);
+      return r == -EEXIST ? 0 : r;
+    }
+    case OpKind::kMkfileIn:
+      r = OpenIn(slots[op.a], op.path, O_CREAT | O_WRONLY, 0644);
+      if (r == -EISDIR) return -EISDIR;
+      if (r >= 0) Sys(SYS_close, r);
+      return r < 0 ? r : 0;
+    case OpKind::kOpenIn:
+      r = OpenIn(slots[op.a], op.path, O_PATH);
+      if (r >= 0) slots[op.b] = static_cast<int>(r);
+      return r < 0 ? r : 0;
+    case OpKind::kMountFs:
+      return MountFs(op.fstype, op.opts, op.opt_count, op.attr_set, slots[op.b], step, log,
+                     log_size);
+    case OpKind::kBindTo:
+      if (op.attr_set | op.attr_clr) {
+        mount_attr attr{};
+        attr.attr_set = op.attr_set;
+        attr.attr_clr = op.attr_clr;
+        *step = "mount_setattr";
+        r = Sys(SYS_mount_setattr, slots[op.a], reinterpret_cast<long>(""),
+                AT_EMPTY_PATH | (op.recursive ? AT_RECURSIVE : 0), reinterpret_cast<long>(&attr),
+                sizeof attr);
+        if (r < 0) return r;
+      }
+      *step = "move_mount";
+      return MoveOnto(slots[op.a], slots[op.b]);
+    case OpKind::kMask: {
+      open_how how{};
+      how.flags = O_PATH | O_CLOEXEC;
+      how.resolve = RESOLVE_NO_MAGICLINKS;
+      long t = Sys(SYS_openat2, AT_FDCWD, reinterpret_cast<long>(op.path),
+                   reinterpret_cast<long>(&how), sizeof how);
+      if (t == -ENOENT) return 0;
+      if (t < 0) return t;
+      struct stat st;
+      r = Sys(SYS_newfstatat, t, reinterpret_cast<long>(""), reinterpret_cast<long>(&st),
+              AT_EMPTY_PATH);
+      if (r >= 0 && S_ISDIR(st.st_mode)) {
+        static const FsOpt kEmpty[] = {{"size", "4k"}, {"nr_inodes", "1"}, {"mode", "0555"}};
+        r = MountFs("tmpfs", kEmpty, 3,
+                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                    static_cast<int>(t), step, log, log_size);
+      } else if (r >= 0) {
+        *step = "open_tree /dev/null";
+        long c = CloneTreeAt(slots[op.a], "", false, false);
+        if (c < 0) {
+          r = c;
+        } else {
+          *step = "move_mount";
+          r = MoveOnto(c, static_cast<int>(t));
+          Sys(SYS_close, c);
+        }
+      }
+      Sys(SYS_close, t);
+      return r;
+    }
+    case OpKind::kReadOnlyPath: {
+      long c = CloneTreeAt(AT_FDCWD, op.path, true, true);
+      if (c == -ENOENT) return 0;
+      if (c < 0) return c;
+      *step = "move_mount";
+      r = Sys(SYS_move_mount, c, reinterpret_cast<long>(""), AT_FDCWD,
+              reinterpret_cast<long>(op.path), MOVE_MOUNT_F_EMPTY_PATH);
+      Sys(SYS_close, c);
+      return r;
+    }
   }
   return -EINVAL;
 }
@@ -214,11 +353,14 @@ CAPSPAWN_CHILD_CODE int RunOps(const Op* ops, size_t count, int* slots, char* er
     if (ops[i].a >= 0 && static_cast<size_t>(ops[i].a) + 1 > n_slots) n_slots = ops[i].a + 1;
     if (ops[i].b >= 0 && static_cast<size_t>(ops[i].b) + 1 > n_slots) n_slots = ops[i].b + 1;
   }
+  char log[160];
   for (size_t i = 0; i < count; ++i) {
-    long r = RunOp(ops[i], slots);
+    const char* step = ops[i].step;
+    log[0] = '\0';
+    long r = RunOp(ops[i], slots, &step, log, sizeof log);
     if (r < 0) {
       CloseSlots(slots, n_slots);
-      return Fail(ops[i], error_text, error_size, e, r, static_cast<long>(i));
+      return Fail(ops[i], step, log, error_text, error_size, e, r, static_cast<long>(i));
     }
   }
   CloseSlots(slots, n_slots);

@@ -29,12 +29,13 @@ struct NameInfo {
 struct HandleInfo {
   handle @0 :UInt32;      # fd index
   id @1 :UInt32;          # PA_HND(type, arg)
+  name @2 :Data;          # its LISTEN_FDNAMES name (ADD_NAMED_HANDLE); null: none
 }
 
 struct LaunchInfo {
   executable @0 :UInt32;               # fd index: an ELF file (or a #!resolve script)
   job @1 :UInt32 = 0xffffffff;         # fd index of a cgroup2 directory; noFd: the client's own cgroup
-  name @2 :Data;                       # the process name (SET_NAME); null: none
+  name @2 :Data;                       # the process name (SET_NAME), at most 32 bytes; null: none
   defaultLoader @3 :Bool;              # DEFAULT_LDSVC: the launcher's system loader
   cwd @4 :UInt32 = 0xffffffff;         # fd index: working directory, with a "/" name entry only
 }
@@ -48,6 +49,7 @@ struct Request {
     launch @4 :LaunchInfo;
     createWithoutStarting @5 :LaunchInfo;
     resolve @6 :Data;                  # at most MAX_RESOLVE_NAME_SIZE (2048) bytes
+    setOptions @7 :UInt32;             # zx.ProcessOptions for the next launch (no reply)
   }
 }
 

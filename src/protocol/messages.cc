@@ -182,6 +182,8 @@ Result<RequestKind> KindOf(wire::Request::Which which) {
       return RequestKind::kCreateWithoutStarting;
     case wire::Request::RESOLVE:
       return RequestKind::kResolve;
+    case wire::Request::SET_OPTIONS:
+      return RequestKind::kSetOptions;
   }
   return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
                "unknown request kind " + std::to_string(static_cast<int>(which)));
@@ -222,7 +224,8 @@ Result<Request> DecodeRequestUnsafe(kj::ArrayPtr<const capnp::word> words, FdTab
       for (wire::HandleInfo::Reader h : list) {
         Result<UniqueFd> fd = fds.Take(h.getHandle(), "handle");
         if (!fd.ok()) return fd.error();
-        out.handles.push_back({h.getId(), std::move(fd.value())});
+        out.handles.push_back(
+            {h.getId(), std::move(fd.value()), h.hasName() ? ToString(h.getName()) : ""});
       }
       break;
     }
@@ -237,6 +240,9 @@ Result<Request> DecodeRequestUnsafe(kj::ArrayPtr<const capnp::word> words, FdTab
     }
     case RequestKind::kResolve:
       out.resolve_name = ToString(root.getResolve());
+      break;
+    case RequestKind::kSetOptions:
+      out.options = root.getSetOptions();
       break;
   }
   Status all = fds.CheckAllNamed();
@@ -339,6 +345,8 @@ const char* RequestKindName(RequestKind kind) {
       return "CreateWithoutStarting";
     case RequestKind::kResolve:
       return "Resolve";
+    case RequestKind::kSetOptions:
+      return "SetOptions";
   }
   return "?";
 }
@@ -361,6 +369,9 @@ Result<Reply> DecodeReply(std::span<const uint8_t> bytes, std::vector<UniqueFd> 
 
 size_t StringCost(size_t length) { return 8 + (length + 7) / 8 * 8; }
 size_t NameCost(size_t path_length) { return 24 + StringCost(path_length); }
+size_t HandleCost(size_t name_length) {
+  return kHandleCost + (name_length ? StringCost(name_length) : 0);
+}
 
 Outgoing EncodeStrings(RequestKind kind, std::span<const std::string_view> strings) {
   size_t bytes = 0;
@@ -399,11 +410,14 @@ Outgoing EncodeNames(std::span<const NameRef> names) {
 }
 
 Outgoing EncodeHandles(std::span<const HandleRef> handles) {
-  Builder message(handles.size() * kHandleCost);
+  size_t bytes = 0;
+  for (const HandleRef& h : handles) bytes += HandleCost(h.name.size());
+  Builder message(bytes);
   auto list = message.initRoot<wire::Request>().initAddHandles(handles.size());
   std::vector<int> fds;
   for (size_t i = 0; i < handles.size(); ++i) {
     list[i].setId(handles[i].id);
+    if (!handles[i].name.empty()) list[i].setName(Bytes(handles[i].name));
     list[i].setHandle(static_cast<uint32_t>(fds.size()));
     fds.push_back(handles[i].handle);
   }
@@ -432,6 +446,12 @@ Outgoing EncodeLaunch(RequestKind kind, const LaunchRef& info) {
 Outgoing EncodeResolve(std::string_view name) {
   Builder message(StringCost(name.size()));
   message.initRoot<wire::Request>().setResolve(Bytes(name));
+  return Finish(message, {});
+}
+
+Outgoing EncodeSetOptions(uint32_t options) {
+  Builder message(64);
+  message.initRoot<wire::Request>().setSetOptions(options);
   return Finish(message, {});
 }
 

@@ -39,6 +39,7 @@ enum class RequestKind {
   kLaunch,
   kCreateWithoutStarting,
   kResolve,
+  kSetOptions,
 };
 const char* RequestKindName(RequestKind kind);
 // Only the kind of a request (for one whose fds were lost in transit).
@@ -47,6 +48,10 @@ Result<RequestKind> DecodeRequestKind(std::span<const uint8_t> bytes);
 // What a name entry puts at its path (launcher.capnp's NameKind).
 enum class NameKind : uint8_t { kDirectory, kTmpfs, kProc, kDevMinimal };
 inline constexpr uint32_t kNoIndex = 0xffffffffu;
+// LaunchInfo's name: fuchsia.process's bound (MAX_NAME_LEN, ZX_MAX_NAME_LEN).
+inline constexpr size_t kMaxProcessNameBytes = 32;
+// zx.ProcessOptions: the only option Fuchsia defines.
+inline constexpr uint32_t kProcessShared = 1u << 0;
 
 struct NameEntry {
   std::string path;
@@ -59,6 +64,7 @@ struct NameEntry {
 struct HandleEntry {
   uint32_t id = 0;
   UniqueFd handle;
+  std::string name;  // LISTEN_FDNAMES name; empty: none
 };
 
 struct LaunchInfo {
@@ -77,6 +83,7 @@ struct Request {
   std::vector<HandleEntry> handles;  // kAddHandles
   LaunchInfo info;                   // kLaunch, kCreateWithoutStarting
   std::string resolve_name;          // kResolve
+  uint32_t options = 0;              // kSetOptions
 };
 
 // Decodes one datagram, taking its fds. Errors (the message is malformed,
@@ -102,6 +109,7 @@ struct NameRef {
 struct HandleRef {
   uint32_t id;
   int handle;
+  std::string_view name = {};  // empty: none
 };
 struct LaunchRef {
   int executable = -1;
@@ -116,13 +124,16 @@ Outgoing EncodeNames(std::span<const NameRef> names);
 Outgoing EncodeHandles(std::span<const HandleRef> handles);
 Outgoing EncodeLaunch(RequestKind kind, const LaunchRef& info);
 Outgoing EncodeResolve(std::string_view name);
+Outgoing EncodeSetOptions(uint32_t options);
 
 // What a message of each kind costs in encoded bytes, for chunking: a chunk
 // whose items' costs add up to at most kChunkBudget always fits a datagram.
 inline constexpr size_t kChunkBudget = kMaxDatagramBytes - 4096;
 size_t StringCost(size_t length);
 size_t NameCost(size_t path_length);
-inline constexpr size_t kHandleCost = 8;
+// A HandleInfo: 8 bytes of data, a pointer to its name, and the name.
+inline constexpr size_t kHandleCost = 16;
+size_t HandleCost(size_t name_length);
 
 struct StartData {
   UniqueFd process;

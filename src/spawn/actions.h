@@ -13,6 +13,7 @@
 #include <capspawn/result.h>
 
 #include "base/owned_fds.h"
+#include "container/config.h"
 #include "engine/launch.h"
 #include "namespace/namespace.h"
 
@@ -29,7 +30,7 @@ struct NsEntry {
 struct TypedHandle {
   uint32_t id;
   int fd;
-  const char* name = nullptr;  // ADD_NAMED_HANDLE: its LISTEN_FDNAMES name (the caller's string)
+  std::string name;  // ADD_NAMED_HANDLE: its LISTEN_FDNAMES name; empty: none
 };
 
 // Everything the actions and flags ask for, validated.
@@ -43,6 +44,7 @@ struct SpawnConfig {
   std::vector<std::string> clone_dirs;
   std::optional<std::string> name;
   int loader_fd = -1;
+  container::Config container;  // the container actions (0x1005 and up)
 };
 
 // Adds fd placements and handles to a SpawnConfig under fdio's rules: fd

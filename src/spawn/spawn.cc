@@ -15,6 +15,7 @@
 
 #include "base/c_error.h"
 #include "base/launcher_env.h"
+#include "container/plan.h"
 #include "engine/launch.h"
 #include "job/spawn_hooks.h"
 #include "namespace/namespace.h"
@@ -37,7 +38,9 @@ using Environment = startup::ChildEnvironment;
 char* const* BuildEnvironment(const char* const* base, const std::vector<TypedHandle>& typed,
                               Environment* out) {
   std::vector<startup::TypedEntry> entries;
-  for (const TypedHandle& h : typed) entries.push_back({h.id, h.name});
+  for (const TypedHandle& h : typed) {
+    entries.push_back({h.id, h.name.empty() ? nullptr : h.name.c_str()});
+  }
   return out->Build(base, entries);
 }
 
@@ -170,8 +173,22 @@ Result<Launched> Launch(Prepared& p, const SpawnContext& context) {
   }
   nreq.default_ldsvc = p.default_ldsvc;
   nreq.headers = p.program.headers ? &*p.program.headers : nullptr;
+  // The container actions: their filesystem part joins the namespace plan,
+  // the rest is the container plan's child steps around it.
+  const bool container = !cfg.container.Empty();
+  if (container) {
+    nreq.container = &cfg.container;
+    nreq.external_user_ns = container::NeedsUserNamespace(cfg.container, false);
+  }
   Result<std::unique_ptr<ns::Plan>> nsplan = ns::PlanNamespace(nreq);
   if (!nsplan.ok()) return p.Fail(nsplan.error());
+  std::unique_ptr<container::Plan> cplan;  // alive until Launch returns
+  if (container) {
+    Result<std::unique_ptr<container::Plan>> c =
+        container::PlanContainer(cfg.container, nsplan.value() != nullptr);
+    if (!c.ok()) return c.error();
+    cplan = std::move(c.value());
+  }
 
   // The fd table: actions and stdio, then typed handles from fd 3.
   for (const engine::FdAssignment& f : cfg.fds) {
@@ -221,7 +238,9 @@ Result<Launched> Launch(Prepared& p, const SpawnContext& context) {
   Launched out;
   plan.pid_out = &out.pid;
   // The namespace plan stays alive and in place until Launch returns.
+  if (cplan) container::ApplyEarly(*cplan, &plan);
   if (nsplan.value()) ns::Apply(*nsplan.value(), &plan);
+  if (cplan) container::ApplyLate(*cplan, &plan);
   Result<Process> process = engine::Launch(plan);
   if (!process.ok()) {
     return p.Fail(job_internal::JobLaunchError(NameTheInterpreter(process.error(), p.program),

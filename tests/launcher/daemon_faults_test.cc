@@ -393,7 +393,10 @@ rlim_t LimitDaemonFds(pid_t pid, int room) {
       ++free;
     }
   }
-  rlimit lim{limit, limit};
+  // The soft limit only: the hard one stays, so the test can give it back.
+  rlimit old{};
+  EXPECT_EQ(prlimit(pid, RLIMIT_NOFILE, nullptr, &old), 0) << std::strerror(errno);
+  rlimit lim{limit, old.rlim_max};
   EXPECT_EQ(prlimit(pid, RLIMIT_NOFILE, &lim, nullptr), 0) << std::strerror(errno);
   return limit;
 }
@@ -484,6 +487,13 @@ TEST_F(DaemonFaultTest, AtItsFdLimitALaunchWithTooManyFdsIsNoResources) {
   EXPECT_NE(run.err.find("AddHandles"), std::string::npos) << run.err;
   EXPECT_TRUE(daemon_.Alive());
   ASSERT_TRUE(DaemonFdsDropTo(worker, baseline)) << DaemonFdCount(worker);
+  // The limit back: a sender's fds in flight are bounded per user by its
+  // RLIMIT_NOFILE (ETOOMANYREFS), and another test of this uid may have a
+  // thousand in flight; what the low limit had to show is shown above.
+  rlimit back{};
+  ASSERT_EQ(prlimit(worker, RLIMIT_NOFILE, nullptr, &back), 0);
+  back.rlim_cur = back.rlim_max;
+  ASSERT_EQ(prlimit(worker, RLIMIT_NOFILE, &back, nullptr), 0) << std::strerror(errno);
   // The same connection, its state reset by that launch, launches again.
   ChildRun ok = RunThroughLauncher(c, {"again"});
   ASSERT_EQ(ok.status, CAPSPAWN_OK) << ok.err << "\n" << daemon_.Log();

@@ -77,6 +77,12 @@ TEST(ProtocolDecode, EveryKindRoundTrips) {
   ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r->handles.size(), 3u);
   EXPECT_EQ(r->handles[2].id, CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 2));
+  EXPECT_EQ(r->handles[2].name, "");
+
+  std::vector<protocol::HandleRef> named = {{CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 0), 100, "http"}};
+  r = Decode(protocol::EncodeHandles(named), 1);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->handles[0].name, "http");
 
   std::string name = "n";
   protocol::LaunchRef info{.executable = 9, .job = 8, .name = &name, .default_loader = true};
@@ -97,11 +103,16 @@ TEST(ProtocolDecode, EveryKindRoundTrips) {
   r = Decode(protocol::EncodeResolve("pkg/bin"), 0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->resolve_name, "pkg/bin");
+
+  r = Decode(protocol::EncodeSetOptions(0x81), 0);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->kind, RequestKind::kSetOptions);
+  EXPECT_EQ(r->options, 0x81u);
 }
 
 TEST(ProtocolDecode, UnknownKindIsRejected) {
   protocol::Outgoing m = protocol::EncodeResolve("x");
-  for (uint16_t which : {7, 8, 99, 0xffff}) {
+  for (uint16_t which : {8, 9, 99, 0xffff}) {
     Result<protocol::Request> r = protocol::DecodeRequest(WithDiscriminant(m.bytes, which), {});
     ASSERT_FALSE(r.ok()) << which;
     EXPECT_EQ(r.status(), CAPSPAWN_ERR_NOT_SUPPORTED) << r.error().message();

@@ -25,16 +25,27 @@ TEST(SpawnFidelity, CloneDirMustBeNormalised) {
   }
 }
 
-// A namespace entry at "/" would replace the private root the entries are
-// mounted in: INVALID_ARGS (CLONE_NAMESPACE or CLONE_DIR "/" give the
-// caller's tree). fdio hands the entry on.
-TEST(SpawnFidelity, NamespaceEntryAtTheRootIsInvalidArgs) {
-  int dir = open("/tmp", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+// fdio hands a namespace entry at "/" on: it is the child's root. capspawn
+// makes that directory the child's "/" (a root directory, the other entries
+// mounted on it; docs/containers.md): here the caller's own root, in which
+// the child runs as usual. Only a directory can be the root: a "/" of another
+// kind is INVALID_ARGS, its action named.
+TEST(SpawnFidelity, NamespaceEntryAtTheRootIsTheRootDirectory) {
+  int dir = open("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
   ASSERT_GE(dir, 0);
-  Spawned s = Spawn(CAPSPAWN_CLONE_STDIO, ChildPath(), {ChildPath()}, {}, {AddNsEntry("/", dir)});
-  EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
-  EXPECT_NE(s.err.find("cannot replace the root"), std::string::npos) << s.err;
+  ChildRun run = RunChild(CAPSPAWN_CLONE_STDIO, ChildPath(), {ChildPath(), "--exit", "7"}, {},
+                          {AddNsEntry("/", dir)});
+  ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
+  EXPECT_EQ(run.return_code, 7);
   EXPECT_FALSE(FdIsOpen(dir)) << "consumed";
+
+  capspawn_action_t tmpfs = {};
+  tmpfs.action = CAPSPAWN_ACTION_ADD_NS_TMPFS;
+  tmpfs.dir.prefix = "/";
+  Spawned s = Spawn(CAPSPAWN_CLONE_STDIO, ChildPath(), {ChildPath()}, {}, {tmpfs});
+  EXPECT_EQ(s.status, CAPSPAWN_ERR_INVALID_ARGS) << s.err;
+  EXPECT_NE(s.err.find("(action 0): only a directory entry can be the root"), std::string::npos)
+      << s.err;
 }
 
 // Unknown flag bits: fdio ignores them; capspawn refuses a request it would

@@ -69,6 +69,16 @@ TEST(SpawnActionsSetName, LongNameKeepsItsFirst15Bytes) {
   EXPECT_EQ(n.report.comm, "a-rather-long-p");
 }
 
+// Over the Launcher protocol's 32 bytes: in-process as through the launcher
+// (spawn.via_launcher), whose client keeps the first 31 as fdio does.
+TEST(SpawnActionsSetName, ANameOverThirtyTwoBytesKeepsItsFirst15Bytes) {
+  const std::string name = "forty-byte-name-" + std::string(24, 'z');
+  ASSERT_EQ(name.size(), 40u);
+  Named n = SpawnAndLookAtName(ChildPath(), {ChildPath()}, {SetName(name.c_str())});
+  ASSERT_EQ(n.status, CAPSPAWN_OK) << n.err;
+  EXPECT_EQ(n.report.comm, "forty-byte-name");
+}
+
 // The name is in place when the call returns (docs/spawn.md): no waiting.
 TEST(SpawnActionsSetName, NameIsSetWhenSpawnReturns) {
   Pipe gate = MakePipe();

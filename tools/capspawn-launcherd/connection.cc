@@ -174,13 +174,15 @@ void Connection::AddNames(std::vector<protocol::NameEntry> names) {
 }
 
 void Connection::AddHandles(std::vector<protocol::HandleEntry> handles) {
-  if (pending_.error || !Charge(handles.size() * sizeof(spawn::Received::Handle), handles.size())) {
-    return;
+  size_t bytes = 0;
+  for (const protocol::HandleEntry& h : handles) {
+    bytes += sizeof(spawn::Received::Handle) + h.name.size();
   }
+  if (pending_.error || !Charge(bytes, handles.size())) return;
   for (protocol::HandleEntry& h : handles) {
     const size_t index = pending_.received.handles.size();
     pending_.received.handles.push_back(
-        {h.id, Admit(std::move(h.handle), "handle " + std::to_string(index))});
+        {h.id, Admit(std::move(h.handle), "handle " + std::to_string(index)), std::move(h.name)});
   }
 }
 
@@ -201,10 +203,30 @@ Result<spawn::Launched> Connection::Launch(protocol::LaunchInfo info, bool suspe
   *summary += " (" + std::to_string(r.args.size()) + " args, " + std::to_string(r.handles.size()) +
               " handles, " + std::to_string(r.names.size()) + " names)";
   if (st.error) return *st.error;
+  // zx_process_create's answers for the options SetOptions gave.
+  if (st.options & ~protocol::kProcessShared) {
+    char bits[16];
+    std::snprintf(bits, sizeof bits, "0x%x", st.options & ~protocol::kProcessShared);
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 std::string("SetOptions: unknown process option bits ") + bits);
+  }
+  if (st.options & protocol::kProcessShared) {
+    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                 "SetOptions: ZX_PROCESS_SHARED (a process sharing part of its creator's address "
+                 "space) has no counterpart a Linux launcher can create");
+  }
   r.executable = Admit(std::move(info.executable), "the executable");
   r.job = Admit(std::move(info.job), "the job");
   UniqueFd cwd = Admit(std::move(info.cwd), "the cwd");
   if (pending_.error) return *std::exchange(pending_.error, std::nullopt);
+  // fuchsia.process bounds the name (string:MAX_NAME_LEN); Fuchsia's
+  // channel closes over a longer one, this launch fails and resets.
+  if (info.name && info.name->size() > protocol::kMaxProcessNameBytes) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                 "launch info: the name is " + std::to_string(info.name->size()) +
+                     " bytes; the Launcher protocol bounds it at " +
+                     std::to_string(protocol::kMaxProcessNameBytes) + " (ZX_MAX_NAME_LEN)");
+  }
   r.name = std::move(info.name);
   r.default_loader = info.default_loader;
   r.stop_at_exec = suspended;
@@ -423,6 +445,9 @@ bool Connection::Handle(std::span<const uint8_t> bytes, std::vector<UniqueFd> fd
     case RequestKind::kLaunch:
     case RequestKind::kCreateWithoutStarting:
       HandleLaunch(r);
+      break;
+    case RequestKind::kSetOptions:
+      pending_.options = r.options;  // one-way, as fuchsia.process.Launcher's
       break;
     case RequestKind::kResolve: {
       Result<resolver::Resolution> res = Resolve(r.resolve_name);

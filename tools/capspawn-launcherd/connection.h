@@ -66,6 +66,7 @@ class Connection {
     size_t bytes = 0, fds = 0;
     int64_t since_ns = -1;  // the first Add*; -1: nothing pending
     std::optional<Error> error;
+    uint32_t options = 0;  // SetOptions' zx.ProcessOptions, for the next launch
   };
 
   void Log(const std::string& what) const;

@@ -22,6 +22,7 @@
 #include <capspawn/status.h>
 
 #include "commands.h"
+#include "container_actions.h"
 #include "listen.h"
 #include "options.h"
 #include "voice.h"
@@ -207,7 +208,9 @@ void SetHandle(capspawn_action_t* act, const ActionOption& a, int fd) {
 // The library names actions by index and flags by their C names; the user
 // typed options. "action 2" becomes the option's text, "CLONE_NAMESPACE"
 // the flag's spelling.
-std::string InTermsOfOptions(std::string message, const RunOptions& o, const std::string& job_fd) {
+// `extra` names capspawn's own actions, which come after the user's.
+std::string InTermsOfOptions(std::string message, const RunOptions& o,
+                             const std::vector<std::string>& extra, const std::string& job_fd) {
   struct Word {
     const char* constant;
     const char* option;
@@ -253,9 +256,11 @@ std::string InTermsOfOptions(std::string message, const RunOptions& o, const std
     while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
     if (end == at + 7) continue;
     const size_t index = std::stoul(message.substr(at + 7, end - at - 7));
-    const std::string typed =
-        index < o.actions.size() ? o.actions[index].option : "capspawn's /dev/null for fd 1";
-    message.replace(at, end - at, typed);
+    if (index < o.actions.size()) {
+      message.replace(at, end - at, o.actions[index].option);
+    } else if (index - o.actions.size() < extra.size()) {
+      message.replace(at, end - at, extra[index - o.actions.size()]);
+    }
   }
   if (!job_fd.empty()) {
     const std::string lib = "job " + job_fd;
@@ -264,11 +269,23 @@ std::string InTermsOfOptions(std::string message, const RunOptions& o, const std
   return message;
 }
 
-Failure BuildActions(const RunOptions& o, OwnedFds* owned,
-                     std::vector<capspawn_action_t>* actions) {
+// The user's options as actions, then capspawn's implied id maps (their
+// labels appended to *extra).
+Failure BuildActions(const RunOptions& o, OwnedFds* owned, ContainerStorage* storage,
+                     std::vector<capspawn_action_t>* actions, std::vector<std::string>* extra) {
   for (const ActionOption& a : o.actions) {
     capspawn_action_t act = {};
     act.action = a.action;
+    if (a.action >= CAPSPAWN_ACTION_NEW_NAMESPACES &&
+        a.action <= CAPSPAWN_ACTION_SET_DEATH_SIGNAL) {
+      std::vector<int> opened;
+      Failure f;
+      bool ok = BuildContainerAction(o, a, storage, &act, &opened, &f.status, &f.message);
+      for (int fd : opened) owned->Add(fd);
+      if (!ok) return f;
+      actions->push_back(act);
+      continue;
+    }
     switch (a.action) {
       case CAPSPAWN_ACTION_CLONE_FD:
       case CAPSPAWN_ACTION_TRANSFER_FD:
@@ -317,6 +334,12 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned,
         break;
     }
     actions->push_back(act);
+  }
+  for (const capspawn_action_t& m : ImpliedIdMaps(o)) {
+    actions->push_back(m);
+    extra->push_back(m.action == CAPSPAWN_ACTION_ADD_UID_MAP
+                         ? "the uid map capspawn adds for --uid/--gid"
+                         : "the gid map capspawn adds for --uid/--gid");
   }
   return {};
 }
@@ -527,7 +550,9 @@ class Run {
     if (executable >= 0) owned_executable.Add(executable);
     OwnedFds owned;
     std::vector<capspawn_action_t> actions;
-    if (Failure f = BuildActions(o_, &owned, &actions)) return f;
+    ContainerStorage storage;
+    extra_labels_.clear();
+    if (Failure f = BuildActions(o_, &owned, &storage, &actions, &extra_labels_)) return f;
     OwnedFds null_owner;
     if (null_stdout) {  // after the user's actions, so their indices stay
       int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -538,6 +563,7 @@ class Run {
       act.fd.local_fd = null_fd;
       act.fd.target_fd = 1;
       actions.push_back(act);
+      extra_labels_.push_back("capspawn's /dev/null for fd 1");
     }
     g_waiting_for_launcher = !o_.launcher.empty();
     if (Failure f = InstallSignalRelay(signal_pipe_)) return f;
@@ -559,7 +585,7 @@ class Run {
             capspawn_status_t st = capspawn_create_without_starting(
                 job, o_.flags, o_.vmo ? nullptr : path.c_str(), executable, argv.data(),
                 environ_arg, actions.size(), actions.data(), data, err);
-            *message = err[0] != '\0' ? InTermsOfOptions(err, o_, job_fd_text_)
+            *message = err[0] != '\0' ? InTermsOfOptions(err, o_, extra_labels_, job_fd_text_)
                                       : "create " + path + " failed";
             return st;
           },
@@ -579,8 +605,9 @@ class Run {
     owned.HandedOver();  // the actions' fds are consumed, success or not
     if (status != CAPSPAWN_OK) {
       process_ = -1;
-      return {status, err_msg[0] != '\0' ? InTermsOfOptions(err_msg, o_, job_fd_text_)
-                                         : "spawn " + path + " failed"};
+      return {status, err_msg[0] != '\0'
+                          ? InTermsOfOptions(err_msg, o_, extra_labels_, job_fd_text_)
+                          : "spawn " + path + " failed"};
     }
     g_waiting_for_launcher = 0;
     return {};
@@ -595,7 +622,8 @@ class Run {
   int process_ = -1;
   int signal_pipe_[2] = {-1, -1};
   int suspended_exit_ = 0;
-  std::string job_fd_text_;  // the job fd capspawn opened, as the library names it
+  std::string job_fd_text_;                // the job fd capspawn opened, as the library names it
+  std::vector<std::string> extra_labels_;  // capspawn's own actions, after the user's
 };
 
 }  // namespace

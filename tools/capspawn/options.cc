@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include <capspawn/processargs.h>
 #include <capspawn/startup.h>
@@ -44,7 +45,7 @@ enum OptionId : int {
   kOptListen,
 };
 
-const option kLongOptions[] = {
+const option kBaseOptions[] = {
     {"clone", required_argument, nullptr, kOptClone},
     {"no-clone", required_argument, nullptr, kOptNoClone},
     {"env", required_argument, nullptr, 'e'},
@@ -76,6 +77,18 @@ const option kLongOptions[] = {
     {"listen", required_argument, nullptr, kOptListen},
     {nullptr, 0, nullptr, 0},
 };
+
+// The base options, then the container ones (options_container.cc).
+const std::vector<option>& AllOptions() {
+  static const std::vector<option> all = [] {
+    std::vector<option> v;
+    for (const option* o = kBaseOptions; o->name; ++o) v.push_back(*o);
+    for (const option* o = ContainerLongOptions(); o->name; ++o) v.push_back(*o);
+    v.push_back({nullptr, 0, nullptr, 0});
+    return v;
+  }();
+  return all;
+}
 
 // '+': stop at the first non-option (PROGRAM's own options are its business).
 // ':': report a missing argument as ':' rather than '?'.
@@ -156,7 +169,7 @@ class Parser {
     opterr = 0;  // we print our own messages, naming the subcommand
     int long_index = -1;
     int c;
-    while ((c = getopt_long(argc_, argv_, kShortOptions, kLongOptions, &long_index)) != -1) {
+    while ((c = getopt_long(argc_, argv_, kShortOptions, AllOptions().data(), &long_index)) != -1) {
       const char* name = LongName(c, long_index);
       long_index = -1;
       if (c == 'h') return Outcome(ParseResult::Outcome::kHelp);
@@ -196,8 +209,8 @@ class Parser {
   }
 
   static const char* LongName(int c, int long_index) {
-    if (long_index >= 0) return kLongOptions[long_index].name;
-    for (const option* o = kLongOptions; o->name != nullptr; ++o) {
+    if (long_index >= 0) return AllOptions().data()[long_index].name;
+    for (const option* o = AllOptions().data(); o->name != nullptr; ++o) {
       if (o->val == c) return o->name;
     }
     return "?";
@@ -393,8 +406,12 @@ class Parser {
         o.actions.push_back(std::move(a));
         return true;
       }
-      default:
+      default: {
+        bool ok = true;
+        std::string error;
+        if (HandleContainerOption(c, name, value, &o, &ok, &error)) return ok || Fail(error);
         return Fail("unhandled option '--" + std::string(name) + "'");
+      }
     }
   }
 
@@ -496,7 +513,7 @@ std::vector<std::string> CloneWords() {
 
 ParseResult ParseRunOptions(int argc, char** argv) { return Parser(argc, argv).Parse(); }
 
-const option* RunLongOptions() { return kLongOptions; }
+const option* RunLongOptions() { return AllOptions().data(); }
 
 const char* RunShortOptions() { return kShortOptions; }
 

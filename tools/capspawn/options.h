@@ -32,6 +32,19 @@ struct ActionOption {
   std::string name;     // ADD_HANDLE: the LISTEN_FDNAMES name (",name=NAME"); empty: the id's
   bool listen = false;  // ADD_HANDLE: a socket capspawn opens from `address` (--listen)
   ListenAddress address;
+  // Container actions (options_container.cc).
+  uint32_t kind = 0;            // ADD_MOUNT: CAPSPAWN_MOUNT_*; NEW_NAMESPACES: the flags
+  uint32_t flags = 0;           // ADD_MOUNT: CAPSPAWN_MOUNT_RDONLY...
+  std::string data;             // ADD_MOUNT: file system options; SET_SYSCTL: the value
+  uint64_t soft = 0, hard = 0;  // SET_RLIMIT (resource in `id`)
+  uint32_t inside = 0, outside = 0, count = 0;  // ADD_UID_MAP, ADD_GID_MAP
+  int number = 0;                               // SET_UMASK, SET_OOM_SCORE_ADJ, SET_DEATH_SIGNAL
+};
+
+// --cap-add / --cap-drop, in order, applied to the caller's own sets.
+struct CapChange {
+  bool add;
+  uint64_t caps;
 };
 
 // --env, --env-file, --unset-env, --clear-env, applied in command-line order.
@@ -58,6 +71,12 @@ struct RunOptions {
   int64_t start_deadline_ns = -1;    // --start-deadline; < 0: none
   std::string unbuilt_option;        // the first option given whose feature is not built yet
   std::vector<std::string> command;  // PROGRAM ARGS...
+  // Container options: capabilities and ids are one action each, placed
+  // where the first of their options stood.
+  std::vector<CapChange> cap_changes;
+  int64_t uid = -1, gid = -1;
+  std::vector<uint32_t> groups;
+  bool explicit_maps = false;  // --uid-map / --gid-map given
 };
 
 struct ParseResult {
@@ -94,6 +113,14 @@ std::vector<std::string> HandleTypeNames();
 // has a line without '='), returns the status and sets *error naming file and line.
 capspawn_status_t ApplyEnvOptions(const std::vector<EnvOption>& options,
                                   std::vector<std::string>* env, std::string* error);
+
+// The container options (--net, --root, --mount, --cap-add...): false when
+// `c` is not one of them. *ok is false (with *error) when the value is bad.
+bool HandleContainerOption(int c, const char* name, const std::string& value, RunOptions* o,
+                           bool* ok, std::string* error);
+// getopt_long's entries for them (ends with a null name), and the first id.
+const option* ContainerLongOptions();
+inline constexpr int kFirstContainerOption = 512;
 
 // `capspawn run --help`.
 void PrintRunHelp(FILE* out);

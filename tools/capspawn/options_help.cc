@@ -126,6 +126,53 @@ Namespace presets (capspawn extensions; see docs/cli.md):
                             as its pid 1
       --tmpfs PATH          an empty tmpfs of the child's own at PATH
 
+Containers (capspawn extensions; see docs/containers.md). Each is one
+container action, counted in "action N" like the options above:
+      --net, --pid, --ipc, --uts, --cgroupns, --userns
+                            a new network (loopback up), pid, IPC, UTS, cgroup or
+                            user namespace; a non-root caller gets a user
+                            namespace with any of them
+      --init                a new pid namespace whose pid 1 is a minimal init
+                            (not built yet: NOT_SUPPORTED)
+      --hostname NAME       the hostname, in a new UTS namespace
+      --root DIR            DIR becomes "/" (other mounts go on top of it)
+      --root-ro DIR         as --root, the root mount read-only
+      --mount TYPE:TARGET[:OPTIONS]
+                            a new proc, tmpfs, devpts, mqueue, sysfs or cgroup2 at
+                            TARGET; OPTIONS mixes ro, nosuid, nodev, noexec,
+                            relatime, noatime, strictatime, nodiratime with the
+                            file system's own (size=64m,mode=1777,newinstance...)
+      --bind SRC:TARGET[:OPTIONS], --rbind SRC:TARGET[:OPTIONS]
+                            SRC (a directory or file) at TARGET, without or with
+                            the mounts below it; OPTIONS as above (flags only)
+      --mask PATH           /dev/null over a file, an empty read-only tmpfs over a
+                            directory (OCI maskedPaths)
+      --ro-path PATH        PATH read-only (OCI readonlyPaths)
+      --devices DIR         null, zero, full, random, urandom, tty and the
+                            fd, stdin, stdout, stderr, ptmx links in DIR
+      --cap-add CAPS, --cap-drop CAPS
+                            comma lists (CAP_NET_ADMIN, net_admin, ALL) added to
+                            or removed from every capability set, starting from
+                            capspawn's own, in command-line order
+      --no-new-privs        prctl(PR_SET_NO_NEW_PRIVS)
+      --rlimit RES=SOFT[:HARD]
+                            a resource limit (nofile, nproc, core, ...; a number
+                            or 'unlimited')
+      --uid N, --gid N, --groups G1,G2
+                            the ids the program runs as; as a non-root caller
+                            without --uid-map, N is mapped to capspawn's own id
+      --uid-map IN:OUT:COUNT, --gid-map IN:OUT:COUNT
+                            a line of the user namespace's id map (root may map
+                            ranges; others only their own id)
+      --seccomp FILE        a seccomp filter, FILE holding a BPF program,
+                            installed last
+      --chdir DIR           the working directory (in the child's view)
+      --die-with-parent     the child gets SIGKILL when capspawn exits
+      --sysctl KEY=VALUE    a namespaced sysctl (net.*, kernel.shm*...) written in
+                            the child's namespaces
+      --oom-score-adj N     /proc/self/oom_score_adj (-1000..1000)
+      --umask MODE          the umask (octal)
+
 Signals: SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to capspawn
 with kill(2) are forwarded to the child, and capspawn keeps waiting for it. The
 same signals coming from the terminal reach the child directly (it is in
@@ -157,6 +204,7 @@ Examples:
   capspawn job create build && capspawn run --job build -- make -j2
   capspawn run --timeout 2.5 --print-pid -- ./flaky-test
   capspawn run --vmo -- ./a.out arg1 arg2
+  capspawn run --root ./rootfs --pid --mount proc:/proc --net --hostname box -- /bin/sh
 )";
 
 }  // namespace

@@ -1,0 +1,19 @@
+// Capability numbers, names and the kernel's last one.
+#ifndef CAPSPAWN_SRC_CONTAINER_CAPS_H_
+#define CAPSPAWN_SRC_CONTAINER_CAPS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace capspawn::container {
+
+// /proc/sys/kernel/cap_last_cap (read once), else the headers' CAP_LAST_CAP.
+int LastCapability();
+// Bits 0..LastCapability().
+uint64_t KnownCapabilities();
+// "CAP_CHOWN, CAP_SYS_ADMIN" for the set bits.
+std::string CapabilityNames(uint64_t bits);
+
+}  // namespace capspawn::container
+
+#endif  // CAPSPAWN_SRC_CONTAINER_CAPS_H_
