@@ -1,4 +1,4 @@
-#include "launcher/connection.h"
+#include "connection.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,8 +17,8 @@
 
 #include <capspawn/process_builder.h>
 
+#include "become.h"
 #include "builder/inspect.h"
-#include "launcher/become.h"
 #include "protocol/wire.h"
 
 #ifndef P_PIDFD
