@@ -507,6 +507,54 @@ TEST_F(AttackTest, AFilteredClientCannotTraceItsWorker) {
   EXPECT_EQ(out.rfind("refused", 0), 0u) << out << daemon_.Log();
 }
 
+// A client in a pid namespace of its own, with its own /proc: the worker,
+// which enters the client's mount namespace, re-reads the client's limits
+// and status before each launch from the files it opened at the connection,
+// not by a /proc path that the client's procfs would resolve to another
+// process (or none).
+TEST_F(AttackTest, AClientInItsOwnPidNamespaceAndProcIsServedAsItself) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a pid namespace with its own /proc";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0 ||
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      _exit(210);
+    }
+    pid_t init = fork();  // pid 1 of the new namespace
+    if (init < 0) _exit(211);
+    if (init == 0) {
+      if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        _exit(212);
+      }
+      Result<LauncherClient> c = LauncherClient::Connect(daemon_.socket());
+      if (!c.ok()) _exit(200);
+      for (int i = 0; i < 2; ++i) {  // the second re-reads what the first did
+        if (!c->AddArgs({"sh", "-c", "exit 7"}).ok()) _exit(201);
+        std::vector<LaunchNameInfo> root;
+        root.push_back({"/", OpenPath("/", O_PATH | O_DIRECTORY)});
+        if (!c->AddNames(std::move(root)).ok()) _exit(202);
+        LaunchInfo info;
+        info.executable = OpenPath("/bin/sh");
+        Result<Process> p = c->Launch(std::move(info));
+        if (!p.ok()) {
+          std::fprintf(stderr, "launch %d: %s\n", i, p.error().message().c_str());
+          _exit(203);
+        }
+        Result<int64_t> rc = p->Wait();
+        if (!rc.ok() || *rc != 7) _exit(204);
+      }
+      _exit(0);
+    }
+    int status = 0;
+    if (waitpid(init, &status, 0) != init) _exit(213);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 214);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << daemon_.Log();
+}
+
 }  // namespace
 }  // namespace capspawn_test
 

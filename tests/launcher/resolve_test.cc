@@ -207,7 +207,10 @@ TEST_F(CliLauncherTest, ResolveAndRunThroughTheCli) {
                   " --report-fd -1 --exit 3",
               &status);
   EXPECT_EQ(WEXITSTATUS(status), 3) << out;
-  EXPECT_NE(daemon_.Log().find("launched " + std::string(ChildPath())), std::string::npos);
+  // The worker logs after its reply has gone out: give it a moment.
+  const std::string launched = "launched " + std::string(ChildPath());
+  for (int i = 0; i < 500 && daemon_.Log().find(launched) == std::string::npos; ++i) usleep(10000);
+  EXPECT_NE(daemon_.Log().find(launched), std::string::npos) << daemon_.Log();
 }
 
 }  // namespace

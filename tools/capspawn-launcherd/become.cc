@@ -58,6 +58,24 @@ Status EnterNamespaces(const ClientFacts& c) {
 
 // Its rlimits, nice value, oom_score_adj and umask. A limit this process may
 // not raise stays lower (never above the client's).
+namespace {
+
+// This worker's own oom_score_adj, opened once: after it entered the
+// client's namespaces, the /proc there may not show it (a client in a pid
+// namespace of its own with its own /proc).
+int OwnOomScoreAdj() {
+  static pid_t opener = -1;
+  static UniqueFd fd;
+  if (opener != getpid()) {  // a forked process opens its own
+    fd.reset(open(("/proc/" + std::to_string(getpid()) + "/oom_score_adj").c_str(),
+                  O_WRONLY | O_CLOEXEC));
+    opener = getpid();
+  }
+  return fd.get();
+}
+
+}  // namespace
+
 Status TakeLimits(const ClientFacts& c) {
   for (int r = 0; r < static_cast<int>(c.limits.size()); ++r) {
     rlimit want = c.limits[r];
@@ -70,11 +88,12 @@ Status TakeLimits(const ClientFacts& c) {
       return Error::FromErrno(errno, "setrlimit(resource " + std::to_string(r) + ")");
     }
   }
-  UniqueFd oom(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+  const int oom = OwnOomScoreAdj();
+  if (oom < 0) return Error::FromErrno(errno, "open the launcher's own oom_score_adj");
   const std::string adj = std::to_string(c.oom_score_adj);
-  if (!oom || write(oom.get(), adj.data(), adj.size()) < 0) {
-    // Lowering it needs CAP_SYS_RESOURCE: a worker that cannot stays higher.
-    if (errno != EACCES && errno != EPERM) return Error::FromErrno(errno, "oom_score_adj");
+  // Lowering it needs CAP_SYS_RESOURCE: a worker that cannot stays higher.
+  if (pwrite(oom, adj.data(), adj.size(), 0) < 0 && errno != EACCES && errno != EPERM) {
+    return Error::FromErrno(errno, "oom_score_adj");
   }
   if (setpriority(PRIO_PROCESS, 0, c.nice) != 0 && errno != EACCES && errno != EPERM) {
     return Error::FromErrno(errno, "setpriority");
@@ -156,6 +175,7 @@ Status TakeChanges(ClientFacts* taken) {
   now.gid = taken->gid;
   now.groups = taken->groups;
   now.pidfd.reset(fcntl(taken->pidfd.get(), F_DUPFD_CLOEXEC, 3));
+  now.proc = taken->proc;  // the files opened at the connection
   Status st = ReadChangeableFacts(&now);
   if (!st.ok()) return st.error();
   if (now.seccomp_filters != taken->seccomp_filters) {

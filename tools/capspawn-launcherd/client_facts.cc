@@ -25,15 +25,28 @@
 namespace capspawn::launcher_internal {
 namespace {
 
-Result<std::string> ReadText(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+// The whole of `path`, through `*kept` (opened there the first time) when
+// given, else opened for this read.
+Result<std::string> ReadText(const std::string& path, UniqueFd* kept = nullptr) {
+  UniqueFd own;
+  UniqueFd& fd = kept ? *kept : own;
+  if (!fd) fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return Error::FromErrno(errno, "open " + path);
   std::string text;
   char chunk[4096];
   ssize_t n;
-  while ((n = read(fd.get(), chunk, sizeof chunk)) > 0) text.append(chunk, static_cast<size_t>(n));
+  off_t at = 0;
+  while ((n = pread(fd.get(), chunk, sizeof chunk, at)) > 0) {
+    text.append(chunk, static_cast<size_t>(n));
+    at += n;
+  }
   if (n < 0) return Error::FromErrno(errno, "read " + path);
   return text;
+}
+
+ProcFiles* Kept(ClientFacts* c) {
+  if (!c->proc) c->proc = std::make_shared<ProcFiles>();
+  return c->proc.get();
 }
 
 // The value after "\nName:\t" in a /proc status text, or null.
@@ -91,7 +104,7 @@ Status CheckAlive(const ClientFacts& c) {
 }
 
 Status ReadStatus(ClientFacts* c, const std::string& proc) {
-  Result<std::string> text = ReadText(proc + "/status");
+  Result<std::string> text = ReadText(proc + "/status", &Kept(c)->status);
   if (!text.ok()) return text.error();
   c->cap_inheritable = Hex(*text, "CapInh", 0);
   c->cap_permitted = Hex(*text, "CapPrm", 0);
@@ -110,7 +123,7 @@ Status ReadStatus(ClientFacts* c, const std::string& proc) {
 // soft and hard limits at fixed columns. (prlimit() on another user's
 // process would need CAP_SYS_RESOURCE.)
 Status ReadLimits(ClientFacts* c, const std::string& proc) {
-  Result<std::string> text = ReadText(proc + "/limits");
+  Result<std::string> text = ReadText(proc + "/limits", &Kept(c)->limits);
   if (!text.ok()) return text.error();
   constexpr size_t kSoftColumn = 26, kHardColumn = 47;
   c->limits.clear();
@@ -138,7 +151,7 @@ Status ReadLimits(ClientFacts* c, const std::string& proc) {
 }
 
 Status ReadOomScore(ClientFacts* c, const std::string& proc) {
-  Result<std::string> oom = ReadText(proc + "/oom_score_adj");
+  Result<std::string> oom = ReadText(proc + "/oom_score_adj", &Kept(c)->oom_score_adj);
   if (!oom.ok()) return oom.error();
   c->oom_score_adj = std::atoi(oom->c_str());
   return {};

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,21 @@ struct ClientNamespace {
   UniqueFd fd;       // /proc/PID/ns/<name>
 };
 
+// The client's /proc files that are read again before each launch: opened
+// once per connection and re-read from offset 0 (a seq file regenerates),
+// which saves an open and a close of each per launch. An open file names
+// the process it was opened for, never a later one with the same pid.
+struct ProcFiles {
+  UniqueFd status, limits, oom_score_adj;
+};
+
 struct ClientFacts {
   pid_t pid = -1;
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;  // sorted
   UniqueFd pidfd;
+  std::shared_ptr<ProcFiles> proc;  // shared with the copies TakeChanges reads into
   uint64_t cap_inheritable = 0, cap_permitted = 0, cap_effective = 0;
   uint64_t cap_bounding = ~uint64_t{0};
   bool no_new_privs = false;

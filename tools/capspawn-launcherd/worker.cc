@@ -143,9 +143,11 @@ void RunSpare(int control, const ServerOptions& options, pid_t master) {
   }
 
   // Become the client.
+  // Limits before the namespaces: the worker's own /proc files are opened
+  // where its /proc shows it (OwnOomScoreAdj).
   Status st = JoinCgroup(c);
-  if (st.ok()) st = EnterNamespaces(c);
   if (st.ok()) st = TakeLimits(c);
+  if (st.ok()) st = EnterNamespaces(c);
   if (st.ok()) st = TakeIdentity(c, privileged);
   if (!st.ok())
     Refuse(sock.get(), &c, st.error().Context("the launcher could not act as the client"));
