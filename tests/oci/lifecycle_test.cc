@@ -173,7 +173,8 @@ TEST_F(Lifecycle, ListAndIdsInUse) {
 }
 
 TEST_F(Lifecycle, FailureIsAJsonLogLine) {
-  MakeBundle(dir_.path() + "/bundle", {"sh"}, [](json& c) { c["hostname"] = "box"; });
+  MakeBundle(dir_.path() + "/bundle", {"sh"},
+             [](json& c) { c["process"]["selinuxLabel"] = "system_u:system_r:x"; });
   std::string log = dir_.path() + "/log.json";
   Ran r = Exec({OciBinary(), "--root", root_, "--log", log, "--log-format", "json", "create",
                 "--bundle", dir_.path() + "/bundle", id_});
@@ -185,7 +186,7 @@ TEST_F(Lifecycle, FailureIsAJsonLogLine) {
     EXPECT_TRUE(j.contains("time"));
     if (j["level"] == "error") last_error = j["msg"];
   }
-  EXPECT_NE(last_error.find("hostname"), std::string::npos) << last_error;
+  EXPECT_NE(last_error.find("process.selinuxLabel"), std::string::npos) << last_error;
 }
 
 TEST_F(Lifecycle, GlobalAndCommandRefusals) {
