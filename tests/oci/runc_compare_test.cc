@@ -347,6 +347,40 @@ TEST_F(RuncCompare, WorkingDirectory) {
   EXPECT_EQ(ours.out, theirs.out);
 }
 
+// Root's user namespace with id ranges. The library's child makes the mount
+// points as the caller (host root), before its id switch: host root must be
+// in the maps, or a directory made in a tmpfs of the namespace fails with
+// EOVERFLOW (docs/oci.md); runc becomes the namespace's root first.
+TEST_F(RuncCompare, UserNamespaceWithRanges) {
+  if (!IsRoot()) GTEST_SKIP() << "a map of more than the caller's own id needs root";
+  auto edit = [](json& c) {
+    c["linux"]["namespaces"].push_back({{"type", "user"}});
+    c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}},
+                                 {{"containerID", 70000}, {"hostID", 0}, {"size", 1}}};
+    c["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}},
+                                 {{"containerID", 70000}, {"hostID", 0}, {"size", 1}}};
+    c["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {70000}}};
+  };
+  auto [ours, theirs] =
+      Both("id -u; id -G; cat /proc/self/uid_map /proc/self/gid_map; cat /proc/1/setgroups", edit);
+  ASSERT_EQ(ours.code, 0) << ours.err;
+  EXPECT_EQ(ours.out,
+            "1000\n1000 70000\n"
+            "         0     200000      65536\n"
+            "     70000          0          1\n"
+            "         0     200000      65536\n"
+            "     70000          0          1\n"
+            "allow\n");
+  EXPECT_EQ(ours.out, theirs.out);
+}
+
+TEST_F(RuncCompare, OomScoreAdj) {
+  auto [ours, theirs] =
+      Both("cat /proc/self/oom_score_adj", [](json& c) { c["process"]["oomScoreAdj"] = 345; });
+  EXPECT_EQ(ours.out, "345\n") << ours.err;
+  EXPECT_EQ(ours.out, theirs.out);
+}
+
 // state through the lifecycle, field by field.
 TEST_F(RuncCompare, StateJson) {
   MakeBundle(dir_.path() + "/cs", {"sleep", "1000"});
