@@ -88,5 +88,17 @@ TEST(Rootless, RunAsNobodyMappedToItself) {
       << r.err;
 }
 
+// Supplementary groups need `setgroups allow`, which only a privileged map
+// writer may give: refused naming the map (runc --rootless refuses them too).
+TEST(Rootless, AdditionalGidsAreRefused) {
+  if (IsRoot() && !Have("setpriv")) GTEST_SKIP() << "setpriv (util-linux) is missing";
+  BecomeSubreaper();
+  Ran r = RunAsNobody("id", [](json& c) { c["process"]["user"]["additionalGids"] = {0}; });
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("CAPSPAWN_ERR_ACCESS_DENIED"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("gid_map"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
 }  // namespace
 }  // namespace oci_test
