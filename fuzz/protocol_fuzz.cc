@@ -24,8 +24,8 @@
 
 #include <capspawn/fd.h>
 
-#include "launcher/client_facts.h"
-#include "launcher/connection.h"
+#include "client_facts.h"
+#include "connection.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
 

@@ -44,6 +44,8 @@ run_suite() {  # name, build dir, ctest prefix...
 
 # A copy of the tree that nobody can read, wherever the checkout lives
 # (tar keeps mtimes, so unchanged files are not rebuilt).
+# Removed first, so that files deleted or moved in the checkout do not linger.
+rm -rf "$work/src"
 mkdir -p "$work/src"
 tar -C "$src" --exclude='./build' --exclude='./build-*' --exclude='./.git' -cf - . | tar -C "$work/src" -xf -
 src="$work/src"

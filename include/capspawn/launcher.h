@@ -34,6 +34,7 @@ struct LaunchNameInfo {
 struct LaunchHandleInfo {
   uint32_t id = 0;
   UniqueFd handle;
+  std::string name;  // its LISTEN_FDNAMES name (a typed handle only); empty: none
 };
 
 struct LaunchInfo {

@@ -9,12 +9,23 @@ import os
 import select
 import selectors
 import time
-from typing import IO, TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Union
+from typing import IO, Any, Dict, List, Optional, Protocol, Set, Tuple, Union
 
 from ._errors import TimeoutExpired
 
-if TYPE_CHECKING:
-    from ._process import Process
+
+class Process(Protocol):
+    """What communicating needs of a process (capspawn.Process has it): its
+    pipes, its argv for messages, and waiting."""
+
+    stdin: Optional[IO[Any]]
+    stdout: Optional[IO[Any]]
+    stderr: Optional[IO[Any]]
+    args: Any
+
+    def wait(self, timeout: Optional[float] = None) -> int: ...
+
+    async def wait_async(self) -> int: ...
 
 _CHUNK = 32768
 

@@ -8,6 +8,7 @@
 asm(R"(
   .text
   .globl capspawn_clone3
+  .hidden capspawn_clone3
   .type capspawn_clone3,@function
 capspawn_clone3:
   .cfi_startproc
@@ -35,6 +36,7 @@ capspawn_clone3:
 asm(R"(
   .text
   .globl capspawn_clone3
+  .hidden capspawn_clone3
   .type capspawn_clone3,%function
 capspawn_clone3:
   mov x9, x2

@@ -2,10 +2,9 @@
 // capspawn_spawn* translation.
 #include <capspawn/launcher.h>
 
-#include <cstdlib>
-
 #include "launcher/client_internal.h"
 #include "protocol/wire.h"
+#include "resolver/client.h"
 
 namespace capspawn {
 namespace launcher_internal {
@@ -82,7 +81,8 @@ Status AppendNames(Batch* batch, std::span<const protocol::NameRef> names) {
 
 Status AppendHandles(Batch* batch, std::span<const protocol::HandleRef> handles) {
   return AppendChunked<protocol::HandleRef>(
-      batch, handles, 1, [](const protocol::HandleRef&) { return protocol::kHandleCost; },
+      batch, handles, 1,
+      [](const protocol::HandleRef& h) { return protocol::HandleCost(h.name.size()); },
       [](std::span<const protocol::HandleRef> chunk) { return protocol::EncodeHandles(chunk); },
       "handle");
 }
@@ -137,32 +137,6 @@ Result<ProcessStartData> SendCreateWithoutStarting(int sock, const protocol::Lau
       sock, protocol::EncodeLaunch(protocol::RequestKind::kCreateWithoutStarting, info)));
 }
 
-Result<resolver::Resolution> SendResolve(int sock, std::string_view name) {
-  if (name.size() > CAPSPAWN_MAX_RESOLVE_NAME_SIZE) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, "resolve name of " + std::to_string(name.size()) +
-                                                " bytes is longer than " +
-                                                std::to_string(CAPSPAWN_MAX_RESOLVE_NAME_SIZE));
-  }
-  Result<protocol::Reply> reply = protocol::Call(sock, protocol::EncodeResolve(name));
-  if (!reply.ok()) return reply.error();
-  if (reply->status != CAPSPAWN_OK) return FromReply(*reply);
-  if (reply->payload != protocol::Reply::Payload::kResolved) {
-    return Unexpected<resolver::Resolution>("Resolve");
-  }
-  return resolver::Resolution{std::move(reply->executable), std::move(reply->loader)};
-}
-
-Result<resolver::Resolution> ResolveVia(const std::string& socket, const std::string& name) {
-  Result<UniqueFd> sock = protocol::Connect(socket);
-  if (!sock.ok()) return sock.error();
-  return SendResolve(sock->get(), name);
-}
-
-const char* ConfiguredLauncher() {
-  const char* s = std::getenv("CAPSPAWN_LAUNCHER");
-  return s != nullptr && *s != '\0' ? s : nullptr;
-}
-
 }  // namespace launcher_internal
 
 namespace {
@@ -213,7 +187,7 @@ Status LauncherClient::AddNames(std::vector<LaunchNameInfo> names) {
 
 Status LauncherClient::AddHandles(std::vector<LaunchHandleInfo> handles) {
   std::vector<protocol::HandleRef> refs;
-  for (const LaunchHandleInfo& h : handles) refs.push_back({h.id, h.handle.get()});
+  for (const LaunchHandleInfo& h : handles) refs.push_back({h.id, h.handle.get(), h.name});
   return launcher_internal::SendHandles(socket_.get(), refs);
 }
 
@@ -230,7 +204,7 @@ Result<ProcessStartData> LauncherClient::CreateWithoutStarting(LaunchInfo info) 
 }
 
 Result<ResolvedProgram> LauncherClient::Resolve(const std::string& name) {
-  Result<resolver::Resolution> r = launcher_internal::SendResolve(socket_.get(), name);
+  Result<resolver::Resolution> r = resolver::SendResolve(socket_.get(), name);
   if (!r.ok()) return r.error();
   return ResolvedProgram{std::move(r->executable), std::move(r->loader)};
 }
@@ -242,7 +216,7 @@ Result<Resolver> Resolver::Connect(const std::string& socket_path) {
 }
 
 Result<ResolvedProgram> Resolver::Resolve(const std::string& name) {
-  Result<resolver::Resolution> r = launcher_internal::SendResolve(socket_.get(), name);
+  Result<resolver::Resolution> r = resolver::SendResolve(socket_.get(), name);
   if (!r.ok()) return r.error();
   return ResolvedProgram{std::move(r->executable), std::move(r->loader)};
 }

@@ -15,6 +15,7 @@
 #include <capspawn/process.h>
 #include <capspawn/result.h>
 
+#include "base/launcher_env.h"
 #include "protocol/messages.h"
 #include "resolver/resolver.h"
 
@@ -40,13 +41,6 @@ Status SendNames(int sock, std::span<const protocol::NameRef> names);
 Status SendHandles(int sock, std::span<const protocol::HandleRef> handles);
 Result<Process> SendLaunch(int sock, const protocol::LaunchRef& info);
 Result<ProcessStartData> SendCreateWithoutStarting(int sock, const protocol::LaunchRef& info);
-Result<resolver::Resolution> SendResolve(int sock, std::string_view name);
-
-// Connects to `socket` and resolves `name` (for #!resolve).
-Result<resolver::Resolution> ResolveVia(const std::string& socket, const std::string& name);
-
-// The launcher socket capspawn_spawn* go through: $CAPSPAWN_LAUNCHER, or null.
-const char* ConfiguredLauncher();
 
 // capspawn_spawn_etc (vmo false: `path`) or capspawn_spawn_vmo (vmo true:
 // `executable_fd`, always consumed) through the

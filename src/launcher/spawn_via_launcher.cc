@@ -135,14 +135,6 @@ protocol::NameKind KindOnTheWire(ns::EntryKind kind) {
 Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const spawn::Prepared& p,
                                                std::vector<UniqueFd>* opened) {
   const spawn::SpawnConfig& cfg = p.cfg;
-  for (const spawn::TypedHandle& h : cfg.typed) {
-    if (h.name) {  // HandleInfo carries an id only
-      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                   std::string("handle '") + h.name +
-                       "': named handles through the launcher are not built (the protocol's "
-                       "HandleInfo has no name)");
-    }
-  }
   if (p.min_stack_size != 0) {
     return Error(CAPSPAWN_ERR_NOT_SUPPORTED, "a minimum stack size cannot be sent to the launcher");
   }
@@ -192,7 +184,7 @@ Result<std::vector<protocol::Outgoing>> Encode(protocol::RequestKind kind, const
   for (const engine::FdAssignment& f : cfg.fds) {
     handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, f.target), f.source});
   }
-  for (const spawn::TypedHandle& h : cfg.typed) handles.push_back({h.id, h.fd});
+  for (const spawn::TypedHandle& h : cfg.typed) handles.push_back({h.id, h.fd, h.name});
   if (cfg.loader_fd >= 0) {
     handles.push_back({CAPSPAWN_PA_HND(CAPSPAWN_PA_LDSVC_LOADER, 0), cfg.loader_fd});
   } else if (p.program.loader) {

@@ -285,7 +285,7 @@ Result<std::unique_ptr<Plan>> PlanRootfs(const Entry& root, std::vector<containe
                                          const container::Config* config) {
   auto plan = std::make_unique<Plan>();
   const char* staging = StagingDirectory();
-  const std::string label_s = LabelOf(root);
+  const std::string label_s = EntryLabel(root);
   const char* label = plan->Keep(label_s);
   if (!staging) {
     return Error(

@@ -705,7 +705,6 @@ const char* StagingDirectory() { return StagingDir(); }
 Result<std::string> PathOfFdForBind(int fd, const std::string& label) {
   return PathOfFd(fd, label);
 }
-std::string LabelOf(const Entry& entry) { return EntryLabel(entry); }
 
 bool IsNormalisedAbsolute(const std::string& p) {
   return IsNormalisedAbsolute(std::string_view(p));

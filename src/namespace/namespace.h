@@ -179,10 +179,9 @@ int RunOps(const Op* ops, size_t count, int* slots, char* error_text, size_t err
            engine::ChildError* error);
 
 // Shared with mounts.cc: the directory a new root is staged on ("/tmp"...),
-// the path a directory fd was opened at, and an entry's label.
+// and the path a directory fd was opened at.
 const char* StagingDirectory();
 Result<std::string> PathOfFdForBind(int fd, const std::string& label);
-std::string LabelOf(const Entry& entry);
 
 // "/" or "/a/b": absolute, no empty, "." or ".." component, no trailing '/'.
 bool IsNormalisedAbsolute(const std::string& path);

@@ -29,6 +29,7 @@ struct NameInfo {
 struct HandleInfo {
   handle @0 :UInt32;      # fd index
   id @1 :UInt32;          # PA_HND(type, arg)
+  name @2 :Data;          # its LISTEN_FDNAMES name (ADD_NAMED_HANDLE); null: none
 }
 
 struct LaunchInfo {

@@ -224,7 +224,8 @@ Result<Request> DecodeRequestUnsafe(kj::ArrayPtr<const capnp::word> words, FdTab
       for (wire::HandleInfo::Reader h : list) {
         Result<UniqueFd> fd = fds.Take(h.getHandle(), "handle");
         if (!fd.ok()) return fd.error();
-        out.handles.push_back({h.getId(), std::move(fd.value())});
+        out.handles.push_back(
+            {h.getId(), std::move(fd.value()), h.hasName() ? ToString(h.getName()) : ""});
       }
       break;
     }
@@ -368,6 +369,9 @@ Result<Reply> DecodeReply(std::span<const uint8_t> bytes, std::vector<UniqueFd> 
 
 size_t StringCost(size_t length) { return 8 + (length + 7) / 8 * 8; }
 size_t NameCost(size_t path_length) { return 24 + StringCost(path_length); }
+size_t HandleCost(size_t name_length) {
+  return kHandleCost + (name_length ? StringCost(name_length) : 0);
+}
 
 Outgoing EncodeStrings(RequestKind kind, std::span<const std::string_view> strings) {
   size_t bytes = 0;
@@ -406,11 +410,14 @@ Outgoing EncodeNames(std::span<const NameRef> names) {
 }
 
 Outgoing EncodeHandles(std::span<const HandleRef> handles) {
-  Builder message(handles.size() * kHandleCost);
+  size_t bytes = 0;
+  for (const HandleRef& h : handles) bytes += HandleCost(h.name.size());
+  Builder message(bytes);
   auto list = message.initRoot<wire::Request>().initAddHandles(handles.size());
   std::vector<int> fds;
   for (size_t i = 0; i < handles.size(); ++i) {
     list[i].setId(handles[i].id);
+    if (!handles[i].name.empty()) list[i].setName(Bytes(handles[i].name));
     list[i].setHandle(static_cast<uint32_t>(fds.size()));
     fds.push_back(handles[i].handle);
   }

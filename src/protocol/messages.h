@@ -64,6 +64,7 @@ struct NameEntry {
 struct HandleEntry {
   uint32_t id = 0;
   UniqueFd handle;
+  std::string name;  // LISTEN_FDNAMES name; empty: none
 };
 
 struct LaunchInfo {
@@ -108,6 +109,7 @@ struct NameRef {
 struct HandleRef {
   uint32_t id;
   int handle;
+  std::string_view name = {};  // empty: none
 };
 struct LaunchRef {
   int executable = -1;
@@ -129,7 +131,9 @@ Outgoing EncodeSetOptions(uint32_t options);
 inline constexpr size_t kChunkBudget = kMaxDatagramBytes - 4096;
 size_t StringCost(size_t length);
 size_t NameCost(size_t path_length);
-inline constexpr size_t kHandleCost = 8;
+// A HandleInfo: 8 bytes of data, a pointer to its name, and the name.
+inline constexpr size_t kHandleCost = 16;
+size_t HandleCost(size_t name_length);
 
 struct StartData {
   UniqueFd process;

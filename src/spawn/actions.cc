@@ -64,6 +64,17 @@ Status ConfigBuilder::Handle(const std::string& label, uint32_t id, int fd, cons
   Status checked = CheckHandleType(id, label);
   if (!checked.ok()) return checked;
   const uint32_t type = CAPSPAWN_PA_TYPE(id);
+  if (name) {
+    std::string why;
+    if (!startup::ValidFdName(name, &why)) {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, label + ": handle name '" + name + "': " + why);
+    }
+    if (type == CAPSPAWN_PA_FD || type == CAPSPAWN_PA_LDSVC_LOADER) {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                   label + ": only typed handles (at LISTEN_FDS) have names; type " +
+                       std::to_string(type) + " is not one");
+    }
+  }
   if (type == CAPSPAWN_PA_FD) {
     return Fd(label, fd, static_cast<int>(CAPSPAWN_PA_ARG(id) & ~CAPSPAWN_FLAG_USE_FOR_STDIO));
   }
@@ -81,7 +92,7 @@ Status ConfigBuilder::Handle(const std::string& label, uint32_t id, int fd, cons
     return Error(CAPSPAWN_ERR_ALREADY_EXISTS,
                  label + ": handle id " + std::to_string(id) + " is already set");
   }
-  cfg_->typed.push_back({id, fd, name});
+  cfg_->typed.push_back({id, fd, name ? name : ""});
   return {};
 }
 
@@ -231,7 +242,6 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
       case CAPSPAWN_ACTION_ADD_NAMED_HANDLE: {
         const bool named = a.action == CAPSPAWN_ACTION_ADD_NAMED_HANDLE;
         const uint32_t id = named ? a.named.id : a.h.id;
-        const uint32_t type = CAPSPAWN_PA_TYPE(id);
         const int handle = named ? a.named.handle : a.h.handle;
         if (handle == CAPSPAWN_INVALID_HANDLE) {
           st = Error(CAPSPAWN_ERR_INVALID_ARGS,
@@ -240,16 +250,8 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
         }
         st = consumed(i, handle, "add handle: handle");
         if (!st.ok()) break;
-        std::string why;
         if (named && !a.named.name) {
           st = Error(CAPSPAWN_ERR_INVALID_ARGS, ActionName(i) + ": named handle: name is NULL");
-        } else if (named && !startup::ValidFdName(a.named.name, &why)) {
-          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
-                     ActionName(i) + ": handle name '" + a.named.name + "': " + why);
-        } else if (named && (type == CAPSPAWN_PA_FD || type == CAPSPAWN_PA_LDSVC_LOADER)) {
-          const std::string what = ": only typed handles (at LISTEN_FDS) have names; type ";
-          st = Error(CAPSPAWN_ERR_INVALID_ARGS,
-                     ActionName(i) + what + std::to_string(type) + " is not one");
         } else {
           st = add.Handle(ActionName(i), id, handle, named ? a.named.name : nullptr);
         }

@@ -30,7 +30,7 @@ struct NsEntry {
 struct TypedHandle {
   uint32_t id;
   int fd;
-  const char* name = nullptr;  // ADD_NAMED_HANDLE: its LISTEN_FDNAMES name (the caller's string)
+  std::string name;  // ADD_NAMED_HANDLE: its LISTEN_FDNAMES name; empty: none
 };
 
 // Everything the actions and flags ask for, validated.

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "launcher/client_internal.h"
+#include "resolver/client.h"
 #include "resolver/resolver.h"
 #include "spawn/request.h"
 #include "spawn/shebang.h"
@@ -86,7 +86,7 @@ Result<ProgramFile> AdoptProgramFd(UniqueFd fd) {
 
 Result<resolver::Resolution> ResolveName(const std::string& name, const SpawnContext& context) {
   if (context.package_roots) return context.package_roots->Resolve(name);
-  if (context.launcher_socket) return launcher_internal::ResolveVia(context.launcher_socket, name);
+  if (context.launcher_socket) return resolver::ResolveVia(context.launcher_socket, name);
   return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
                "#!resolve needs a resolver: set CAPSPAWN_LAUNCHER to a capspawn-launcherd socket");
 }

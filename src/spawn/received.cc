@@ -111,7 +111,10 @@ Status AddHandles(std::vector<Received::Handle>& handles, Prepared* p) {
     const std::string label = "handle " + std::to_string(i);
     const int fd = h.fd.release();
     p->cfg.owned.Add(fd);
-    Status st = add.Handle(label, h.id, fd);
+    if (h.name.find('\0') != std::string::npos) {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, label + ": the handle name contains a NUL byte");
+    }
+    Status st = add.Handle(label, h.id, fd, h.name.empty() ? nullptr : h.name.c_str());
     if (!st.ok()) return st;
   }
   return {};

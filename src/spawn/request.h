@@ -122,6 +122,7 @@ struct Received {
   struct Handle {
     uint32_t id = 0;
     UniqueFd fd;
+    std::string name;  // LISTEN_FDNAMES name; empty: none
   };
   UniqueFd executable;
   StringList args, environ;

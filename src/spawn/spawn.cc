@@ -1,5 +1,5 @@
-// capspawn_spawn*: fdio's spawn API, in-process; and the two steps every
-// spawn takes (request.h): Prepare and Launch.
+// The two steps every spawn takes (request.h): Prepare and Launch. (The C
+// API over them, capspawn_spawn*, is src/api/spawn_c.cc.)
 #include <capspawn/spawn.h>
 
 #include <fcntl.h>
@@ -14,10 +14,10 @@
 #include <capspawn/startup.h>
 
 #include "base/c_error.h"
+#include "base/launcher_env.h"
 #include "container/plan.h"
 #include "engine/launch.h"
 #include "job/spawn_hooks.h"
-#include "launcher/client_internal.h"
 #include "namespace/namespace.h"
 #include "spawn/actions.h"
 #include "spawn/program.h"
@@ -38,7 +38,9 @@ using Environment = startup::ChildEnvironment;
 char* const* BuildEnvironment(const char* const* base, const std::vector<TypedHandle>& typed,
                               Environment* out) {
   std::vector<startup::TypedEntry> entries;
-  for (const TypedHandle& h : typed) entries.push_back({h.id, h.name});
+  for (const TypedHandle& h : typed) {
+    entries.push_back({h.id, h.name.empty() ? nullptr : h.name.c_str()});
+  }
   return out->Build(base, entries);
 }
 
@@ -275,78 +277,4 @@ Result<Launched> ExecuteActions(int job, uint32_t flags, const char* path, Uniqu
   return Execute(std::move(request));
 }
 
-namespace {
-
-Result<Process> Spawn(int job, uint32_t flags, const char* path, UniqueFd program_fd,
-                      const char* const* argv, const char* const* env, size_t action_count,
-                      const capspawn_action_t* actions) {
-  Result<Launched> launched = ExecuteActions(job, flags, path, std::move(program_fd), argv, env,
-                                             action_count, actions, /*stop_at_exec=*/false);
-  if (!launched.ok()) return launched.error();
-  return std::move(launched.value().process);
-}
-
-capspawn_status_t Report(Result<Process> r, int* process_out, char* err_msg_out) {
-  if (r.ok()) {
-    if (process_out) {
-      *process_out = r->release();
-    }
-    return CAPSPAWN_OK;
-  }
-  return Fail(r.error(), err_msg_out);
-}
-
-}  // namespace
 }  // namespace capspawn::spawn
-
-using capspawn::UniqueFd;
-using capspawn::spawn::Report;
-using capspawn::spawn::Spawn;
-
-extern "C" capspawn_status_t capspawn_spawn(int job, uint32_t flags, const char* path,
-                                            const char* const* argv, int* process_out) {
-  return capspawn_spawn_etc(job, flags, path, argv, nullptr, 0, nullptr, process_out, nullptr);
-}
-
-extern "C" capspawn_status_t capspawn_spawn_etc(int job, uint32_t flags, const char* path,
-                                                const char* const* argv, const char* const* environ,
-                                                size_t action_count,
-                                                const capspawn_action_t* actions, int* process_out,
-                                                char* err_msg_out) {
-  if (const char* launcher = capspawn::launcher_internal::ConfiguredLauncher()) {
-    return capspawn::launcher_internal::SpawnViaLauncher(launcher, job, flags, false, path, -1,
-                                                         argv, environ, action_count, actions,
-                                                         process_out, err_msg_out);
-  }
-  if (!path) {
-    capspawn::spawn::ConsumeActionHandles(action_count, actions);
-    return Report(capspawn::Error(CAPSPAWN_ERR_INVALID_ARGS, "path is NULL"), process_out,
-                  err_msg_out);
-  }
-  return Report(Spawn(job, flags, path, UniqueFd(), argv, environ, action_count, actions),
-                process_out, err_msg_out);
-}
-
-extern "C" capspawn_status_t capspawn_spawn_vmo(int job, uint32_t flags, int executable_fd,
-                                                const char* const* argv, const char* const* environ,
-                                                size_t action_count,
-                                                const capspawn_action_t* actions, int* process_out,
-                                                char* err_msg_out) {
-  if (const char* launcher = capspawn::launcher_internal::ConfiguredLauncher()) {
-    return capspawn::launcher_internal::SpawnViaLauncher(launcher, job, flags, true, nullptr,
-                                                         executable_fd, argv, environ, action_count,
-                                                         actions, process_out, err_msg_out);
-  }
-  // Always consumed; a fd that is not open is not ours to close.
-  UniqueFd program(executable_fd >= 0 && fcntl(executable_fd, F_GETFD) >= 0 ? executable_fd : -1);
-  if (!program) {
-    capspawn::spawn::ConsumeActionHandles(action_count, actions);
-    return Report(
-        capspawn::Error(CAPSPAWN_ERR_BAD_HANDLE,
-                        "executable fd " + std::to_string(executable_fd) + " is not an open fd"),
-        process_out, err_msg_out);
-  }
-  return Report(
-      Spawn(job, flags, nullptr, std::move(program), argv, environ, action_count, actions),
-      process_out, err_msg_out);
-}

@@ -276,16 +276,5 @@ TEST_F(Listen, BadAddressesAreNamed) {
       << r.err;
 }
 
-TEST_F(Listen, NamedHandlesDoNotTravelThroughTheLauncherYet) {
-  CliResult r = RunCli({"run", "--launcher", "/nonexistent/capspawn.sock", "--handle",
-                        "user0=1,name=http", "--", "/bin/true"});
-  EXPECT_EQ(r.exit_code, 125);
-  EXPECT_EQ(r.err.rfind("capspawn: NOT_SUPPORTED: handle 'http': named handles through the "
-                        "launcher are not built",
-                        0),
-            0u)
-      << r.err;
-}
-
 }  // namespace
 }  // namespace capspawn::cli_test

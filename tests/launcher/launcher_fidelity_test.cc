@@ -3,6 +3,7 @@
 // builder refuses it; and the choices docs/spawn.md's table lists.
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -132,6 +133,52 @@ TEST_F(LauncherTest, ANameOverThirtyTwoBytesIsInvalidArgs) {
   run = RunThroughLauncher(c, {}, {}, std::move(root), std::move(exact));
   ASSERT_EQ(run.status, CAPSPAWN_OK) << run.err;
   EXPECT_EQ(run.report.comm, std::string(15, 'y'));
+}
+
+// A named handle (ADD_NAMED_HANDLE, capspawn run --handle ...,name=) keeps
+// its LISTEN_FDNAMES name through the launcher, as in-process.
+TEST_F(LauncherTest, NamedHandlesKeepTheirNameThroughTheLauncher) {
+  Pipe out = MakePipe();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(out.write.get(), 1);
+    dup2(out.write.get(), 2);
+    execl(CAPSPAWN_TEST_CLI, "capspawn", "run", "--launcher", daemon_.socket().c_str(), "--handle",
+          "user0=1,name=http", "--", "/bin/sh", "-c", "echo \"$LISTEN_FDS $LISTEN_FDNAMES\"",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  out.write.reset();
+  std::string text = ReadAll(out.read.get());
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << " " << text;
+  EXPECT_EQ(text, "1 http\n") << daemon_.Log();
+}
+
+// The daemon checks a received name as the actions do.
+TEST_F(LauncherTest, AReceivedHandleNameIsCheckedAsInProcess) {
+  LauncherClient c = Connect();
+  std::vector<LaunchHandleInfo> h;
+  h.push_back(Handle(CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 1)));
+  h.back().name = "a:b";
+  ChildRun run = RunThroughLauncher(c, {}, std::move(h));
+  EXPECT_EQ(run.status, CAPSPAWN_ERR_INVALID_ARGS) << run.err;
+  EXPECT_NE(run.err.find("handle name 'a:b'"), std::string::npos) << run.err;
+  std::vector<LaunchHandleInfo> fd;
+  fd.push_back(Handle(CAPSPAWN_PA_HND(CAPSPAWN_PA_FD, 5)));
+  fd.back().name = "five";
+  run = RunThroughLauncher(c, {}, std::move(fd));
+  EXPECT_EQ(run.status, CAPSPAWN_ERR_INVALID_ARGS) << run.err;
+  EXPECT_NE(run.err.find("only typed handles (at LISTEN_FDS) have names"), std::string::npos)
+      << run.err;
+  std::vector<LaunchHandleInfo> nul;
+  nul.push_back(Handle(CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 2)));
+  nul.back().name = std::string("a\0b", 3);
+  run = RunThroughLauncher(c, {}, std::move(nul));
+  EXPECT_EQ(run.status, CAPSPAWN_ERR_INVALID_ARGS) << run.err;
+  EXPECT_NE(run.err.find("NUL"), std::string::npos) << run.err;
 }
 
 }  // namespace

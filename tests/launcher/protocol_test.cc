@@ -77,6 +77,12 @@ TEST(ProtocolDecode, EveryKindRoundTrips) {
   ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r->handles.size(), 3u);
   EXPECT_EQ(r->handles[2].id, CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 2));
+  EXPECT_EQ(r->handles[2].name, "");
+
+  std::vector<protocol::HandleRef> named = {{CAPSPAWN_PA_HND(CAPSPAWN_PA_USER0, 0), 100, "http"}};
+  r = Decode(protocol::EncodeHandles(named), 1);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->handles[0].name, "http");
 
   std::string name = "n";
   protocol::LaunchRef info{.executable = 9, .job = 8, .name = &name, .default_loader = true};

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <string>
 
+#include <capspawn/job.h>
+
 #include <gtest/gtest.h>
 
 #include "test_util.h"
@@ -254,6 +256,34 @@ TEST(SpawnPaths, BinPathsDotDotIsResolvedByTheKernel) {
   Spawned other = Spawn(CAPSPAWN_CLONE_ALL, path, {path});
   ASSERT_EQ(other.status, CAPSPAWN_OK) << other.err;
   EXPECT_EQ(Wait(other.process.get()), 9);
+}
+
+// One rule for the error buffer of every entry point that takes one: the
+// message of a failure, "" after a success (src/api/barrier.h).
+TEST(ErrorBuffer, EmptyAfterSuccess) {
+  const char* argv[] = {ChildPath(), nullptr};
+  char err[CAPSPAWN_ERR_MSG_MAX_LENGTH];
+  std::strcpy(err, "stale");
+  int process = -1;
+  ASSERT_EQ(capspawn_spawn_etc(CAPSPAWN_INVALID_HANDLE, CAPSPAWN_CLONE_ALL, ChildPath(), argv,
+                               nullptr, 0, nullptr, &process, err),
+            CAPSPAWN_OK)
+      << err;
+  EXPECT_STREQ(err, "");
+  EXPECT_EQ(Wait(process), 0);
+  close(process);
+
+  std::strcpy(err, "stale");
+  int job = -1;
+  ASSERT_EQ(capspawn_job_default(&job, err), CAPSPAWN_OK) << err;
+  EXPECT_STREQ(err, "");
+  close(job);
+
+  std::strcpy(err, "stale");
+  EXPECT_EQ(capspawn_spawn_etc(CAPSPAWN_INVALID_HANDLE, CAPSPAWN_CLONE_ALL, nullptr, argv, nullptr,
+                               0, nullptr, &process, err),
+            CAPSPAWN_ERR_INVALID_ARGS);
+  EXPECT_STREQ(err, "path is NULL");
 }
 
 }  // namespace

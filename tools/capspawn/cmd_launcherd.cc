@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `capspawn launcherd`: the same program as capspawn-launcherd
-// (src/launcher/daemon.cc).
+// (tools/capspawn-launcherd/daemon.cc).
 #include "commands.h"
-#include "launcher/daemon.h"
+#include "daemon.h"
 
 int CmdLauncherd(int argc, char** argv) {
   return capspawn::launcher_internal::LauncherDaemonMain(argc, argv);

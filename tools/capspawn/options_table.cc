@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The getopt_long tables of every subcommand but `run` (options.cc) and
-// `launcherd` (src/launcher/daemon.cc), and the list of them all.
+// `launcherd` (tools/capspawn-launcherd/daemon.cc), and the list of them all.
 #include "options_table.h"
 
 #include <cstring>
 
-#include "launcher/daemon.h"
+#include "daemon.h"
 #include "options.h"
 #include "options_job.h"
 

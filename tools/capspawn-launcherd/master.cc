@@ -20,9 +20,9 @@
 #include <map>
 #include <string>
 
-#include "launcher/server.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
+#include "server.h"
 
 namespace capspawn::launcher_internal {
 namespace {

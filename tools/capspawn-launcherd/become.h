@@ -2,12 +2,12 @@
 // its namespaces and root, taking its limits, ids, capabilities and signal
 // dispositions. The changeable part is taken again before every launch, so
 // a kept connection launches with what the client has now, as in-process.
-#ifndef CAPSPAWN_SRC_LAUNCHER_BECOME_H_
-#define CAPSPAWN_SRC_LAUNCHER_BECOME_H_
+#ifndef CAPSPAWN_LAUNCHERD_BECOME_H_
+#define CAPSPAWN_LAUNCHERD_BECOME_H_
 
 #include <capspawn/result.h>
 
-#include "launcher/client_facts.h"
+#include "client_facts.h"
 
 namespace capspawn::launcher_internal {
 
@@ -32,4 +32,4 @@ Status TakeChanges(ClientFacts* taken);
 
 }  // namespace capspawn::launcher_internal
 
-#endif  // CAPSPAWN_SRC_LAUNCHER_BECOME_H_
+#endif  // CAPSPAWN_LAUNCHERD_BECOME_H_

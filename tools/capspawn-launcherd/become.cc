@@ -1,4 +1,4 @@
-#include "launcher/become.h"
+#include "become.h"
 
 #include <fcntl.h>
 #include <grp.h>

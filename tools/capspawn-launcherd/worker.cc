@@ -22,14 +22,14 @@
 #include <cstring>
 #include <optional>
 
+#include "become.h"
+#include "client_facts.h"
+#include "connection.h"
 #include "job/cgroup_fs.h"
 #include "job/job_meta.h"
 #include "job/spawn_hooks.h"
-#include "launcher/become.h"
-#include "launcher/client_facts.h"
-#include "launcher/connection.h"
-#include "launcher/server.h"
 #include "protocol/wire.h"
+#include "server.h"
 
 namespace capspawn::launcher_internal {
 namespace {

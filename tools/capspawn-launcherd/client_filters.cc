@@ -17,7 +17,7 @@
 #include <optional>
 #include <vector>
 
-#include "launcher/client_facts.h"
+#include "client_facts.h"
 
 #ifndef PTRACE_SECCOMP_GET_FILTER
 #define PTRACE_SECCOMP_GET_FILTER 0x420c

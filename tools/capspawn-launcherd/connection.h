@@ -4,8 +4,8 @@
 // CreateWithoutStarting check it with spawn::PrepareReceived and run
 // spawn::Launch, Resolve searches the package roots. The state resets after
 // every launch. See docs/launcher.md.
-#ifndef CAPSPAWN_SRC_LAUNCHER_CONNECTION_H_
-#define CAPSPAWN_SRC_LAUNCHER_CONNECTION_H_
+#ifndef CAPSPAWN_LAUNCHERD_CONNECTION_H_
+#define CAPSPAWN_LAUNCHERD_CONNECTION_H_
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -19,20 +19,20 @@
 #include <capspawn/fd.h>
 #include <capspawn/result.h>
 
-#include "launcher/client_facts.h"
-#include "launcher/server.h"
+#include "client_facts.h"
 #include "protocol/messages.h"
+#include "server.h"
 #include "spawn/request.h"
 
 namespace capspawn::launcher_internal {
 
 struct ConnectionSetup {
   const ServerOptions* options = nullptr;
-  ClientFacts* client = nullptr;  // taken again before each launch (TakeChanges)
-  spawn::SpawnContext context;    // the roots, the client's filters, no #! paths
-  bool client_deny = false;       // the client's filters deny creating processes
-  bool default_job_deny = false;  // the client's own cgroup is a DENY job's
-  bool non_dumpable = false;      // the worker is (the client has seccomp filters)
+  ClientFacts* client = nullptr;     // taken again before each launch (TakeChanges)
+  spawn::SpawnContext context;       // the roots, the client's filters, no #! paths
+  bool client_deny = false;          // the client's filters deny creating processes
+  bool default_job_deny = false;     // the client's own cgroup is a DENY job's
+  bool non_dumpable = false;         // the worker is (the client has seccomp filters)
   bool other_pid_namespace = false;  // its children go to the client's PID namespace
 };
 
@@ -99,4 +99,4 @@ class Connection {
 
 }  // namespace capspawn::launcher_internal
 
-#endif  // CAPSPAWN_SRC_LAUNCHER_CONNECTION_H_
+#endif  // CAPSPAWN_LAUNCHERD_CONNECTION_H_

@@ -1,4 +1,4 @@
-#include "launcher/connection.h"
+#include "connection.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,8 +17,8 @@
 
 #include <capspawn/process_builder.h>
 
+#include "become.h"
 #include "builder/inspect.h"
-#include "launcher/become.h"
 #include "protocol/wire.h"
 
 #ifndef P_PIDFD
@@ -174,13 +174,15 @@ void Connection::AddNames(std::vector<protocol::NameEntry> names) {
 }
 
 void Connection::AddHandles(std::vector<protocol::HandleEntry> handles) {
-  if (pending_.error || !Charge(handles.size() * sizeof(spawn::Received::Handle), handles.size())) {
-    return;
+  size_t bytes = 0;
+  for (const protocol::HandleEntry& h : handles) {
+    bytes += sizeof(spawn::Received::Handle) + h.name.size();
   }
+  if (pending_.error || !Charge(bytes, handles.size())) return;
   for (protocol::HandleEntry& h : handles) {
     const size_t index = pending_.received.handles.size();
     pending_.received.handles.push_back(
-        {h.id, Admit(std::move(h.handle), "handle " + std::to_string(index))});
+        {h.id, Admit(std::move(h.handle), "handle " + std::to_string(index)), std::move(h.name)});
   }
 }
 

@@ -1,4 +1,4 @@
-#include "launcher/client_facts.h"
+#include "client_facts.h"
 
 #include <fcntl.h>
 #include <poll.h>

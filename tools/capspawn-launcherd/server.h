@@ -5,8 +5,8 @@
 //   a worker (worker.cc) per connection: gathers its client's facts, becomes
 //     an in-process caller with the client's credentials (drops root), and
 //     only then serves the connection (connection.cc) with spawn::Launch.
-#ifndef CAPSPAWN_SRC_LAUNCHER_SERVER_H_
-#define CAPSPAWN_SRC_LAUNCHER_SERVER_H_
+#ifndef CAPSPAWN_LAUNCHERD_SERVER_H_
+#define CAPSPAWN_LAUNCHERD_SERVER_H_
 
 #include <sys/types.h>
 
@@ -39,4 +39,4 @@ int RunMaster(int listener, ServerOptions* options, const std::string& socket_pa
 
 }  // namespace capspawn::launcher_internal
 
-#endif  // CAPSPAWN_SRC_LAUNCHER_SERVER_H_
+#endif  // CAPSPAWN_LAUNCHERD_SERVER_H_

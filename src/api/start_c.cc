@@ -14,6 +14,7 @@
 
 #include <capspawn/process_builder.h>
 
+#include "api/barrier.h"
 #include "base/c_error.h"
 #include "builder/inspect.h"
 #include "launcher/client_internal.h"
@@ -83,53 +84,57 @@ extern "C" capspawn_status_t capspawn_create_without_starting(
     int job, uint32_t flags, const char* path, int executable_fd, const char* const* argv,
     const char* const* environ, size_t action_count, const capspawn_action_t* actions,
     capspawn_start_data_t* data_out, char* err_msg_out) {
-  using capspawn::Fail;
-  // Consumed whatever happens; a fd that is not open is not ours to close.
-  UniqueFd program(executable_fd >= 0 && capspawn::spawn::IsOpen(executable_fd) ? executable_fd
-                                                                                : -1);
-  auto refuse = [&](capspawn_status_t status, const std::string& message) {
-    capspawn::spawn::ConsumeActionHandles(action_count, actions);
-    return Fail(Error(status, message), err_msg_out);
-  };
-  if (!data_out) return refuse(CAPSPAWN_ERR_INVALID_ARGS, "data_out is NULL");
-  if (path && executable_fd != -1) {
-    return refuse(CAPSPAWN_ERR_INVALID_ARGS,
-                  "both a path and executable fd " + std::to_string(executable_fd) + " were given");
-  }
-  if (!path && !program) {
-    return refuse(CAPSPAWN_ERR_BAD_HANDLE,
-                  "executable fd " + std::to_string(executable_fd) + " is not an open fd");
-  }
-  if (const char* launcher = capspawn::launcher_internal::ConfiguredLauncher()) {
-    return capspawn::launcher_internal::CreateViaLauncher(
-        launcher, job, flags, path, program.release(), argv, environ, action_count, actions,
-        data_out, err_msg_out);
-  }
-  capspawn::Result<capspawn::BuiltProcess> built = capspawn::builder::Create(
-      job, flags, path, std::move(program), argv, environ, action_count, actions);
-  if (!built.ok()) return Fail(built.error(), err_msg_out);
-  capspawn::BuiltProcess& b = built.value();
-  b.release();  // the caller starts or kills it
-  data_out->process = b.process.release();
-  data_out->root_vmar = b.root_vmar.release();
-  data_out->thread = b.thread;
-  data_out->entry = b.entry;
-  data_out->stack = b.stack;
-  data_out->base = b.base;
-  data_out->vdso_base = b.vdso_base;
-  return CAPSPAWN_OK;
+  return capspawn::api::Guard(err_msg_out, [&]() -> capspawn_status_t {
+    using capspawn::Fail;
+    // Consumed whatever happens; a fd that is not open is not ours to close.
+    UniqueFd program(executable_fd >= 0 && capspawn::spawn::IsOpen(executable_fd) ? executable_fd
+                                                                                  : -1);
+    auto refuse = [&](capspawn_status_t status, const std::string& message) {
+      capspawn::spawn::ConsumeActionHandles(action_count, actions);
+      return Fail(Error(status, message), err_msg_out);
+    };
+    if (!data_out) return refuse(CAPSPAWN_ERR_INVALID_ARGS, "data_out is NULL");
+    if (path && executable_fd != -1) {
+      return refuse(CAPSPAWN_ERR_INVALID_ARGS, "both a path and executable fd " +
+                                                   std::to_string(executable_fd) + " were given");
+    }
+    if (!path && !program) {
+      return refuse(CAPSPAWN_ERR_BAD_HANDLE,
+                    "executable fd " + std::to_string(executable_fd) + " is not an open fd");
+    }
+    if (const char* launcher = capspawn::launcher_internal::ConfiguredLauncher()) {
+      return capspawn::launcher_internal::CreateViaLauncher(
+          launcher, job, flags, path, program.release(), argv, environ, action_count, actions,
+          data_out, err_msg_out);
+    }
+    capspawn::Result<capspawn::BuiltProcess> built = capspawn::builder::Create(
+        job, flags, path, std::move(program), argv, environ, action_count, actions);
+    if (!built.ok()) return Fail(built.error(), err_msg_out);
+    capspawn::BuiltProcess& b = built.value();
+    b.release();  // the caller starts or kills it
+    data_out->process = b.process.release();
+    data_out->root_vmar = b.root_vmar.release();
+    data_out->thread = b.thread;
+    data_out->entry = b.entry;
+    data_out->stack = b.stack;
+    data_out->base = b.base;
+    data_out->vdso_base = b.vdso_base;
+    return CAPSPAWN_OK;
+  });
 }
 
 extern "C" capspawn_status_t capspawn_start(int process) {
-  capspawn::Result<pid_t> pid = capspawn::builder::PidOfPidfd(process);
-  if (!pid.ok()) return pid.status();
-  if (*pid < 0) return CAPSPAWN_ERR_BAD_STATE;  // exited
-  if (*pid > 0) {
-    const char state = capspawn::builder::ProcessState(*pid);
-    if (state != 0 && state != 'T' && state != 't') return CAPSPAWN_ERR_BAD_STATE;
-  }
-  if (syscall(SYS_pidfd_send_signal, process, SIGCONT, nullptr, 0) != 0) {
-    return errno == ESRCH ? CAPSPAWN_ERR_BAD_STATE : capspawn_status_from_errno(errno);
-  }
-  return CAPSPAWN_OK;
+  return capspawn::api::Guard(nullptr, [&]() -> capspawn_status_t {
+    capspawn::Result<pid_t> pid = capspawn::builder::PidOfPidfd(process);
+    if (!pid.ok()) return pid.status();
+    if (*pid < 0) return CAPSPAWN_ERR_BAD_STATE;  // exited
+    if (*pid > 0) {
+      const char state = capspawn::builder::ProcessState(*pid);
+      if (state != 0 && state != 'T' && state != 't') return CAPSPAWN_ERR_BAD_STATE;
+    }
+    if (syscall(SYS_pidfd_send_signal, process, SIGCONT, nullptr, 0) != 0) {
+      return errno == ESRCH ? CAPSPAWN_ERR_BAD_STATE : capspawn_status_from_errno(errno);
+    }
+    return CAPSPAWN_OK;
+  });
 }

@@ -1,4 +1,4 @@
-#include "launcher/daemon.h"
+#include "daemon.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,8 +18,8 @@
 
 #include <capspawn/version.h>
 
-#include "launcher/server.h"
 #include "resolver/resolver.h"
+#include "server.h"
 
 namespace capspawn::launcher_internal {
 namespace {

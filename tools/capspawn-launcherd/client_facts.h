@@ -5,8 +5,8 @@
 // oom_score_adj, cgroup, namespaces and root (from /proc/PID, the pidfd
 // checked alive after each read), and its seccomp filters. See
 // docs/SECURITY.md.
-#ifndef CAPSPAWN_SRC_LAUNCHER_CLIENT_FACTS_H_
-#define CAPSPAWN_SRC_LAUNCHER_CLIENT_FACTS_H_
+#ifndef CAPSPAWN_LAUNCHERD_CLIENT_FACTS_H_
+#define CAPSPAWN_LAUNCHERD_CLIENT_FACTS_H_
 
 #include <linux/filter.h>
 #include <sys/resource.h>
@@ -76,4 +76,4 @@ Result<bool> FiltersDenyProcessCreation(const std::vector<std::vector<sock_filte
 
 }  // namespace capspawn::launcher_internal
 
-#endif  // CAPSPAWN_SRC_LAUNCHER_CLIENT_FACTS_H_
+#endif  // CAPSPAWN_LAUNCHERD_CLIENT_FACTS_H_

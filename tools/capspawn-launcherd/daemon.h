@@ -1,7 +1,7 @@
 // capspawn-launcherd's main: shared by the capspawn-launcherd program and
 // `capspawn launcherd`. See docs/launcher.md.
-#ifndef CAPSPAWN_SRC_LAUNCHER_DAEMON_H_
-#define CAPSPAWN_SRC_LAUNCHER_DAEMON_H_
+#ifndef CAPSPAWN_LAUNCHERD_DAEMON_H_
+#define CAPSPAWN_LAUNCHERD_DAEMON_H_
 
 #include <getopt.h>
 
@@ -16,4 +16,4 @@ const option* LauncherDaemonOptions();
 
 }  // namespace capspawn::launcher_internal
 
-#endif  // CAPSPAWN_SRC_LAUNCHER_DAEMON_H_
+#endif  // CAPSPAWN_LAUNCHERD_DAEMON_H_
