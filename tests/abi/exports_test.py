@@ -6,7 +6,7 @@ Usage: exports_test.py LIBCAPSPAWN_SO INCLUDE_DIR
 
 Every symbol the shared library defines in its dynamic symbol table must be
 either a capspawn_* C function declared in include/capspawn/*.h or a C++
-symbol whose first name under capspawn:: (or capspawn::elf::) is a class,
+symbol whose first name under capspawn:: (or capspawn::elf::, capspawn::seccomp::) is a class,
 struct or function those headers declare; and every capspawn_* function the
 headers declare must be exported. The list of what is allowed comes from the
 headers, not from src/libcapspawn.map, so the two are checked against each
@@ -52,8 +52,8 @@ def main():
                 errors.append(f"exported C symbol {name} is not declared in include/capspawn")
             continue
         bare = re.sub(r"^(typeinfo name for |typeinfo for |vtable for |guard variable for )", "", name)
-        m = re.match(r"^(?:const )?capspawn::(?:elf::)?(\w+)", bare)
-        if not m or m.group(1) not in cxx_declared or m.group(1) in ("internal", "elf"):
+        m = re.match(r"^(?:const )?capspawn::(?:elf::|seccomp::)?(\w+)", bare)
+        if not m or m.group(1) not in cxx_declared or m.group(1) in ("internal", "elf", "seccomp"):
             errors.append(f"exported C++ symbol is not public API: {name}")
     for name in sorted(c_declared - exported_c):
         errors.append(f"{name} is declared in include/capspawn but not exported")

@@ -116,7 +116,7 @@ const BadCase kCases[] = {
                               {"source", "/tmp"},
                               {"options", {"rbind"}}});
      },
-     "INVALID_ARGS", "mounts[2].destination: '/proc/sys': mounts onto /proc are refused"},
+     "INVALID_ARGS", "].destination: '/proc/sys': mounts onto /proc are refused"},
     {"TmpfsOnProc",
      [](json& c) {
        c["mounts"][0] = {{"destination", "/proc"}, {"type", "tmpfs"}, {"source", "tmpfs"}};
@@ -132,22 +132,95 @@ const BadCase kCases[] = {
        c["linux"]["namespaces"].push_back({{"type", "pid"}});
      },
      "INVALID_ARGS", "'pid' given twice"},
-    {"NetworkNamespace",
+    {"TimeNamespace",
      [](json& c) {
-       c["linux"]["namespaces"].push_back({{"type", "network"}});
+       c["linux"]["namespaces"].push_back({{"type", "time"}});
      },
-     "NOT_SUPPORTED", "'network' namespaces"},
+     "NOT_SUPPORTED", "'time' namespaces are not supported by the library"},
+    {"JoinNamespace", [](json& c) { c["linux"]["namespaces"][0]["path"] = "/proc/1/ns/pid"; },
+     "NOT_SUPPORTED", "linux.namespaces[0].path: joining an existing 'pid' namespace"},
     {"Apparmor", [](json& c) { c["process"]["apparmorProfile"] = "x"; }, "NOT_SUPPORTED",
      "process.apparmorProfile"},
-    {"Seccomp",
+    {"SeccompListener",
      [](json& c) {
-       c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}};
+       c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                {"listenerPath", "/run/agent.sock"}};
      },
-     "NOT_SUPPORTED", "linux.seccomp"},
-    {"Hostname", [](json& c) { c["hostname"] = "box"; }, "NOT_SUPPORTED", "hostname"},
-    {"Cwd", [](json& c) { c["process"]["cwd"] = "/tmp"; }, "NOT_SUPPORTED", "process.cwd"},
-    {"CapabilitiesAbsent", [](json& c) { c["process"].erase("capabilities"); }, "NOT_SUPPORTED",
-     "process.capabilities: absent"},
+     "NOT_SUPPORTED", "linux.seccomp.listenerPath"},
+    {"SeccompNotify",
+     [](json& c) {
+       c["linux"]["seccomp"] = {
+           {"defaultAction", "SCMP_ACT_ALLOW"},
+           {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+     },
+     "NOT_SUPPORTED", "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY"},
+    {"SeccompFlags",
+     [](json& c) {
+       c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                {"flags", {"SECCOMP_FILTER_FLAG_LOG"}}};
+     },
+     "NOT_SUPPORTED", "linux.seccomp.flags"},
+    {"SeccompUnknownAction",
+     [](json& c) {
+       c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_NOPE"}};
+     },
+     "INVALID_ARGS", "linux.seccomp.defaultAction: unknown seccomp action 'SCMP_ACT_NOPE'"},
+    {"HostnameWithoutUts",
+     [](json& c) {
+       json ns = json::array();
+       for (const json& n : c["linux"]["namespaces"]) {
+         if (n["type"] != "uts") ns.push_back(n);
+       }
+       c["linux"]["namespaces"] = ns;
+     },
+     "INVALID_ARGS", "hostname: needs a 'uts' namespace"},
+    {"DeviceNotDefault",
+     [](json& c) {
+       c["linux"]["devices"] = {{{"path", "/dev/sda"}, {"type", "b"}, {"major", 8}, {"minor", 0}}};
+     },
+     "NOT_SUPPORTED", "linux.devices[0]: '/dev/sda'"},
+    {"DeviceRules",
+     [](json& c) {
+       c["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}}};
+     },
+     "NOT_SUPPORTED", "linux.resources.devices"},
+    {"MountPropagationShared",
+     [](json& c) {
+       c["mounts"].push_back({{"destination", "/mnt"},
+                              {"type", "tmpfs"},
+                              {"source", "tmpfs"},
+                              {"options", {"rshared"}}});
+     },
+     "NOT_SUPPORTED", "].options: 'rshared' is not supported by the library"},
+    {"MountUnknownType",
+     [](json& c) {
+       c["mounts"].push_back({{"destination", "/mnt"}, {"type", "nfs"}, {"source", "x:/y"}});
+     },
+     "NOT_SUPPORTED", "].type: 'nfs' mounts are not supported by the library"},
+    {"IdMappedMount",
+     [](json& c) {
+       c["mounts"].push_back(
+           {{"destination", "/mnt"},
+            {"type", "bind"},
+            {"source", "/tmp"},
+            {"options", {"rbind"}},
+            {"uidMappings", {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}}});
+     },
+     "NOT_SUPPORTED", "].uidMappings: id-mapped mounts"},
+    {"UserNamespaceWithoutMappings",
+     [](json& c) {
+       bool user = false;
+       for (const json& n : c["linux"]["namespaces"]) user |= n["type"] == "user";
+       if (!user) c["linux"]["namespaces"].push_back({{"type", "user"}});
+       c["linux"].erase("uidMappings");
+       c["linux"].erase("gidMappings");
+     },
+     "INVALID_ARGS", "linux.uidMappings: a 'user' namespace needs its mappings"},
+    {"ContainerHookStart",
+     [](json& c) {
+       c["hooks"]["startContainer"] = {{{"path", "/bin/true"}}};
+     },
+     "NOT_SUPPORTED", "hooks.startContainer"},
     {"ProgramMissing", [](json& c) { c["process"]["args"] = {"no-such-program"}; }, "NOT_FOUND",
      "process.args[0]: 'no-such-program'"},
     // ".." and absolute symlinks resolve inside the rootfs: a host-only program is not found.
@@ -217,6 +290,7 @@ TEST_F(BadInput, MountOnASymlinkLeavingTheRootfs) {
   c["root"]["path"] = rootfs;
   c["mounts"] = {{{"destination", "/evil"}, {"type", "tmpfs"}, {"source", "tmpfs"}}};
   c["linux"]["namespaces"] = {{{"type", "mount"}}};
+  c.erase("hostname");
   if (!IsRoot()) c["linux"]["namespaces"].push_back({{"type", "user"}});
   ExpectRefused(dir_.path(), c.dump(), "INVALID_ARGS",
                 "mounts[0].destination: '/evil' is a symlink in the rootfs");

@@ -208,15 +208,44 @@ TEST_F(Containerd, DetachedTaskLifecycleAndKill) {
   ExpectNothingLeft(id, pid);
 }
 
+// containerd's default spec (`ctr oci spec`: 14 capabilities, ipc/uts/network
+// namespaces, /dev/pts, /dev/shm, /dev/mqueue, sysfs, masked and read-only
+// paths) runs once its device cgroup rules, which capspawn cannot enforce,
+// are taken out; with the supplementary groups containerd adds for an image.
+TEST_F(Containerd, DefaultSpecWithoutDeviceRulesRuns) {
+  Ran oci = Exec(Ctr({"oci", "spec"}));
+  ASSERT_EQ(oci.code, 0) << oci.err;
+  json c = json::parse(oci.out);
+  ASSERT_TRUE(c["linux"]["resources"].contains("devices"));
+  c["linux"]["resources"].erase("devices");
+  c["linux"].erase("cgroupsPath");
+  c["root"]["path"] = ImageDir() + "/rootfs";
+  c["process"]["user"]["additionalGids"] = {10};
+  c["process"]["args"] = {"sh", "-c",
+                          "id -G; grep ^CapEff /proc/self/status; ls /dev/pts/ptmx /dev/shm "
+                          "/dev/mqueue >/dev/null && echo dev; wc -c < /proc/timer_list; "
+                          "ip link show lo | grep -c UP; exit 4"};
+  std::string spec = dir_->path() + "/" + UniqueId("default") + ".json";
+  WriteFile(spec, c.dump());
+  std::string id = UniqueId("dflt");
+  Ran r = Exec(CtrRun({"--rm", "--config", spec}, {id}));
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_EQ(r.out, "0 10\nCapEff:\t00000000a80425fb\ndev\n0\n1\n") << r.err;
+  ExpectNothingLeft(id, -1);
+}
+
 TEST_F(Containerd, ImageDefaultSpecIsRefusedNamingTheField) {
-  // containerd's own spec for the imported image: this build refuses it at
-  // create, and containerd reports capspawn-oci's message (read from the
-  // --log json file its shim passes).
+  // containerd's own spec for the imported image: refused at create for its
+  // device cgroup rules (deny all, then the default devices), which need a
+  // device cgroup program on the job; containerd reports capspawn-oci's
+  // message (read from the --log json file its shim passes).
   std::string id = UniqueId("img");
   Ran r = Exec(CtrRun({"--rm", "--snapshotter", "native"},
                       {"capspawn.test/busybox:latest", id, "echo", "hi"}));
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("OCI runtime create failed: CAPSPAWN_ERR_NOT_SUPPORTED: config.json: "),
+  EXPECT_NE(r.err.find("OCI runtime create failed: CAPSPAWN_ERR_NOT_SUPPORTED: config.json: "
+                       "linux.resources.devices: device access rules need a device cgroup "
+                       "program on the job"),
             std::string::npos)
       << r.err;
   Exec(Ctr({"container", "delete", id}));

@@ -161,6 +161,7 @@ struct Config {
   Process process;
   Root root;
   std::string hostname;
+  std::string domainname;
   std::vector<Mount> mounts;
   Hooks hooks;
   std::map<std::string, std::string> annotations;

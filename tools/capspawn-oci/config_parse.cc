@@ -531,11 +531,15 @@ void ParseTop(const json& j, Config* cfg) {
     cfg->hostname = String(*v, "hostname");
     if (cfg->hostname.size() > 64) Refuse("hostname", "longer than 64 bytes");
   }
+  if (const json* v = o.Get("domainname")) {
+    cfg->domainname = String(*v, "domainname");
+    if (cfg->domainname.size() > 64) Refuse("domainname", "longer than 64 bytes");
+  }
   if (const json* v = o.Get("mounts")) ParseMounts(*v, cfg);
   if (const json* v = o.Get("hooks")) ParseHooks(*v, cfg);
   if (const json* v = o.Get("annotations")) cfg->annotations = StringMap(*v, "annotations");
   if (const json* v = o.Get("linux")) ParseLinux(*v, cfg);
-  o.Unmodeled({"domainname", "solaris", "windows", "vm", "zos"});
+  o.Unmodeled({"solaris", "windows", "vm", "zos"});
   o.Finish();
 }
 

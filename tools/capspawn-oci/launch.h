@@ -1,8 +1,8 @@
 // Creating the container's init with the library, stopped before its first
 // instruction (capspawn_create_without_starting). The call is made from a
-// forked helper that calls setsid() first and sets on itself what the
-// container inherits (umask, rlimits, oom_score_adj, no_new_privs, a new
-// session keyring); the helper then exits. So the stopped process is in a
+// forked helper that calls setsid() first and joins a new session keyring
+// (the one attribute the container inherits from it: everything else is a
+// library action); the helper then exits. So the stopped process is in a
 // session of its own, outlives `create`, and is never hit by the kernel's
 // orphaned-process-group SIGHUP; its parent becomes the nearest subreaper
 // (containerd's shim; `run` itself).

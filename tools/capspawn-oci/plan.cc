@@ -1,7 +1,6 @@
-// Config -> LaunchSpec with the library's namespace as it is today: a private
-// mount namespace whose root is a read-only tmpfs holding namespace entries.
-// The rootfs becomes one entry per top-level directory; each mount becomes an
-// entry (bind), a tmpfs, a procfs of a new pid namespace, or the minimal /dev.
+// Config -> LaunchSpec: the rootfs is the container's root directory (an
+// ADD_NS_ENTRY at "/"), and every other field one of the library's container
+// actions (docs/containers.md).
 #include "plan.h"
 
 #include <fcntl.h>
@@ -10,7 +9,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <dirent.h>
 #include <algorithm>
 #include <cerrno>
 #include <set>
@@ -18,10 +16,9 @@
 #include <capspawn/elf.h>
 #include <capspawn/spawn.h>
 
-#include "caps.h"
+#include "seccomp_profile.h"
 
 namespace capspawn::oci {
-namespace {
 
 Error NotSupported(const std::string& field, const std::string& why) {
   return Error(CAPSPAWN_ERR_NOT_SUPPORTED, "config.json: " + field + ": " + why);
@@ -30,23 +27,10 @@ Error Invalid(const std::string& field, const std::string& why) {
   return Error(CAPSPAWN_ERR_INVALID_ARGS, "config.json: " + field + ": " + why);
 }
 
+namespace {
+
 std::string Idx(const char* list, size_t i) {
   return std::string(list) + "[" + std::to_string(i) + "]";
-}
-
-bool Subset(const std::vector<std::string>& options, const std::set<std::string>& allowed,
-            std::string* bad) {
-  for (const std::string& o : options) {
-    if (!allowed.count(o)) {
-      *bad = o;
-      return false;
-    }
-  }
-  return true;
-}
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
 }
 
 const Namespace* FindNs(const Config& cfg, const std::string& type) {
@@ -129,77 +113,24 @@ Result<UniqueFd> OpenProgram(int root, const Config& cfg, std::string* found) {
                    (name.find('/') != std::string::npos ? "rootfs" : "rootfs's PATH"));
 }
 
-// The library does not set capability sets: the container gets what an exec
-// gives it. Its bounding set is the caller's; as root (no user namespace) its
-// permitted and effective sets are then the bounding set, as non-root (a user
-// namespace where it is not uid 0) they are empty; inheritable is the
-// caller's, ambient empty. A config asking exactly that is honoured; any other
-// (including no "capabilities" at all, which runc reads as "none") is refused.
-Status CheckCapabilities(const Process& p, const PlanOptions& opts) {
-  std::vector<int> bounding = CallerBoundingSet();
-  auto describe = [](const std::vector<int>& v) {
-    return std::to_string(v.size()) + " capabilities";
-  };
-  if (!p.capabilities) {
-    return NotSupported("process.capabilities",
-                        "absent (runc then gives none), but the library cannot drop capabilities; "
-                        "'capspawn-oci spec' writes the sets this build gives");
-  }
-  const Capabilities& c = *p.capabilities;
-  auto same = [](std::vector<int> a, std::vector<int> b) {
-    std::sort(a.begin(), a.end());
-    std::sort(b.begin(), b.end());
-    return a == b;
-  };
-  const std::vector<int> none;
-  const std::vector<int>& granted = opts.rootless ? none : bounding;
-  struct SetCheck {
-    const char* name;
-    const std::optional<std::vector<int>>* set;
-    const std::vector<int>* must;
-  } checks[] = {{"bounding", &c.bounding, &bounding},
-                {"effective", &c.effective, &granted},
-                {"permitted", &c.permitted, &granted},
-                {"inheritable", &c.inheritable, &none},
-                {"ambient", &c.ambient, &none}};
-  for (const SetCheck& k : checks) {
-    const std::vector<int>& asked = k.set->has_value() ? **k.set : none;
-    if (!same(asked, *k.must)) {
-      return NotSupported(std::string("process.capabilities.") + k.name,
-                          describe(asked) +
-                              " asked; the library cannot set capability sets, "
-                              "and this one would be " +
-                              describe(*k.must) + " ('capspawn-oci spec' writes them)");
+// The five sets as the library's bit masks; an absent set (or no
+// "capabilities" at all) is empty, as runc reads it.
+capspawn_capabilities_t CapabilityMasks(const Process& p) {
+  capspawn_capabilities_t c{};
+  if (!p.capabilities) return c;
+  auto mask = [](const std::optional<std::vector<int>>& set) {
+    uint64_t m = 0;
+    if (set) {
+      for (int cap : *set) m |= uint64_t{1} << cap;
     }
-  }
-  if (CallerHasInheritable()) {
-    return NotSupported(
-        "process.capabilities.inheritable",
-        "the caller's inheritable set is not empty and the library cannot clear it");
-  }
-  return {};
-}
-
-Status CheckProcess(const Config& cfg, const PlanOptions& opts) {
-  const Process& p = cfg.process;
-  if (p.cwd != "/") {
-    return NotSupported("process.cwd",
-                        "'" + p.cwd +
-                            "': the library starts every process in its "
-                            "namespace's '/' (a working directory is not supported)");
-  }
-  if (p.user.uid != geteuid() || p.user.gid != getegid()) {
-    return NotSupported("process.user",
-                        "uid " + std::to_string(p.user.uid) + " gid " + std::to_string(p.user.gid) +
-                            ": the library cannot switch ids; " +
-                            "the container runs as the caller (uid " + std::to_string(geteuid()) +
-                            " gid " + std::to_string(getegid()) + ")");
-  }
-  if (!p.user.additional_gids.empty()) {
-    return NotSupported("process.user.additionalGids",
-                        "the library cannot set supplementary groups");
-  }
-  return CheckCapabilities(p, opts);
+    return m;
+  };
+  c.bounding = mask(p.capabilities->bounding);
+  c.effective = mask(p.capabilities->effective);
+  c.permitted = mask(p.capabilities->permitted);
+  c.inheritable = mask(p.capabilities->inheritable);
+  c.ambient = mask(p.capabilities->ambient);
+  return c;
 }
 
 Status CheckNamespaces(const Config& cfg, const PlanOptions& opts) {
@@ -210,74 +141,49 @@ Status CheckNamespaces(const Config& cfg, const PlanOptions& opts) {
       return NotSupported(f + ".path", "joining an existing '" + n.type +
                                            "' namespace is not supported by the library");
     }
-    if (n.type == "mount" || n.type == "pid") continue;
-    if (n.type == "user") {
-      if (!opts.rootless) {
-        return NotSupported(f,
-                            "a user namespace for a container created by root is not "
-                            "supported by the library");
-      }
-      continue;
+    if (n.type == "time") {
+      return NotSupported(f, "'time' namespaces are not supported by the library");
     }
-    return NotSupported(f, "'" + n.type + "' namespaces are not supported by the library");
   }
   if (!FindNs(cfg, "mount")) {
     return NotSupported("linux.namespaces",
                         "no 'mount' namespace: capspawn always gives a container a mount "
                         "namespace of its own");
   }
-  if (opts.rootless) {
-    if (!FindNs(cfg, "user")) {
-      return NotSupported("linux.namespaces",
-                          "not root and no 'user' namespace: a container created without "
-                          "privilege needs one");
-    }
-    // The library maps the caller's uid and gid to themselves, one id each.
-    auto identity = [](const std::vector<IdMapping>& m, uint32_t id) {
-      return m.size() == 1 && m[0].container_id == id && m[0].host_id == id && m[0].size == 1;
-    };
-    if (!identity(cfg.linux.uid_mappings, geteuid())) {
-      return NotSupported("linux.uidMappings",
-                          "the library maps only the caller's uid " + std::to_string(geteuid()) +
-                              " to itself ({\"containerID\": " + std::to_string(geteuid()) +
-                              ", \"hostID\": " + std::to_string(geteuid()) + ", \"size\": 1})");
-    }
-    if (!identity(cfg.linux.gid_mappings, getegid())) {
-      return NotSupported("linux.gidMappings", "the library maps only the caller's gid " +
-                                                   std::to_string(getegid()) + " to itself");
-    }
-  } else if (!cfg.linux.uid_mappings.empty() || !cfg.linux.gid_mappings.empty()) {
-    return NotSupported(cfg.linux.uid_mappings.empty() ? "linux.gidMappings" : "linux.uidMappings",
-                        "id mappings need a user namespace");
+  bool user = FindNs(cfg, "user") != nullptr;
+  if (opts.rootless && !user) {
+    return NotSupported("linux.namespaces",
+                        "not root and no 'user' namespace: a container created without "
+                        "privilege needs one");
+  }
+  if (!user && (!cfg.linux.uid_mappings.empty() || !cfg.linux.gid_mappings.empty())) {
+    return Invalid(cfg.linux.uid_mappings.empty() ? "linux.gidMappings" : "linux.uidMappings",
+                   "id mappings need a 'user' namespace");
+  }
+  if (user && (cfg.linux.uid_mappings.empty() || cfg.linux.gid_mappings.empty())) {
+    return Invalid(cfg.linux.uid_mappings.empty() ? "linux.uidMappings" : "linux.gidMappings",
+                   "a 'user' namespace needs its mappings (as runc)");
+  }
+  if (!cfg.hostname.empty() && !FindNs(cfg, "uts")) {
+    return Invalid("hostname", "needs a 'uts' namespace in linux.namespaces (as runc)");
+  }
+  if (!cfg.domainname.empty() && !FindNs(cfg, "uts")) {
+    return Invalid("domainname", "needs a 'uts' namespace in linux.namespaces (as runc)");
   }
   return {};
 }
 
 Status CheckLinux(const Config& cfg) {
   const Linux& l = cfg.linux;
-  if (!cfg.hostname.empty()) {
-    return NotSupported("hostname", "needs a 'uts' namespace, which the library does not offer");
+  if (Status st = CheckDevices(cfg); !st.ok()) return st;
+  if (l.seccomp) {
+    if (Status st = CheckSeccomp(*l.seccomp); !st.ok()) return st;
   }
-  if (!l.devices.empty()) {
-    return NotSupported("linux.devices", "device nodes beyond the minimal /dev are not supported");
-  }
-  if (!l.sysctl.empty()) {
-    return NotSupported("linux.sysctl." + l.sysctl.begin()->first,
-                        "sysctls are not supported by the library");
-  }
-  if (l.seccomp) return NotSupported("linux.seccomp", "a user seccomp filter is not supported");
   if (!l.rootfs_propagation.empty() && l.rootfs_propagation != "private" &&
       l.rootfs_propagation != "rprivate") {
     return NotSupported(
         "linux.rootfsPropagation",
         "'" + l.rootfs_propagation + "': the container's mounts are always private");
-  }
-  if (!l.masked_paths.empty()) {
-    return NotSupported("linux.maskedPaths", "masking paths is not supported by the library");
-  }
-  if (!l.readonly_paths.empty()) {
-    return NotSupported("linux.readonlyPaths",
-                        "read-only sub-paths are not supported by the library");
   }
   if (l.resources) {
     const Resources& r = *l.resources;
@@ -312,160 +218,16 @@ Status CheckLinux(const Config& cfg) {
   return {};
 }
 
-// What each mount becomes; nothing is opened here.
-Status CheckMounts(const Config& cfg) {
-  bool have_pid = FindNs(cfg, "pid") != nullptr;
-  bool have_proc = false;
-  std::set<std::string> dests;
-  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
-    const Mount& m = cfg.mounts[i];
-    std::string f = Idx("mounts", i);
-    if (m.destination == "/") return Invalid(f + ".destination", "a mount cannot replace '/'");
-    if (m.destination.compare(0, 6, "/proc/") == 0) {
-      return Invalid(f + ".destination", "'" + m.destination + "': mounts onto /proc are refused");
-    }
-    if (m.destination == "/proc" && m.type != "proc") {
-      return Invalid(f + ".destination", "only a procfs may be mounted on /proc");
-    }
-    if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) {
-      return NotSupported(f + ".uidMappings", "id-mapped mounts are not supported");
-    }
-    if (m.destination.find('/', 1) != std::string::npos) {
-      return NotSupported(f + ".destination",
-                          "'" + m.destination +
-                              "': the library's namespace takes mounts at top-level paths "
-                              "only (nested mount points need a root-directory namespace)");
-    }
-    if (!dests.insert(m.destination).second) {
-      return NotSupported(f + ".destination", "'" + m.destination + "' is mounted twice");
-    }
-    std::string bad;
-    if (m.type == "proc") {
-      if (!have_pid) {
-        return NotSupported(f,
-                            "the library mounts only the procfs of a new pid namespace: add "
-                            "{\"type\": \"pid\"} to linux.namespaces");
-      }
-      if (have_proc) return NotSupported(f, "a second procfs");
-      have_proc = true;
-      if (!Subset(m.options, {"nosuid", "nodev", "noexec", "rw"}, &bad)) {
-        return NotSupported(f + ".options", "'" + bad + "' for a procfs");
-      }
-    } else if (m.type == "tmpfs") {
-      if (!Subset(m.options, {"nosuid", "nodev", "rw", "mode=755", "mode=0755"}, &bad)) {
-        return NotSupported(f + ".options",
-                            "'" + bad + "': the library's tmpfs is mode 0755, nosuid, nodev");
-      }
-    } else if (m.type == "bind" || m.type.empty() || Has(m.options, "bind") ||
-               Has(m.options, "rbind")) {
-      if (!Has(m.options, "rbind")) {
-        return NotSupported(f + ".options",
-                            "a bind without 'rbind': the library binds directories recursively");
-      }
-      if (!Subset(m.options, {"rbind", "ro", "rw", "private", "rprivate"}, &bad)) {
-        return NotSupported(f + ".options", "'" + bad + "' on a bind mount");
-      }
-      if (m.source.empty()) return Invalid(f + ".source", "a bind mount needs a source");
-    } else {
-      return NotSupported(f + ".type", "'" + m.type + "' mounts are not supported by the library");
-    }
+uint32_t NamespaceFlags(const Config& cfg) {
+  static const std::pair<const char*, uint32_t> kFlags[] = {
+      {"pid", CAPSPAWN_NEW_NS_PID},       {"network", CAPSPAWN_NEW_NS_NET},
+      {"ipc", CAPSPAWN_NEW_NS_IPC},       {"uts", CAPSPAWN_NEW_NS_UTS},
+      {"cgroup", CAPSPAWN_NEW_NS_CGROUP}, {"user", CAPSPAWN_NEW_NS_USER}};
+  uint32_t flags = 0;
+  for (const auto& [name, flag] : kFlags) {
+    if (FindNs(cfg, name)) flags |= flag;
   }
-  if (FindNs(cfg, "pid") && !have_proc) {
-    return NotSupported("linux.namespaces",
-                        "a 'pid' namespace comes with the library's procfs only: add a proc "
-                        "mount at /proc");
-  }
-  return {};
-}
-
-Status AddMounts(const Config& cfg, const PlanOptions& opts, LaunchSpec* spec) {
-  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
-    const Mount& m = cfg.mounts[i];
-    std::string f = Idx("mounts", i);
-    NsEntry e;
-    e.path = m.destination;
-    e.what = f;
-    if (m.type == "proc") {
-      e.action = CAPSPAWN_ACTION_ADD_NS_PROC;
-    } else if (m.type == "tmpfs" && m.destination == "/dev") {
-      // runc's /dev is a writable tmpfs with null, zero, full, random, urandom,
-      // tty and ptmx; the library's minimal /dev is read-only with three nodes.
-      e.action = CAPSPAWN_ACTION_ADD_NS_DEV_MINIMAL;
-      spec->differences.push_back(f +
-                                  ": /dev is the library's read-only minimal /dev "
-                                  "(null, zero, urandom)");
-    } else if (m.type == "tmpfs") {
-      e.action = CAPSPAWN_ACTION_ADD_NS_TMPFS;
-    } else {
-      std::string src = m.source[0] == '/' ? m.source : opts.bundle + "/" + m.source;
-      struct stat st;
-      if (stat(src.c_str(), &st) != 0) {
-        return Error::FromErrno(errno, "config.json: " + f + ".source " + src);
-      }
-      if (!S_ISDIR(st.st_mode)) {
-        return NotSupported(f + ".source", "'" + src +
-                                               "' is not a directory: the library binds "
-                                               "directories only");
-      }
-      e.dir.reset(open(src.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-      if (!e.dir) return Error::FromErrno(errno, "config.json: " + f + ".source " + src);
-      // As runc: a mount's own options decide, root.readonly does not reach it.
-      e.action = Has(m.options, "ro") ? CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY
-                                      : CAPSPAWN_ACTION_ADD_NS_ENTRY;
-    }
-    // The destination must not be a symlink in the rootfs: the library would
-    // not follow it, runc would (within the rootfs); refuse the ambiguity.
-    struct stat st;
-    std::string rel = m.destination.substr(1);
-    if (fstatat(spec->root_dir.get(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISLNK(st.st_mode)) {
-      return Invalid(f + ".destination", "'" + m.destination + "' is a symlink in the rootfs");
-    }
-    spec->entries.push_back(std::move(e));
-  }
-  return {};
-}
-
-// The rootfs's top-level directories, each an entry (those a mount replaces excepted).
-Status AddRootfs(const Config& cfg, LaunchSpec* spec) {
-  UniqueFd list(openat(spec->root_dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  DIR* d = list ? fdopendir(list.release()) : nullptr;
-  if (d == nullptr) return Error::FromErrno(errno, "config.json: root.path: read " + spec->rootfs);
-  std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  std::set<std::string> mounted;
-  for (const NsEntry& e : spec->entries) mounted.insert(e.path);
-  for (const std::string& n : names) {
-    if (mounted.count("/" + n)) continue;
-    struct stat st;
-    if (fstatat(spec->root_dir.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      return Error::FromErrno(errno, "config.json: root.path: " + spec->rootfs + "/" + n);
-    }
-    if (!S_ISDIR(st.st_mode)) {
-      return NotSupported("root.path",
-                          "'" + spec->rootfs + "/" + n +
-                              "' is not a directory: the library's namespace maps the rootfs "
-                              "as its top-level directories only");
-    }
-    NsEntry e;
-    e.action =
-        cfg.root.readonly ? CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY : CAPSPAWN_ACTION_ADD_NS_ENTRY;
-    e.path = "/" + n;
-    e.what = "root.path " + e.path;
-    e.dir.reset(
-        openat(spec->root_dir.get(), n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!e.dir) return Error::FromErrno(errno, "config.json: root.path: open " + e.path);
-    spec->entries.push_back(std::move(e));
-  }
-  spec->differences.push_back(
-      "root.path: '/' itself is the library's read-only tmpfs; the rootfs's top-level "
-      "directories are mounted on it");
-  return {};
+  return flags;
 }
 
 }  // namespace
@@ -474,7 +236,6 @@ Status CheckSupported(const Config& cfg, const PlanOptions& opts) {
   if (!cfg.refused.empty()) {
     return NotSupported(cfg.refused.front(), "not supported by capspawn");
   }
-  if (Status st = CheckProcess(cfg, opts); !st.ok()) return st;
   if (Status st = CheckNamespaces(cfg, opts); !st.ok()) return st;
   if (Status st = CheckLinux(cfg); !st.ok()) return st;
   return CheckMounts(cfg);
@@ -509,15 +270,8 @@ Result<LaunchSpec> PlanLaunch(const Config& cfg, const PlanOptions& opts) {
   if (!headers.ok()) {
     return headers.error().Context("config.json: process.args[0] " + spec.executable_path);
   }
-  if (headers->interp) {
-    std::string dir = headers->interp->substr(0, headers->interp->rfind('/'));
-    spec.loader.reset(
-        OpenInRoot(spec.root_dir.get(), dir.empty() ? "/" : dir, O_PATH | O_DIRECTORY));
-    if (!spec.loader) {
-      return Error::FromErrno(errno, "config.json: process.args[0] " + spec.executable_path +
-                                         ": its interpreter's directory " + dir + " in the rootfs");
-    }
-  }
+  // The program's interpreter is found by the kernel in the container's
+  // root, as for any exec there.
   spec.argv = cfg.process.args;
   spec.env = cfg.process.env;
   // As runc: a process without HOME gets its user's home from the rootfs's
@@ -527,15 +281,38 @@ Result<LaunchSpec> PlanLaunch(const Config& cfg, const PlanOptions& opts) {
                    [](const std::string& e) { return e.rfind("HOME=", 0) == 0; })) {
     spec.env.push_back("HOME=" + HomeInRootfs(spec.root_dir.get(), cfg.process.user.uid));
   }
-  if (cfg.process.user.umask) spec.umask = *cfg.process.user.umask;
-  spec.rlimits = cfg.process.rlimits;
-  spec.no_new_privileges = cfg.process.no_new_privileges;
-  spec.oom_score_adj = cfg.process.oom_score_adj;
-  spec.terminal = cfg.process.terminal;
-  spec.console_size = cfg.process.console_size;
-
-  if (Status s = AddMounts(cfg, opts, &spec); !s.ok()) return s.error();
-  if (Status s = AddRootfs(cfg, &spec); !s.ok()) return s.error();
+  const Process& p = cfg.process;
+  if (p.user.umask) spec.umask = *p.user.umask;
+  spec.rlimits = p.rlimits;
+  spec.no_new_privileges = p.no_new_privileges;
+  spec.oom_score_adj = p.oom_score_adj;
+  spec.terminal = p.terminal;
+  spec.console_size = p.console_size;
+  spec.cwd = p.cwd;
+  spec.uid = p.user.uid;
+  spec.gid = p.user.gid;
+  spec.groups = p.user.additional_gids;
+  spec.capabilities = CapabilityMasks(p);
+  spec.root_readonly = cfg.root.readonly;
+  spec.namespaces = NamespaceFlags(cfg);
+  spec.uid_map = cfg.linux.uid_mappings;
+  spec.gid_map = cfg.linux.gid_mappings;
+  spec.hostname = cfg.hostname;
+  // The domain name is the UTS namespace's kernel.domainname.
+  if (!cfg.domainname.empty()) {
+    spec.sysctls.push_back({"kernel.domainname", cfg.domainname, "domainname"});
+  }
+  for (const auto& [key, value] : cfg.linux.sysctl) {
+    spec.sysctls.push_back({key, value, "linux.sysctl." + key});
+  }
+  spec.masked_paths = cfg.linux.masked_paths;
+  spec.readonly_paths = cfg.linux.readonly_paths;
+  if (cfg.linux.seccomp) {
+    Result<std::vector<capspawn_sock_filter_t>> prog = CompileSeccomp(*cfg.linux.seccomp);
+    if (!prog.ok()) return prog.error();
+    spec.seccomp = std::move(prog.value());
+  }
+  if (Status s = PlanMounts(cfg, opts, &spec); !s.ok()) return s.error();
   return spec;
 }
 
