@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Creating a process without starting it, then starting it, against a plain
 // spawn of the same static target in the same run (issue 5's goal: <= 3x).
 // The extra cost is the exec stop: ptrace, reading registers and auxv,

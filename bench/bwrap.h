@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bubblewrap as a competitor: the same program started through `bwrap`
 // with read-only binds. Later benchmarks (private namespaces) compare their
 // own bind sets with BwrapCommand(...) over the same directories.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The reporter main hands to Google Benchmark: it shows a short console
 // report, writes the --benchmark_out file, and keeps every benchmark's
 // times for the summary.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CPU time spent on the benchmark's behalf: this process plus every child it
 // reaped (which includes what those children reaped). Unlike wall time it
 // hardly moves when other programs compete for the cores, so it is a steadier

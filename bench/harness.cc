@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Registries of spawn methods, other benchmarks and summary rows; the
 // benchmark body every spawn method shares; one pass's registration.
 #include "harness.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The benchmark harness: spawn methods, other benchmarks, the parent-state
 // scenarios they run in, and the summary rows (ratios with goals) printed
 // after the run.

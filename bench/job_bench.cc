@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Jobs: spawning into a job (and into a DENY job) against spawning into the default job,
 // and the time to kill a job tree of 1,000 processes (issue 4's closing numbers).
 #include <benchmark/benchmark.h>

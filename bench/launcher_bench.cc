@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The launcher: the same spawn+wait of the static targets (glibc and
 // libc-free) in-process and through a capspawn-launcherd started for the
 // run, its overhead per launch against the floor of any launcher (one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn_bench: spawn+wait of a tiny static program through capspawn and
 // the usual alternatives, in three parent states, then a summary of medians
 // and ratios. See docs/benchmarks.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private namespaces (issue 3's closing numbers): the tiny static program
 // with 5 read-only directory entries, built for the first time, entered from
 // the cache, and through bwrap with the same binds; then 1,000 entries.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci against runc (and both under containerd): a busybox bundle
 // running /bin/true, end to end, as a container runtime's user sees it. And
 // the container's namespace (the rootfs as a read-only root directory, plus

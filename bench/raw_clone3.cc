@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A raw clone3 vfork-style spawn.
 //
 // Why assembly: with CLONE_VM the child shares the parent's memory but must

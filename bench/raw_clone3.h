@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The reference point for capspawn's fast path: the least a correct
 // vfork-style clone3 spawn can do.
 #ifndef CAPSPAWN_BENCH_RAW_CLONE3_H_

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds capspawn_bench optimised, without the tests, and runs it. Arguments
 # go to the benchmark (e.g. --benchmark_filter=baseline).
 # The build directory is $CAPSPAWN_BENCH_BUILD, default <source>/build-bench.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parent-state scenarios: a large touched heap, a large fd table.
 // Each is set up once when the first benchmark of its group runs and torn
 // down when the next group starts, so the scenarios never overlap.

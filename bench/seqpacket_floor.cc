@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The physical floor of any launcher: one SOCK_SEQPACKET request/reply round
 // trip between two processes, each datagram carrying one fd in SCM_RIGHTS,
 // as a launch's request (the executable) and reply (the pidfd) do.

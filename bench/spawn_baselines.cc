@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The spawners capspawn is compared with: a raw clone3 vfork-style spawn
 // (the floor), glibc posix_spawn, fork+exec and vfork+exec. Each spawns the
 // target with the benchmark's own environment and reaps it.

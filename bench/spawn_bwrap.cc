@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BM_bwrap: the tiny program through bubblewrap with /usr bound read-only,
 // the reference for a sandboxing spawner. Skips (with bwrap's own message)
 // where bwrap cannot create its namespaces.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn's fast path through the public C API, and the summary rows that
 // hold it to DESIGN §3 (issue 2's goals).
 #include <capspawn/spawn.h>

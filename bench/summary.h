@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The closing summary: a method × scenario table of medians, the other
 // benchmarks' medians, and the summary rows (ratios and their goals).
 #ifndef CAPSPAWN_BENCH_SUMMARY_H_

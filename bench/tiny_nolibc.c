@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The smallest possible target: no libc, no start-up code; _start calls
    exit_group(0). Shows how much of a spawn is the spawner itself. */
 #if defined(__x86_64__)

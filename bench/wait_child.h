@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reaping helpers shared by the spawn methods.
 #ifndef CAPSPAWN_BENCH_WAIT_CHILD_H_
 #define CAPSPAWN_BENCH_WAIT_CHILD_H_

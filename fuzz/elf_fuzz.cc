@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over the ELF parser and the dynamic section reader.
 // Beyond "no crash, no sanitizer report", it checks their promises: the fd
 // path (with a prefix of a length the input picks) answers exactly as the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci's config.json parser (tools/capspawn-oci/config_parse.cc) on
 // arbitrary bytes: config.json is untrusted input (a bundle anyone may write).
 // It must return a value or an Error, never crash, hang or leak; a config it

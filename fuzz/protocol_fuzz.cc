@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over the Launcher protocol: its decoder (requests and
 // replies) and the daemon's handling of a decoded request (a worker's
 // Connection, served in this process over a real connection to a socket of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over resolver names. Each input is a name, parsed and
 // then resolved against a small package root made at start-up (a package
 // "pkg" with bin/pkg, bin/tool, lib/, and symlinks leading inside and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over the #!/#!resolve line parser. Beyond "no crash, no
 // sanitizer report", it checks what the parser promises its callers.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over the child's side of typed startup handles: the
 // LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES parser and the "<type>.<arg>" names.
 // The input is the three variables, then CAPSPAWN_STARTUP_IDS, separated by

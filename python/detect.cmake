@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sets CAPSPAWN_PYTHON_FOUND: whether the Python package can be built here.
 # The interpreter is the system's (/usr/bin/python3) unless Python3_EXECUTABLE
 # names another: one earlier in PATH (a pyenv, a venv) may lack the packages

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Prints where the capspawn package is installed under a prefix, relative to
 it, for the interpreter running this script.
 

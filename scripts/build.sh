@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds capspawn into BUILD_DIR (default: build/), with optional extra cmake args.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job: builds capspawn and shows what a capspawn child receives, next
 # to what an ordinary Linux child inherits.
 set -euo pipefail

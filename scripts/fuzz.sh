@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds every libFuzzer target with clang and runs each for a bounded time on
 # a scratch corpus seeded from fuzz/corpus/<target>. Prints one line per
 # target ("fuzz <target>: <executions> executions, <edges> edges, ok|CRASH")

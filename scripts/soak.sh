@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Soak: drives a fresh capspawn-launcherd with concurrent clients mixing plain,
 # namespaced, job and create-without-starting launches (tests/soak/soak_driver), then checks that the
 # daemon's fd count and RSS are back to their level after a warm-up, that no

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """capspawn.run(["true"]) against subprocess.run(["true"]) and os.posix_spawn,
 with the parent holding few fds and then 10,000 open fds.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the container actions of capspawn/spawn.h (capabilities by
 // name). See docs/containers.md.
 #ifndef CAPSPAWN_CONTAINER_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ELF utilities of Fuchsia's process_builder, for Linux: parse and validate an
 // executable's headers before any process exists, find its PT_INTERP, and the
 // initial-stack formulas. Only 64-bit little-endian files for the host machine

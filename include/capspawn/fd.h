@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UniqueFd: the one owner of a file descriptor.
 #ifndef CAPSPAWN_FD_H_
 #define CAPSPAWN_FD_H_

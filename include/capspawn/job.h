@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Jobs: cgroup v2 job trees (Fuchsia's zx::job on Linux). A job is a file descriptor of a
 // cgroup2 directory. See docs/jobs.md for the layout, the policy and delegation.
 #ifndef CAPSPAWN_JOB_H_

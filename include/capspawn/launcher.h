@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Clients of capspawn-launcherd: the Launcher (fuchsia.process.Launcher) and
 // the Resolver (fuchsia.process.Resolver), over the daemon's AF_UNIX socket.
 // See docs/launcher.md and docs/protocol.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process: a pidfd, the one handle to a process.
 #ifndef CAPSPAWN_PROCESS_H_
 #define CAPSPAWN_PROCESS_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ProcessBuilder: Fuchsia's process_builder on Linux. Describe a process
 // (arguments, environment, namespace entries, typed handles, a loader, a
 // minimum stack), build() it — it then exists, has exec'd, and waits before

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Typed startup handle ids: Fuchsia's processargs.h values under CAPSPAWN_ names,
 // every type Fuchsia defines and no other (docs/startup-handles.md).
 // An id is PA_HND(type, arg): the type in the low 8 bits, the argument in bits 16-31.

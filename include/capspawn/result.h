@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors are values: a status plus a message that names what failed.
 #ifndef CAPSPAWN_RESULT_H_
 #define CAPSPAWN_RESULT_H_

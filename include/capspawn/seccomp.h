@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A seccomp profile shaped like the OCI runtime spec's linux.seccomp,
 // compiled with libseccomp into the classic BPF program that
 // CAPSPAWN_ACTION_SET_SECCOMP_FILTER installs. See docs/containers.md.

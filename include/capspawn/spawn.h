@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn_spawn*: create a process that gets exactly what it is handed.
 // The shape of Fuchsia's fdio_spawn; see docs/spawn.md for each flag and action.
 #ifndef CAPSPAWN_SPAWN_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Create a process without starting it, then start it: the C face of
 // capspawn::ProcessBuilder (process_builder.h). See docs/process-builder.md.
 #ifndef CAPSPAWN_START_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Status codes: the names and numeric values of Fuchsia's zx_status_t.
 #ifndef CAPSPAWN_STATUS_H_
 #define CAPSPAWN_STATUS_H_

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """capspawn: start programs that get exactly what they are handed.
 
 Fuchsia's capability-based process creation on Linux: a new process receives

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """BuiltProcess: a process created stopped before its first instruction."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Feeding stdin and draining stdout/stderr of a Process: blocking (selectors)
 and through an asyncio event loop."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """capspawn's exceptions: one class per common status, all OSErrors."""
 
 from __future__ import annotations

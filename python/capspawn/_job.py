@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Job: a cgroup v2 job tree (Fuchsia's job), held by its directory fd."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Launcher: a connection to capspawn-launcherd (fuchsia.process.Launcher)."""
 
 from __future__ import annotations

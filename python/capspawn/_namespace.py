@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a ``namespace={path: ...}`` entry can be besides a directory."""
 
 from __future__ import annotations

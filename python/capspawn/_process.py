@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Process: a running (or finished) process, held by its pidfd."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One spawn request: the actions of the library call being built, the fds
 it opened on the way (closed if the call is never made), and the helpers that
 turn Python objects into fds and programs."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """run() and run_async(): spawn, feed, drain, wait; subprocess.run's shape."""
 
 from __future__ import annotations

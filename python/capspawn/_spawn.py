@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """spawn() and create_suspended(): Python arguments turned into one call of
 the library's spawn (capspawn_spawn_etc / _vmo / create_without_starting)."""
 

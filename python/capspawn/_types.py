@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The types of spawn()'s arguments, for type checkers and help()."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """For the spawned program: the typed startup handles its creator handed it.
 
 Typed handles arrive at fds 3.. described by systemd's ``LISTEN_FDS``,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every part of the extension shares: raising capspawn errors as Python
 // exceptions, argument conversion, and the fork guard around library calls.
 #ifndef CAPSPAWN_PYTHON_NATIVE_COMMON_H_

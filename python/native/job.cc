@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn::Job for Python. Calls that can block (kill, freeze and destroy
 // wait for the kernel) run with the GIL released.
 #include <capspawn/job.h>

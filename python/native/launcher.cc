@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn::LauncherClient for Python: one connection to capspawn-launcherd.
 // Socket calls run with the GIL released; the Python layer serialises the
 // Add*/Launch sequence of one connection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn._native: the extension module under the capspawn package.
 #include <capspawn/job.h>
 #include <capspawn/processargs.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pidfd: the extension's owner of a process's pidfd.
 #ifndef CAPSPAWN_PYTHON_NATIVE_PIDFD_H_
 #define CAPSPAWN_PYTHON_NATIVE_PIDFD_H_

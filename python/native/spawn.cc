@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // spawn() and create_suspended(): the Python layer's request, turned into one
 // capspawn_spawn_etc / capspawn_spawn_vmo / capspawn_create_without_starting
 // call made with the GIL released.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn/startup.h for the spawned program's side.
 #include <capspawn/startup.h>
 

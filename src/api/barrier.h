@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's one exception barrier and one error-buffer rule. Every
 // extern "C" entry that answers a capspawn_status_t runs its body through
 // Guard:

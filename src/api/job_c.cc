@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API of jobs: thin wrappers over capspawn::Job that never take the caller's fd.
 #include <capspawn/job.h>
 #include <capspawn/spawn.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The layouts of the C API's structures are ABI: a change to one breaks every
 // program built against an older header. These fix them for the LP64 targets
 // capspawn supports (x86_64, aarch64).

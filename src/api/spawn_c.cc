@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn_spawn, capspawn_spawn_etc, capspawn_spawn_vmo: fdio's spawn API.
 // Each call goes through the launcher $CAPSPAWN_LAUNCHER names, or in-process
 // through the spawn pipeline (src/spawn/request.h).

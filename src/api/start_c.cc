@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn_create_without_starting / capspawn_start: the C API over the same
 // request path and BuiltProcess as ProcessBuilder.
 #include <capspawn/start.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the C API fails: the message into the caller's buffer, the status back.
 #ifndef CAPSPAWN_SRC_BASE_C_ERROR_H_
 #define CAPSPAWN_SRC_BASE_C_ERROR_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CAPSPAWN_LAUNCHER, read in one place: the launcher socket the C API and
 // the in-process context go through. In base, below both the spawn pipeline
 // and the launcher client, so that neither depends on the other for it.

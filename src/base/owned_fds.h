@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fds owned together (what a spawn consumes), closed with one close_range per
 // run of consecutive numbers: a caller handing 1,000 fds pays a few syscalls
 // to have them closed, not 1,000.

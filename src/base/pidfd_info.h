@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PIDFD_GET_INFO (Linux 6.13; PIDFD_INFO_EXIT since 6.15). The uapi headers on
 // Debian 12 predate it, so the first (VER0, 64-byte) layout is spelled out here.
 #ifndef CAPSPAWN_SRC_BASE_PIDFD_INFO_H_

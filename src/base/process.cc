@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Waiting on and killing a process through its pidfd.
 #include <capspawn/process.h>
 #include <capspawn/spawn.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Strings kept back to back in one buffer, each followed by a NUL: what an
 // argument list costs is its bytes plus five per string (the NUL and an end
 // offset), whatever the count, and exec takes pointers into it as they are.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // From a launched child stopped at its exec to a BuiltProcess: read what it
 // is (registers, auxv), open its address space, detach it into a group stop.
 #ifndef CAPSPAWN_SRC_BUILDER_INSPECT_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ProcessBuilder: fills the same spawn request as capspawn_spawn_vmo (flags
 // 0: the process gets only what the builder was given), with the exec stop
 // asked for, then turns the stopped child into a BuiltProcess.

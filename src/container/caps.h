@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Capability numbers, names and the kernel's last one.
 #ifndef CAPSPAWN_SRC_CONTAINER_CAPS_H_
 #define CAPSPAWN_SRC_CONTAINER_CAPS_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The container steps in the child: raw syscalls only, no allocation, each
 // failure reported as "label: syscall" composed in the plan's buffer.
 #include <fcntl.h>

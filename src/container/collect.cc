@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validating the container actions: every refusal names the action index and
 // the field that is wrong.
 #include <linux/capability.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the container actions of a spawn ask for (capspawn/spawn.h, 0x1005 and
 // up), validated in the parent. The filesystem part goes to the namespace plan
 // (src/namespace/mounts.cc), the rest to the container plan (plan.h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Planning the container steps in the parent: every string, number and
 // buffer the child uses is made here.
 #include "container/plan.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The container part of a spawn's setup, planned in the parent as ordered,
 // named steps that the child runs with raw syscalls (allocation-free). Around
 // the namespace plan: the early steps run before the mounts (oom score, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiling an OCI-shaped seccomp profile with libseccomp (in the parent:
 // the child only installs the resulting program).
 #include <capspawn/seccomp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where the parser's bytes come from: a file held in memory, or an fd read
 // with pread behind a prefix the caller already read.
 #ifndef CAPSPAWN_SRC_ELF_BYTE_SOURCE_H_

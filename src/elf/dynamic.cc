@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The dynamic section reader (Fuchsia's Elf64DynSection) and what it tells
 // about a file: its needed libraries, its soname, its kind.
 #include <sys/stat.h>

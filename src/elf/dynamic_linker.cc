@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // get_dynamic_linker: the PT_INTERP file, taken from a loader directory.
 #include <fcntl.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small helpers that build the parser's error messages.
 #ifndef CAPSPAWN_SRC_ELF_FORMAT_H_
 #define CAPSPAWN_SRC_ELF_FORMAT_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validation of the ELF header and program headers, with the rules of
 // Fuchsia's elf_parse plus the bounds checks a loader needs before it trusts
 // a file it has not mapped yet. Every rule is listed in docs/elf.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuchsia's initial-stack formulas (process_builder's
 // calculate_initial_linker_stack_size and elf-psabi's
 // compute_initial_stack_pointer), written down in docs/elf.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How a child reports a failed setup step to its parent before exec.
 // The child shares the parent's memory (CLONE_VM), so it writes here directly.
 #ifndef CAPSPAWN_SRC_ENGINE_CHILD_ERROR_H_

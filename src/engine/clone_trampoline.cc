@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/clone_trampoline.h"
 
 #include <sys/syscall.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // clone3 with a function entry point on a new stack. The raw syscall returns
 // in the child on an empty stack, so the child must never return into C code
 // of the parent's frame: a few instructions of assembly call fn(arg) and exit.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A child stopped at its exec (PTRACE_TRACEME + the exec SIGTRAP): the
 // process image is the new program's, and not one of its instructions has run.
 #ifndef CAPSPAWN_SRC_ENGINE_EXEC_STOP_H_

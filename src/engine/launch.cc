@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The launch engine. The parent plans everything; the child, which shares the
 // parent's memory (CLONE_VM) and, at first, its fd table (CLONE_FILES), only
 // runs the plan's syscalls in order and reports a failed step through memory.

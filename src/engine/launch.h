@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The launch engine: one clone3 vfork-style spawn that follows a plan computed
 // in the parent. The child allocates nothing and calls only raw syscalls.
 #ifndef CAPSPAWN_SRC_ENGINE_LAUNCH_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A child stopped at its exec (see exec_stop.h), turned into a process that
 // waits, untraced, before its first instruction: its registers are read while
 // it is still traced, then it is detached into a group stop (SIGSTOP), which

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Low-level cgroup2 file system helpers for jobs: finding the hierarchy, reading and
 // writing control files relative to a directory fd, and errors that explain delegation.
 #ifndef CAPSPAWN_SRC_JOB_CGROUP_FS_H_

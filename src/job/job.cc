@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn::Job: the C++ job object. See docs/jobs.md for the layout.
 #include <capspawn/job.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Job::SetLimit: memory, pids and cpu limits, where the controller reaches the job.
 #include <capspawn/job.h>
 

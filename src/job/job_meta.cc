@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "job/job_meta.h"
 
 #include <sys/xattr.h>

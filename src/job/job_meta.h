@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state capspawn stores with a job: an extended attribute on its cgroup directory,
 // so it outlives the process that set it and is readable by anyone holding the job.
 #ifndef CAPSPAWN_SRC_JOB_JOB_META_H_

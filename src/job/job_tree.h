@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Walks over a job's cgroup subtree: every operation on a job covers its child jobs.
 #ifndef CAPSPAWN_SRC_JOB_JOB_TREE_H_
 #define CAPSPAWN_SRC_JOB_JOB_TREE_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "job/spawn_hooks.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the spawn path needs from jobs: where a job's new processes go, and the
 // seccomp filter that enforces the DENY new-process policy.
 #ifndef CAPSPAWN_SRC_JOB_SPAWN_HOOKS_H_

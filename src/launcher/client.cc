@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LauncherClient, Resolver, and the chunked senders they share with the
 // capspawn_spawn* translation.
 #include <capspawn/launcher.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The launcher client's building blocks, over borrowed data: what
 // LauncherClient and the capspawn_spawn* translation share.
 #ifndef CAPSPAWN_SRC_LAUNCHER_CLIENT_INTERNAL_H_

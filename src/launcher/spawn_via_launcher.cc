@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn_spawn* through the launcher (CAPSPAWN_LAUNCHER): the request is
 // prepared here exactly as in-process (spawn::Prepare: the actions, the
 // program and #!, the job, stdio, the environment, argv), then sent as the

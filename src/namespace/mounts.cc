@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Container mounts as namespace operations: every path in the new root is
 // resolved inside it (RESOLVE_IN_ROOT), file systems are made with the mount
 // API (fsopen/fsconfig/fsmount: an option the kernel refuses is named in the

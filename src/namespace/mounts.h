@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The container actions' filesystem (ADD_MOUNT, ADD_DEVICES, MASK_PATH,
 // READ_ONLY_PATH) and a root directory entry ("/"), planned as namespace
 // operations. See docs/containers.md.

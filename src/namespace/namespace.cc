@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Planning a child's filesystem in the parent: which directories are bound
 // where, what the private root's tmpfs holds, which directories of the
 // caller's tree are mirrored to make room for a missing path, and the labels

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private mount namespaces: what the child sees of the filesystem. Planned in
 // the parent as a list of mount operations, run by an allocation-free child
 // hook, and cached: a repeated configuration is built once and entered with

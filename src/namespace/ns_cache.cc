@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The namespace cache and its builder. See ns_cache.h.
 #include "namespace/ns_cache.h"
 

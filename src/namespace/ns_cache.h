@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The namespace cache: private roots built once by a short-lived builder
 // process and kept as nsfs fds, entered by later spawns with setns. Keyed on
 // everything that decides what the namespace holds; emptied whenever the

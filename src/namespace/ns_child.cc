@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The child side: runs the planned operations with raw syscalls only. It
 // runs in the launch engine's vfork-style child, or in the cache's builder
 // (shared memory, borrowed stack), so it allocates nothing and reports

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whether a non-root caller can get a user namespace, and if not, which host
 // setting says no: the error must tell the user what to change.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # fuchsia.process Launcher and Resolver, as Cap'n Proto messages. One message
 # is one AF_UNIX SOCK_SEQPACKET datagram; its fds travel in SCM_RIGHTS and are
 # named here by their index in that datagram's fd array. Every fd of a

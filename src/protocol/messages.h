@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Launcher/Resolver messages as plain C++ values, and their Cap'n Proto
 // encoding (launcher.capnp). Decoding treats its input as hostile: read
 // limits, every fd index checked, each fd of the datagram named exactly once.

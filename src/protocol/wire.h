@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Datagrams over AF_UNIX SOCK_SEQPACKET: one message per datagram, its fds in
 // SCM_RIGHTS. Both sides use these; see docs/protocol.md.
 #ifndef CAPSPAWN_SRC_PROTOCOL_WIRE_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client of a Resolver: a name resolved by the Resolver of the launcher
 // daemon at a socket (for #!resolve and LauncherClient/Resolver::Resolve).
 #ifndef CAPSPAWN_SRC_RESOLVER_CLIENT_H_

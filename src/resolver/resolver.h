@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Resolver: a name ("PACKAGE" or "PACKAGE/BINARY") to an executable fd and
 // a loader (the package's lib/ directory), looked up beneath configured
 // package roots only. See docs/launcher.md for the name syntax.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turning fdio-style flags and actions into a launch plan's pieces.
 #ifndef CAPSPAWN_SRC_SPAWN_ACTIONS_H_
 #define CAPSPAWN_SRC_SPAWN_ACTIONS_H_

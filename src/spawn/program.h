@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finding what to exec: open the file, follow #! lines, check the ELF headers,
 // all before any process exists.
 #ifndef CAPSPAWN_SRC_SPAWN_PROGRAM_H_

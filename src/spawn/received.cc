@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PrepareReceived: what a launcher client sent, checked as Prepare checks a
 // call of this process (the launcher's worker runs it as the client), into
 // the same Prepared request.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one path from a spawn request to the engine, in two steps:
 //   Prepare: the checks, the program (and #!), the job, the namespace
 //     entries (normalised), stdio, the environment and argv decided, as a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The first line of a script: "#!interpreter [arg]" or "#!resolve name".
 #ifndef CAPSPAWN_SRC_SPAWN_SHEBANG_H_
 #define CAPSPAWN_SRC_SPAWN_SHEBANG_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The two steps every spawn takes (request.h): Prepare and Launch. (The C
 // API over them, capspawn_spawn*, is src/api/spawn_c.cc.)
 #include <capspawn/spawn.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Names of typed startup handles in LISTEN_FDNAMES: "<type>.<arg>". The
 // table is also the list of handle types capspawn accepts (handle_types.h).
 #include <capspawn/processargs.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The handle types capspawn knows: exactly those of Fuchsia's processargs.h.
 #ifndef CAPSPAWN_SRC_STARTUP_HANDLE_TYPES_H_
 #define CAPSPAWN_SRC_STARTUP_HANDLE_TYPES_H_

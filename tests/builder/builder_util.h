@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers of the process builder tests: the target programs, builders for
 // them, and independent looks at a built process (its auxv, maps, state and
 // registers, read by the test itself).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* pb_target: the program the process builder tests build, built three ways
  * (static, static-PIE, dynamic) and never instrumented. What it does is
  * chosen by argv[1]:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ProcessBuilder: the Fuchsia process_builder tests that make sense on Linux.
 // The child is spawn_child (tests/spawn), which reports what it received on
 // the fd 1 handed to it.

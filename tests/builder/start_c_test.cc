@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn_create_without_starting / capspawn_start (C API), and the CLI's
 // `capspawn run --suspended` / `capspawn start`.
 #include <capspawn/start.h>

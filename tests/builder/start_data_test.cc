@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BuiltProcess: the numbers it reports match what the kernel says of the
 // process (auxv, maps, registers read by the test itself), the process is
 // really waiting before its first instruction, dropping it kills it, and a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `capspawn run`'s container options, run for real with busybox in a root
 // directory, as root and as nobody; and their usage errors.
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn elf: says what a file is (executable, PIE, static PIE, shared
 // library, not ELF), in words, with the exit status docs/elf.md gives.
 #include <fcntl.h>

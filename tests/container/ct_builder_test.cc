@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The container features through ProcessBuilder and through
 // capspawn_create_without_starting: the process is fully set up, stopped
 // after its exec, and runs only when started.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // New pid, net, ipc, uts, cgroup and user namespaces, hostname and id maps,
 // as root and as nobody (a user namespace then comes with them).
 #include <sys/stat.h>

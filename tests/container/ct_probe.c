@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* ct_probe: prints what a process sees of itself, one "key=value" per line,
  * for the container tests. Needs nothing but the kernel (static, no /proc
  * unless an argument reads it). Arguments add lines:

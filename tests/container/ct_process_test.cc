@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Who the program runs as and under which limits: capabilities,
 // no_new_privs, rlimits, ids and groups, umask, working directory, sysctls,
 // oom_score_adj, the death signal; each with its bad input and failures.

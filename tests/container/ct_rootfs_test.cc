@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A root directory entry ("/") with the mounts OCI uses on top, default
 // devices, masked and read-only paths; container mounts on a private root
 // and on the caller's tree; paths that try to leave the root; bad input.

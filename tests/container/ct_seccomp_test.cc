@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A user seccomp filter, raw BPF or compiled from a profile, installed after
 // the job policy's own and last before exec.
 #include <linux/audit.h>

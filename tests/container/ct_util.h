@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the container tests: the probe run through capspawn_spawn_etc,
 // its report parsed, a busybox root directory, leak counts.
 #ifndef CAPSPAWN_TESTS_CONTAINER_CT_UTIL_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fuzzer's seed files say what they are: valid_* parse, bad_* are
 // rejected. The seeds are x86_64 files; on another host their e_machine is
 // patched to the host's so the other rules still decide.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The dynamic section reader, after Fuchsia's test_parse_dynamic_section: an
 // image with a PT_DYNAMIC whose DT_NEEDED, DT_SONAME and DT_RPATH name strings
 // of its DT_STRTAB; and what the reader makes of real files.

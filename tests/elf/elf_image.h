@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds small, valid ELF images in memory that tests then break one field
 // at a time.
 #ifndef CAPSPAWN_TESTS_ELF_ELF_IMAGE_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ParseHeaders(fd, prefix): the same answers as the in-memory parser, bytes
 // taken from the prefix when it covers them, the file offset untouched.
 #include <fcntl.h>

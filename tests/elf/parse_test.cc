@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every validation rule, one broken field at a time, over in-memory images.
 #include <elf.h>
 

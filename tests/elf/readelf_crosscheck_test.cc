@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every regular ELF file under /usr/bin and /usr/lib that capspawn accepts
 // must look the same to capspawn as to binutils' readelf: type, machine,
 // entry, interpreter, every program header field, and the dynamic section's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Real programs on this host: a dynamic PIE, python, a static binary, a
 // static-PIE, and this test program itself checked against what the kernel
 // told it in its auxiliary vector.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuchsia's stack formulas, checked against numbers worked out by hand from
 // Fuchsia's sources (processargs.rs' build_and_write_message test message,
 // process_builder's start_util_with_huge_args) and the psABIs.

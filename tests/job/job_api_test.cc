@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Job objects: the default job, child jobs, listing, names and the error statuses.
 #include <fcntl.h>
 #include <sys/mount.h>

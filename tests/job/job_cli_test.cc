@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `capspawn job ...` and `capspawn run --job`: the CLI over jobs, end to end.
 #include <fcntl.h>
 #include <poll.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The job suite again, as `nobody` inside a cgroup subtree delegated to nobody: the way an
 // unprivileged service manager (systemd Delegate=yes) hands cgroups to a user.
 #include <fcntl.h>

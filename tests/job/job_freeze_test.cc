@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Freezing a job stops its processes (a busy loop makes no progress), thawing resumes them.
 #include <sys/mman.h>
 #include <unistd.h>

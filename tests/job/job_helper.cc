@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A program the job tests run inside jobs. Each mode reports to an fd it was handed.
 //   tree OUT         a tree: a child, a child with a grandchild, a double-forked setsid
 //                    daemon, and itself; each writes its pid (int32) to OUT, then sleeps.

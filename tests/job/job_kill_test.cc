@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Killing a job: the whole tree goes, nothing outside it does, and the job stays dead.
 #include <signal.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Limits work where the controller is delegated, and say NOT_SUPPORTED (naming the
 // controller) where it is not. Both outcomes are checked against the cgroup files.
 #include <fcntl.h>

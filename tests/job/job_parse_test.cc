@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finding the default job and the stored job state, from text alone.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The new-process policy: DENY stops fork/vfork/clone (EPERM) and clone3 (ENOSYS) but not
 // threads, child jobs inherit it, it only gets stricter, and it is stored with the job.
 #include <sys/wait.h>

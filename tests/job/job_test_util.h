@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared pieces of the job tests: a per-test root job that is always destroyed, spawning
 // the helper program into a job, reading what it reports, and reaping orphans.
 #ifndef CAPSPAWN_TESTS_JOB_JOB_TEST_UTIL_H_

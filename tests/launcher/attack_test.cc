@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Attacks on a root capspawn-launcherd from a local user (nobody): each asks
 // the daemon for something nobody could not get itself. Each must fail the
 // way the same request fails in-process. docs/SECURITY.md lists them.

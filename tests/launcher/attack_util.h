@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // For the attacks on capspawn-launcherd (attack_test.cc, bounds_test.cc):
 // running part of a test as nobody, commands as nobody, and looking at the
 // daemon's processes (the serving one, the whole tree's footprint).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What one client may cost capspawn-launcherd and carry over to what it
 // launches: its rlimits, nice value, oom_score_adj and umask; its
 // RLIMIT_NPROC; memory for what it sends; fds it leaves in flight; a stalled

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many clients of one capspawn-launcherd at once: each connection's state is
 // its own, a client that stalls mid-request or vanishes blocks no one. CI runs
 // these under ThreadSanitizer too (the daemon built with it: a race report

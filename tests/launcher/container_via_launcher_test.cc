@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The container actions (0x1005 and up) and a root directory entry through the
 // launcher (CAPSPAWN_LAUNCHER): the protocol does not carry them yet, so the
 // client refuses the request before sending it, naming the action, and

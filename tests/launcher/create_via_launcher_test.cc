@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn_create_without_starting, and `capspawn run --suspended`, through
 // the launcher (CAPSPAWN_LAUNCHER / --launcher): the daemon creates the
 // process, stopped before its first instruction, and the caller starts it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-launcherd failing under its clients: killed (SIGKILL) in the middle
 // of launches and restarted on the same socket; processes built but not
 // started dying with it, launched ones outliving it; the daemon at its fd

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A real capspawn-launcherd for a test: started on a socket in a fresh
 // directory, checked alive, stopped (and required to exit cleanly) at the end.
 #ifndef CAPSPAWN_TESTS_LAUNCHER_DAEMON_FIXTURE_H_

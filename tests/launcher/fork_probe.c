@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* fork_probe: tries each way of creating a process (fork, vfork, clone
  * without CLONE_THREAD, clone3) and prints one word each: "fork=ok" or
  * "fork=EPERM" (the errno's name or number). Exits 0 when none worked, 1

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Launcher protocol's answers where they follow Fuchsia's launcher:
 // handle types are processargs.h's, PA_NS_DIR is refused as the process
 // builder refuses it; and the choices docs/spawn.md's table lists.

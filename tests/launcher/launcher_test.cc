@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Launcher over a real capspawn-launcherd: Fuchsia's launcher tests (args,
 // environment, namespace entries, handles, create-without-starting), the
 // state machine (Add* concatenate, every launch resets), each validation

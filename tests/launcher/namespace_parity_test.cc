@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Namespace entries of every kind through the launcher, with what they mean
 // in-process: a read-only entry refuses writes (EROFS), tmpfs, proc and a
 // minimal /dev are made in the child. (The whole namespace suite also runs

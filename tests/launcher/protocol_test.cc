@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The wire protocol as untrusted input: the decoder's rules one by one, then
 // the same abuse sent to a live daemon, which must close only that connection.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Resolver: names to package binaries beneath the daemon's roots, and
 // #!resolve followed through it (one hop, two hops, not found, a loop, a
 // #! behind a #!resolve), in a client and in the daemon itself.

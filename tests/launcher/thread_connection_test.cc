@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn_spawn* through CAPSPAWN_LAUNCHER keep one launcher connection per
 // thread between spawns (src/launcher/spawn_via_launcher.cc). These tests
 // check that it is reused, closed with its thread, replaced after a daemon

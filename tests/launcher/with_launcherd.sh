@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # usage: with_launcherd.sh LAUNCHERD COMMAND [ARGS...]
 # Runs COMMAND with CAPSPAWN_LAUNCHER naming a fresh capspawn-launcherd's
 # socket; fails if the daemon died on the way. Its log goes to stderr at the end.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The namespace module driven directly through the launch engine: real
 // programs in real private namespaces, as root and as an unprivileged user.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Namespaces through the public C API (capspawn_spawn_etc) and the namespace
 // cache: capspawn's extension actions, repeated configurations entered with
 // setns, invalidation, bounds, and isolation between spawns.

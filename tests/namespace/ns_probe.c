@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* ns_probe: checks what a process sees of its filesystem. Each argument is
  * one expectation; the exit status is 0, or the 1-based index of the first
  * one that failed (details on stderr).

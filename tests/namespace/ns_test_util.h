@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the namespace tests: temporary directories, a probe runner
 // through the engine and through the public C API, fd and mount counts.
 #ifndef CAPSPAWN_TESTS_NAMESPACE_NS_TEST_UTIL_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Malformed and hostile config.json: each is refused at create with a status
 // and a message naming the field, and nothing is left behind — no state
 // directory, no cgroup, no process, no child.

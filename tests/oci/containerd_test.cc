@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // containerd (Debian's), started by the test with its own config, root and
 // state under a temporary directory, driving capspawn-oci through its runc
 // shim (io.containerd.runc.v2 with --runc-binary), as Kubernetes' node would:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci's commands as containerd's shim drives them: create (stopped,
 // --pid-file written before it returns), state, start, ps, pause/resume,
 // kill (--all), delete (--force); the per-container lock; --log json on

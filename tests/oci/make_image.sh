@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds, offline, from Debian's busybox-static:
 #   OUT/rootfs/            a root filesystem (busybox and its applets in /bin)
 #   OUT/busybox-oci.tar    the same as an OCI image layout archive, for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helpers (see oci_util.h).
 #include "oci_util.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for capspawn-oci's tests: running programs with their output in
 // files (a container keeps the fds it was handed, so pipes would never reach
 // EOF), bundles made with `capspawn-oci spec` and edited, and probes for what

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rootless path: capspawn-oci run by nobody (a user namespace mapping
 // container root to nobody, as `runc --rootless`, or nobody to itself; no
 // cgroup of its own unless one is delegated). In the root run it drops to nobody with setpriv; in

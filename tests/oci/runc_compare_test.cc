@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // runc (Debian's) as the reference: the same bundle run by `runc run` and by
 // `capspawn-oci run` must give the same exit code and the same output — what
 // the process sees in /proc/self/status (ids, capabilities, no_new_privs),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A child that reports what it received, as JSON on stdout (run with -S: it
 imports nothing beyond the interpreter's built-in modules and json).
 

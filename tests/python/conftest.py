@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared fixtures: leak checks around every test, helpers for child programs."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """asyncio: the event loop watches pidfds; no thread, no SIGCHLD handler."""
 
 from __future__ import annotations

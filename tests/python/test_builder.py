@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """create_suspended(): a process that has exec'd and waits before its first
 instruction; every number checked against what the kernel says."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bad input: the exception, its status and a message naming what was wrong;
 and nothing left behind (the autouse leak check: no fd, no process)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """capspawn from many threads at once, and in a process made by os.fork()."""
 
 from __future__ import annotations

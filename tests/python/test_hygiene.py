@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The child gets exactly what it is handed: fds, environment, filesystem."""
 
 from __future__ import annotations

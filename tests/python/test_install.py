@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """cmake --install puts a working package where Debian's python3 looks."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Job: cgroup v2 job trees. Skipped (with the library's reason) where this
 user may not create cgroups, e.g. as nobody outside a delegated subtree."""
 

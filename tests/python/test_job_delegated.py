@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The job tests again as nobody, inside a cgroup subtree delegated to it
 (docs/jobs.md), as tests/job's JobDelegated does for the C++ suite: where the
 plain nobody run can only skip them."""

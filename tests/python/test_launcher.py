@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The launcher: a real capspawn-launcherd on a real socket; Launcher objects
 and plain spawn() through the CAPSPAWN_LAUNCHER variable."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A pidfd handed to another Python process, over a UNIX socket, is a Process
 there: it waits for it (reading the status the kernel keeps) and can kill it."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Process: the pidfd, waiting, signals, the context manager, lifetime."""
 
 from __future__ import annotations

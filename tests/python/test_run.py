@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """capspawn.run(): subprocess.run's shape."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """capspawn.spawn(): every parameter, against what a real child receives."""
 
 from __future__ import annotations

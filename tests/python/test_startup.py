@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """capspawn.startup: the child's side of typed handles."""
 
 from __future__ import annotations

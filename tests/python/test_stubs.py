@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The typing surface and the documentation: stubs match the extension,
 every public callable is documented, help(capspawn.spawn) is complete."""
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Exhaustion: inputs at and past capspawn's and Linux's limits either work or
 // fail with the documented status, and never crash or leave anything behind.
 // (1,000 namespace entries: tests/namespace; the launcher's limits: tests/launcher.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Injected faults for the in-process API: the world changes under a spawn, or
 // a resource runs out. Each fails with a clear status, or works, and leaves
 // nothing behind. (The job at its pids.max: tests/job; the launcher: tests/launcher.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Privilege boundaries of the in-process API: a set-user-ID program gains
 // nothing inside an unprivileged caller's private namespace.
 #include <fcntl.h>

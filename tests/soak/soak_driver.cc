@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // soak_driver: drives capspawn_spawn* (in-process, or through the launcher
 // when CAPSPAWN_LAUNCHER names its socket) from concurrent clients, mixing
 // plain, namespaced, job and create-without-starting launches (then started),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parsed report of spawn_child (see spawn_child.cc for the format).
 #ifndef CAPSPAWN_TESTS_SPAWN_CHILD_REPORT_H_
 #define CAPSPAWN_TESTS_SPAWN_CHILD_REPORT_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The engine's fallback for hosts without clone3 (ENOSYS) or that refuse it
 // (EPERM from a container's seccomp profile): legacy clone(), handlers reset
 // by the child, the job joined through cgroup.procs before exec.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ProcessWait: capspawn_process_wait / capspawn_process_kill on the pidfd a
 // spawn returns — timeouts, bad handles, and holders that are not the parent
 // (they read the exit status through PIDFD_GET_INFO).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ShebangParse: the first line of a script, read as fdio's handle_interpreters
 // reads it, with the one Linux choice docs/spawn.md lists (trailing blanks go,
 // as in the kernel's binfmt_script).

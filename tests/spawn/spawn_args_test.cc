@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnInvalidArgs: malformed calls fail with INVALID_ARGS (or NOT_FOUND for a
 // path that does not exist) before any process exists.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // spawn_child: the program the spawn tests launch. It reports, as line-oriented
 // text, everything it received (argv, environ, open fds, its name, typed startup
 // handles, signal state), then does what its options ask (exit code, raise a

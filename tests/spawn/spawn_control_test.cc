@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnControl: a spawned program runs with the argv it was given and its
 // return code comes back through capspawn_process_wait (exit status or -signo).
 #include <fcntl.h>

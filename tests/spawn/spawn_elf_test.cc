@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnElfPreflight: a damaged executable is rejected before any process
 // exists. SpawnCleanup: whatever fails, nothing half-created survives — no
 // child, no zombie, no fd in the caller.

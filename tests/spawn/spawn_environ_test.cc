@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnEnviron: an explicit environ (even empty) beats CLONE_ENVIRON; without
 // either the child's environment is empty; entries pass verbatim.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnErrors: each failure is a status plus a message naming what failed, and
 // leaves no process and no fd behind.
 #include <fcntl.h>

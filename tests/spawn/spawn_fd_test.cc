@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnActionsFd: CLONE_FD and TRANSFER_FD place the caller's fds at the
 // targets asked for — and only those — with fdio's rules for ranges,
 // repeated targets, stdio, and consuming transferred fds.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Linux choices where capspawn answers otherwise than fdio, each pinned here
 // or by the test docs/spawn.md's table names ("where capspawn differs from
 // Fuchsia, and why").

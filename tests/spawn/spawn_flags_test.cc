@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnFlags: what each CAPSPAWN_CLONE_* bit shares with the child, and that
 // nothing is shared without it.
 #include <fcntl.h>

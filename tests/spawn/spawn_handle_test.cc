@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnActionAddHandle: PA_FD handles land at their fd; other typed handles
 // land at 3, 4, ... in action order, described by LISTEN_FDS / LISTEN_PID /
 // LISTEN_FDNAMES and found by capspawn_take_startup_handle(). Every handle is

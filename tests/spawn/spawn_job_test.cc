@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnJob: the job argument as fdio has it. job = -1 is zx_job_default(), and
 // the fd capspawn_job_default() opens names the same job: both create the
 // child in the caller's own cgroup, as root and as nobody, in-process and

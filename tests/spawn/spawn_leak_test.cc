@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnLeaks: the child gets exactly the fds it was handed, however many
 // inheritable fds its creator holds.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnActionsSetName: the process name /proc/PID/comm shows. Linux sets comm
 // at exec from the executable file's name (15 bytes); SET_NAME (the last one
 // wins) replaces it before the program's first instruction (docs/spawn.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnShebang: #! scripts are followed by the engine itself. The argv becomes
 // {interpreter, [interpreter argument], script path, argv[1..]}: the script
 // path replaces argv[0], and everything after the interpreter on the #! line

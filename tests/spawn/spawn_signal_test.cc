@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnSignals: as after execve, the child starts with an empty signal mask
 // and default handlers, and signals the caller ignores stay ignored.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SpawnVmo: capspawn_spawn_vmo runs a program given as an fd (a memfd copy or
 // an open file) and always consumes that fd.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the spawn and startup tests: temporary directories, pipes,
 // spawning spawn_child and reading its report, process and fd accounting.
 #ifndef CAPSPAWN_TESTS_SPAWN_TEST_UTIL_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The LISTEN_* parser on its own: what counts as handed to this process.
 #include "startup/listen_env.h"
 

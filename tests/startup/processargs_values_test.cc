@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Processargs: every PA_* handle type capspawn defines, against the value of
 // the same name in Fuchsia's zircon/processargs.h, with the LISTEN_FDNAMES
 // name the child sees. The list is the whole of processargs.h: a type it

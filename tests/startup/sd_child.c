@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sd_child: a socket-activation style program. It reads the fds its creator
 // handed it with systemd's sd_listen_fds_with_names() — the way an existing
 // daemon would — and prints one line per fd, then (with --write) writes

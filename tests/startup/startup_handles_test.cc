@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StartupHandles: the child side of typed handles — what a socket-activated
 // program sees through libsystemd's sd_listen_fds_with_names(), and what
 // capspawn_take_startup_handle() returns.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StartupHandleName: the LISTEN_FDNAMES spelling of typed handle ids, and its
 // parser.
 #include <capspawn/processargs.h>

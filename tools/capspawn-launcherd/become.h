@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Becoming a client, in a launcher worker: joining its cgroup, entering
 // its namespaces and root, taking its limits, ids, capabilities and signal
 // dispositions. The changeable part is taken again before every launch, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the launcher's worker learns of its client, once per connection and
 // while still root, so that it can become an in-process caller with the
 // client's credentials: identity (SO_PEERCRED, SO_PEERGROUPS, SO_PEERPIDFD),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client's seccomp filters: read through ptrace, and whether they deny
 // every way of creating a process (a DENY client). See docs/SECURITY.md.
 #include <linux/sched.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One Launcher/Resolver connection, served by a worker that already runs as
 // its client: Add* accumulate a spawn::Received request (what it holds is
 // charged against the per-connection limits), Launch and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-launcherd's main: shared by the capspawn-launcherd program and
 // `capspawn launcherd`. See docs/launcher.md.
 #ifndef CAPSPAWN_LAUNCHERD_DAEMON_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The master: the root half of capspawn-launcherd. Single-threaded; it
 // never reads a request. It accepts, counts each uid's connections, hands
 // each connection to a spare worker forked ahead (fork stays off a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-launcherd's two halves (docs/launcher.md, docs/SECURITY.md):
 //   the master (master.cc): root, single-threaded; accepts connections,
 //     enforces --max-connections and each uid's share, keeps spare workers

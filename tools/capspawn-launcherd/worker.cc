@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A worker: one connection, served as its client. Forked by the master
 // ahead of time (a spare), it receives the connection, gathers the client's
 // facts while still root, becomes the client (cgroup, namespaces, root,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A LaunchSpec as the library's spawn actions, each with the config field it
 // came from (the library names a failing action by its index).
 #ifndef CAPSPAWN_TOOLS_OCI_ACTIONS_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Job set-up: the cgroup path, its parents, the job, its limits.
 #include "cgroup.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The container's cgroup is a capspawn job (include/capspawn/job.h): made at
 // create from linux.cgroupsPath (as runc reads it: absolute = below the cgroup2
 // root, relative = below our own cgroup; empty = our cgroup + "/ID"), limited

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK]
 //                     [--no-pivot] [--no-new-keyring] ID
 #include <getopt.h>

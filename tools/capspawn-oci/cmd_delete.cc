@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci delete [--force] ID
 #include <getopt.h>
 

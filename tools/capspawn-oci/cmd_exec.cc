@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci exec [--process FILE | ARGS...] [--detach] [--pid-file FILE]
 //                   [--console-socket S] [--tty] [--env E] [--cwd D] [--user U:G] ID
 #include <getopt.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci features: what this build honours, in the runtime spec's
 // features.md format. It lists exactly what plan.cc accepts.
 #include <cstdio>

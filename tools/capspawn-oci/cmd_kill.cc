@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci kill [--all] ID [SIGNAL]
 #include <getopt.h>
 #include <signal.h>

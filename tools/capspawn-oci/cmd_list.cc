@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci list [--format table|json] [--quiet]
 #include <getopt.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci pause ID / resume ID: the job's freeze and thaw.
 #include <capspawn/job.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci ps [--format table|json] ID: the processes of the container's job.
 #include <getopt.h>
 

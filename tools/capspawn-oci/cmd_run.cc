@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci run [create's options] [--detach] ID: create, start, and
 // (without --detach) wait as a subreaper, forwarding signals; the exit code
 // is the container's (128 + N when signal N ended it). The container is then

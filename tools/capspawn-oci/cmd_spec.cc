@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci spec [--bundle DIR] [--rootless]: writes a default config.json
 // that this build runs as it is (refuses to overwrite one).
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci start ID
 #include "commands.h"
 #include "container.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci state ID: the runtime-spec state JSON on stdout.
 #include <cstdio>
 

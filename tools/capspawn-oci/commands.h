@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci's commands. Each is called like a main() with argv[0] = the
 // command's name, after the global options; getopt is fresh (optind = 0).
 #ifndef CAPSPAWN_TOOLS_OCI_COMMANDS_H_

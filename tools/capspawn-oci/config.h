@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OCI runtime-spec config.json as capspawn-oci understands it: a plain model
 // filled by ParseConfig (config_parse.cc), which checks every type, required
 // field and size and names the field it refuses ("process.user.uid"). What the

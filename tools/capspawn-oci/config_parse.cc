@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // config.json -> Config. Every value is checked for its type and range here;
 // whether capspawn can honour it is decided later (plan.cc).
 #include <sys/resource.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pty and the console socket.
 #include "console.h"
 

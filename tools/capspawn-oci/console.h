@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // process.terminal: a pseudoterminal whose slave becomes the container's fds
 // 0-2 and whose master goes to the --console-socket (an AF_UNIX socket) in an
 // SCM_RIGHTS message, as runc sends it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // create, start and destroy over the library.
 #include "container.h"
 

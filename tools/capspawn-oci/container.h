@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The container operations the commands share: create (config -> job ->
 // stopped init -> state), and destroy (kill, remove the job and its
 // parents, poststop hooks, remove the state).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hooks: spawned with the library (CLONE_NAMESPACE: the runtime's filesystem),
 // the state on fd 0, our stderr on 1 and 2.
 #include "hooks.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OCI hooks that run in the runtime's namespace (prestart, createRuntime,
 // poststart, poststop), each spawned through the library with the
 // container's state JSON on its stdin, as the runtime spec says.

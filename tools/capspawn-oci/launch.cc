@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The forked helper that calls capspawn_create_without_starting.
 #include "launch.h"
 

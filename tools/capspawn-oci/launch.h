@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Creating the container's init with the library, stopped before its first
 // instruction (capspawn_create_without_starting). The call is made from a
 // forked helper that calls setsid() first and joins a new session keyring

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The log: one line per message, appended (O_APPEND) so that concurrent
 // commands of one shim never cut each other's lines.
 #include "log.h"

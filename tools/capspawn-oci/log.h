@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci's log: --log FILE (default: none), --log-format text|json,
 // --debug. Errors also go to stderr. containerd's runc shim passes
 // `--log BUNDLE/log.json --log-format json` and, when a command fails, reports

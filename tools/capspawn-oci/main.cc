@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn-oci: an OCI runtime (the runc command-line contract) over the
 // capspawn library. This file reads the global options and dispatches.
 #include <getopt.h>

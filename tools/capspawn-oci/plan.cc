@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Config -> LaunchSpec: the rootfs is the container's root directory (an
 // ADD_NS_ENTRY at "/"), and every other field one of the library's container
 // actions (docs/containers.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // From a parsed config to what the library is asked for: the program opened in
 // the rootfs, argv, environment, and the container's actions — the rootfs as
 // the root directory, namespaces, id maps, mounts, devices, masked and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // config.json's mounts as the library's ADD_MOUNT actions: a mount's options
 // split into mount flags and the file system's own options; each destination
 // made, if missing, inside the root by the library (nested ones too).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // linux.seccomp as the library's seccomp profile, compiled (libseccomp, in
 // the library) into the BPF program CAPSPAWN_ACTION_SET_SECCOMP_FILTER installs.
 #ifndef CAPSPAWN_TOOLS_OCI_SECCOMP_PROFILE_H_

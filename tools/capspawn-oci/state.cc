@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state store: directories under --root, flock, state.json.
 #include "state.h"
 

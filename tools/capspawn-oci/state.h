@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state store under --root: one directory per container (mode 0700),
 // holding state.json. Every command that reads or changes a container holds
 // an exclusive flock on that directory for its whole run, so two commands on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small file and time helpers.
 #include "util.h"
 

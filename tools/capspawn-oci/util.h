@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small file and time helpers shared by capspawn-oci's parts.
 #ifndef CAPSPAWN_TOOLS_OCI_UTIL_H_
 #define CAPSPAWN_TOOLS_OCI_UTIL_H_

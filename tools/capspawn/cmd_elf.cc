@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capspawn elf: prints what capspawn sees of an ELF file, the view the spawn
 // path checks before any process exists (see docs/elf.md).
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turning `capspawn run`'s container options into capspawn_action_t values
 // (the fds they open, the structs they point at).
 #ifndef CAPSPAWN_TOOLS_CAPSPAWN_CONTAINER_ACTIONS_H_

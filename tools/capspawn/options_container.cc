@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `capspawn run`'s container options: each one capspawn_action_t of the
 // container range (capspawn/spawn.h), parsed here without touching any fd.
 #include <signal.h>
