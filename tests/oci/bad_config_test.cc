@@ -180,11 +180,11 @@ const BadCase kCases[] = {
        c["linux"]["devices"] = {{{"path", "/dev/sda"}, {"type", "b"}, {"major", 8}, {"minor", 0}}};
      },
      "NOT_SUPPORTED", "linux.devices[0]: '/dev/sda'"},
-    {"DeviceRules",
+    {"DeviceRuleOfNoType",
      [](json& c) {
-       c["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}}};
+       c["linux"]["resources"]["devices"] = {{{"allow", false}, {"type", "x"}, {"access", "rwm"}}};
      },
-     "NOT_SUPPORTED", "linux.resources.devices"},
+     "INVALID_ARGS", "linux.resources.devices[0].type: 'x' is not a, c or b"},
     {"MountPropagationShared",
      [](json& c) {
        c["mounts"].push_back({{"destination", "/mnt"},

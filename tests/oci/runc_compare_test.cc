@@ -133,6 +133,25 @@ TEST_F(RuncCompare, PidNamespace) {
   EXPECT_EQ(ours.out, theirs.out);
 }
 
+// linux.resources.devices: deny everything, then runc's defaults. A device
+// node the container may make (CAP_MKNOD) but not open.
+TEST_F(RuncCompare, DeviceRulesDenyANodeTheContainerMade) {
+  if (!IsRoot()) GTEST_SKIP() << "device rules are enforced for root's containers only";
+  auto edit = [](json& c) {
+    c["linux"]["resources"]["devices"] = json::array({{{"allow", false}, {"access", "rwm"}}});
+    for (const char* set : {"bounding", "effective", "permitted"}) {
+      c["process"]["capabilities"][set].push_back("CAP_MKNOD");
+    }
+  };
+  auto [ours, theirs] = Both(
+      "mknod /dev/mem1 c 1 1 && echo made; head -c1 /dev/mem1 >/dev/null 2>&1 && echo "
+      "readable || echo denied; head -c1 /dev/zero | wc -c",
+      edit);
+  ASSERT_EQ(ours.code, 0) << ours.err;
+  EXPECT_EQ(ours.out, "made\ndenied\n1\n") << ours.err;
+  EXPECT_EQ(ours.out, theirs.out) << theirs.err;
+}
+
 TEST_F(RuncCompare, Hostname) {
   auto [ours, theirs] = Both("hostname");
   ASSERT_EQ(ours.code, 0) << ours.err;

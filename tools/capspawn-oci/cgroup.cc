@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "devices.h"
 #include "util.h"
 
 namespace capspawn::oci {
@@ -143,7 +144,14 @@ Result<JobSetup> SetUpJob(const Config& cfg, const std::string& id, bool rootles
   out.path = mount_root + wanted;
   out.job = std::move(job.value());
   if (cfg.linux.resources) {
-    if (Status st = ApplyLimits(out.job, *cfg.linux.resources); !st.ok()) {
+    Status st = ApplyLimits(out.job, *cfg.linux.resources);
+    // Rootless, the rules are not enforced (loading a device program needs
+    // CAP_BPF or CAP_SYS_ADMIN): in a user namespace no device node can be
+    // made, and the container has only the default devices, bound.
+    if (st.ok() && !rootless && !cfg.linux.resources->devices.empty()) {
+      st = AttachDeviceRules(out.path, WithDefaultDevices(cfg.linux.resources->devices));
+    }
+    if (!st.ok()) {
       (void)out.job.Destroy();
       RemoveMadeCgroups(out.made);
       return st.error();

@@ -188,15 +188,15 @@ Status CheckLinux(const Config& cfg) {
   }
   if (l.resources) {
     const Resources& r = *l.resources;
-    if (!r.devices.empty()) {
-      return NotSupported("linux.resources.devices",
-                          "device access rules need a device cgroup program on the job");
-    }
     if (r.memory_reservation)
       return NotSupported("linux.resources.memory.reservation", "no job limit");
     if (r.memory_swap) return NotSupported("linux.resources.memory.swap", "no job limit");
-    if (r.cpu_shares)
-      return NotSupported("linux.resources.cpu.shares", "no job limit (cpu.weight)");
+    // 1024 shares are cpu.weight 100, every cgroup's default (runc's
+    // conversion): nothing to set. Another weight needs a job limit.
+    if (r.cpu_shares && *r.cpu_shares != 1024) {
+      return NotSupported("linux.resources.cpu.shares",
+                          "no job limit (cpu.weight); only 1024, the default weight, is accepted");
+    }
     if (!r.cpu_cpus.empty()) return NotSupported("linux.resources.cpu.cpus", "no cpuset support");
     if (!r.cpu_mems.empty()) return NotSupported("linux.resources.cpu.mems", "no cpuset support");
     if (r.cpu_quota && *r.cpu_quota > 0) {
