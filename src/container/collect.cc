@@ -10,7 +10,7 @@
 #include <string>
 
 #include "container/caps.h"
-#include "container/config.h"
+#include "namespace/container_config.h"
 #include "namespace/namespace.h"
 
 namespace capspawn::container {

@@ -22,7 +22,7 @@
 #include <capspawn/fd.h>
 #include <capspawn/result.h>
 
-#include "container/config.h"
+#include "namespace/container_config.h"
 #include "engine/launch.h"
 
 namespace capspawn::container {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "base/c_error.h"
-#include "container/config.h"
+#include "namespace/container_config.h"
 #include "launcher/client_internal.h"
 #include "namespace/namespace.h"
 #include "protocol/wire.h"

@@ -11,7 +11,7 @@
 
 #include <capspawn/result.h>
 
-#include "container/config.h"
+#include "namespace/container_config.h"
 #include "namespace/namespace.h"
 
 namespace capspawn::ns {

@@ -29,7 +29,7 @@
 #include <utility>
 #include <vector>
 
-#include "container/config.h"
+#include "namespace/container_config.h"
 #include "namespace/mounts.h"
 #include "namespace/ns_cache.h"
 

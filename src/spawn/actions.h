@@ -14,7 +14,7 @@
 #include <capspawn/result.h>
 
 #include "base/owned_fds.h"
-#include "container/config.h"
+#include "namespace/container_config.h"
 #include "engine/launch.h"
 #include "namespace/namespace.h"
 

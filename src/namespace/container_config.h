@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the container actions of a spawn ask for (capspawn/spawn.h, 0x1005 and
 // up), validated in the parent. The filesystem part goes to the namespace plan
-// (src/namespace/mounts.cc), the rest to the container plan (plan.h).
-#ifndef CAPSPAWN_SRC_CONTAINER_CONFIG_H_
-#define CAPSPAWN_SRC_CONTAINER_CONFIG_H_
+// (src/namespace/mounts.cc), the rest to the container plan
+// (src/container/plan.h). Plain data, kept here, below both, so that
+// container uses namespace and not the other way round.
+#ifndef CAPSPAWN_SRC_NAMESPACE_CONTAINER_CONFIG_H_
+#define CAPSPAWN_SRC_NAMESPACE_CONTAINER_CONFIG_H_
 
 #include <linux/filter.h>
 #include <sys/types.h>
@@ -125,4 +127,4 @@ std::vector<FsOption> ParseFsOptions(const char* data);
 
 }  // namespace capspawn::container
 
-#endif  // CAPSPAWN_SRC_CONTAINER_CONFIG_H_
+#endif  // CAPSPAWN_SRC_NAMESPACE_CONTAINER_CONFIG_H_
