@@ -22,8 +22,8 @@
 #include <capspawn/fd.h>
 #include <capspawn/result.h>
 
-#include "namespace/container_config.h"
 #include "engine/launch.h"
+#include "namespace/container_config.h"
 
 namespace capspawn::container {
 

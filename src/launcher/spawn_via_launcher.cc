@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "base/c_error.h"
-#include "namespace/container_config.h"
 #include "launcher/client_internal.h"
+#include "namespace/container_config.h"
 #include "namespace/namespace.h"
 #include "protocol/wire.h"
 #include "spawn/actions.h"

@@ -14,8 +14,8 @@
 #include <capspawn/result.h>
 
 #include "base/owned_fds.h"
-#include "namespace/container_config.h"
 #include "engine/launch.h"
+#include "namespace/container_config.h"
 #include "namespace/namespace.h"
 
 namespace capspawn::spawn {
