@@ -23,6 +23,9 @@ extern "C" {
 #define CAPSPAWN_JOB_LIMIT_MEMORY_MAX ((uint32_t)1u)  // bytes (memory.max)
 #define CAPSPAWN_JOB_LIMIT_PIDS_MAX ((uint32_t)2u)    // tasks: processes and threads (pids.max)
 #define CAPSPAWN_JOB_LIMIT_CPU_MAX ((uint32_t)3u)     // thousandths of one CPU, >= 10 (cpu.max)
+// The share of CPU time against sibling jobs, 1..10000; 100 is every
+// cgroup's default, and what CAPSPAWN_JOB_UNLIMITED sets back (cpu.weight).
+#define CAPSPAWN_JOB_LIMIT_CPU_WEIGHT ((uint32_t)4u)
 #define CAPSPAWN_JOB_UNLIMITED ((int64_t)-1)
 
 // The same constant as in <capspawn/spawn.h>.
@@ -107,7 +110,7 @@ capspawn_status_t capspawn_job_destroy(int job, int64_t timeout_ns, char* err_ms
 namespace capspawn {
 
 enum class NewProcessPolicy { kAllow = 0, kDeny = 1 };
-enum class JobLimit { kMemoryMax = 1, kPidsMax = 2, kCpuMax = 3 };
+enum class JobLimit { kMemoryMax = 1, kPidsMax = 2, kCpuMax = 3, kCpuWeight = 4 };
 
 struct JobInfo {
   std::string path;              // the cgroup directory

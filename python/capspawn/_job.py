@@ -155,14 +155,18 @@ class Job:
         memory: Optional[int] = None,
         pids: Optional[int] = None,
         cpu: Optional[float] = None,
+        cpu_weight: Optional[int] = None,
     ) -> None:
         """Resource limits of the whole tree: ``memory`` (bytes), ``pids``
-        (tasks), ``cpu`` (CPUs, e.g. 0.5; at least 0.01). ``-1`` removes a limit.
+        (tasks), ``cpu`` (CPUs, e.g. 0.5; at least 0.01), ``cpu_weight`` (the
+        tree's share of CPU time against its siblings, 1..10000, 100 by
+        default). ``-1`` removes a limit (a weight goes back to 100).
         ``NotSupported`` names the controller when it is not delegated here."""
         for limit, value, scale in (
             (_native.JOB_LIMIT_MEMORY_MAX, memory, 1),
             (_native.JOB_LIMIT_PIDS_MAX, pids, 1),
             (_native.JOB_LIMIT_CPU_MAX, cpu, 1000),
+            (_native.JOB_LIMIT_CPU_WEIGHT, cpu_weight, 1),
         ):
             if value is None:
                 continue

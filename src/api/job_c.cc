@@ -207,7 +207,7 @@ capspawn_status_t capspawn_job_get_policy(int job, uint32_t condition, uint32_t*
 capspawn_status_t capspawn_job_set_limit(int job, uint32_t limit, int64_t value,
                                          char* err_msg_out) {
   return capspawn::api::Guard(err_msg_out, [&]() -> capspawn_status_t {
-    if (limit < CAPSPAWN_JOB_LIMIT_MEMORY_MAX || limit > CAPSPAWN_JOB_LIMIT_CPU_MAX) {
+    if (limit < CAPSPAWN_JOB_LIMIT_MEMORY_MAX || limit > CAPSPAWN_JOB_LIMIT_CPU_WEIGHT) {
       return Fail(Error(CAPSPAWN_ERR_INVALID_ARGS, "unknown job limit " + std::to_string(limit)),
                   err_msg_out);
     }

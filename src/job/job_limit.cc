@@ -97,6 +97,15 @@ Status Job::SetLimit(JobLimit limit, int64_t value) const {
       }
       text = unlimited ? "max 100000" : std::to_string(value * 100) + " 100000";
       break;
+    case JobLimit::kCpuWeight:
+      // A weight is not a limit: "unlimited" is the default weight, 100.
+      controller = "cpu", file = "cpu.weight";
+      if (!unlimited && (value < 1 || value > 10000)) {
+        return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                     "cpu weight " + std::to_string(value) + " must be between 1 and 10000");
+      }
+      text = std::to_string(unlimited ? 100 : value);
+      break;
     default:
       return Error(CAPSPAWN_ERR_INVALID_ARGS,
                    "unknown job limit " + std::to_string(static_cast<int>(limit)));

@@ -37,7 +37,8 @@ TEST_F(JobTest, LimitsApplyWhereTheControllerIsDelegated) {
   for (const LimitCase& c :
        {LimitCase{JobLimit::kMemoryMax, "memory", "memory.max", 64 << 20, "67108864\n"},
         LimitCase{JobLimit::kPidsMax, "pids", "pids.max", 3, "3\n"},
-        LimitCase{JobLimit::kCpuMax, "cpu", "cpu.max", 500, "50000 100000\n"}}) {
+        LimitCase{JobLimit::kCpuMax, "cpu", "cpu.max", 500, "50000 100000\n"},
+        LimitCase{JobLimit::kCpuWeight, "cpu", "cpu.weight", 39, "39\n"}}) {
     for (Job* j : {&root(), &*child}) {
       Status s = j->SetLimit(c.limit, c.value);
       if (ControllerReaches(root(), c.controller)) {
@@ -92,6 +93,8 @@ TEST_F(JobTest, MemoryLimitStopsAHog) {
 TEST_F(JobTest, LimitValuesAreChecked) {
   EXPECT_EQ(root().SetLimit(JobLimit::kMemoryMax, -5).status(), CAPSPAWN_ERR_INVALID_ARGS);
   EXPECT_EQ(root().SetLimit(JobLimit::kCpuMax, 5).status(), CAPSPAWN_ERR_OUT_OF_RANGE);
+  EXPECT_EQ(root().SetLimit(JobLimit::kCpuWeight, 0).status(), CAPSPAWN_ERR_OUT_OF_RANGE);
+  EXPECT_EQ(root().SetLimit(JobLimit::kCpuWeight, 10001).status(), CAPSPAWN_ERR_OUT_OF_RANGE);
   EXPECT_EQ(capspawn_job_set_limit(root().fd().get(), 99, 1, nullptr), CAPSPAWN_ERR_INVALID_ARGS);
   // The default job is a plain cgroup capspawn does not change: without the controller
   // it says so (and with it, this test leaves the caller's cgroup alone).

@@ -3,7 +3,8 @@
 # Builds, offline, from Debian's busybox-static:
 #   OUT/rootfs/            a root filesystem (busybox and its applets in /bin)
 #   OUT/busybox-oci.tar    the same as an OCI image layout archive, for
-#                          `ctr image import` (named capspawn.test/busybox:latest)
+#                          `ctr image import`: capspawn.test/busybox:latest (runs sh)
+#                          and capspawn.test/pause:latest (sleeps: a pod sandbox)
 # Usage: make_image.sh OUT
 set -euo pipefail
 out=${1:?usage: make_image.sh OUT}
@@ -43,11 +44,21 @@ blob() {  # stores stdin as a blob; prints "DIGEST SIZE"
   mv "$tmp" "$img/blobs/sha256/$d"
   echo "$d $(stat -c %s "$img/blobs/sha256/$d")"
 }
-read -r config_digest config_size < <(printf '%s' \
-  '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:'"$diff_id"'"]}}' | blob)
-read -r manifest_digest manifest_size < <(printf '%s' \
-  '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'"$config_digest"'","size":'"$config_size"'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:'"$layer_digest"'","size":'"$layer_size"'}]}' | blob)
+image_config() {  # CMD_JSON: an image config over the one layer
+  printf '%s' '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":'"$1"'},"rootfs":{"type":"layers","diff_ids":["sha256:'"$diff_id"'"]}}' | blob
+}
+manifest() {  # CONFIG_DIGEST CONFIG_SIZE
+  printf '%s' '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'"$1"'","size":'"$2"'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:'"$layer_digest"'","size":'"$layer_size"'}]}' | blob
+}
+entry() {  # MANIFEST_DIGEST MANIFEST_SIZE NAME: one index entry
+  printf '%s' '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:'"$1"'","size":'"$2"',"annotations":{"io.containerd.image.name":"capspawn.test/'"$3"':latest","org.opencontainers.image.ref.name":"latest"}}'
+}
+# busybox: a shell by default; pause: what a pod sandbox runs (it sleeps).
+read -r config_digest config_size < <(image_config '["sh"]')
+read -r manifest_digest manifest_size < <(manifest "$config_digest" "$config_size")
+read -r pause_config_digest pause_config_size < <(image_config '["sleep","inf"]')
+read -r pause_manifest_digest pause_manifest_size < <(manifest "$pause_config_digest" "$pause_config_size")
 printf '%s' '{"imageLayoutVersion":"1.0.0"}' > "$img/oci-layout"
-printf '%s' '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:'"$manifest_digest"'","size":'"$manifest_size"',"annotations":{"io.containerd.image.name":"capspawn.test/busybox:latest","org.opencontainers.image.ref.name":"latest"}}]}' > "$img/index.json"
+printf '%s' '{"schemaVersion":2,"manifests":['"$(entry "$manifest_digest" "$manifest_size" busybox),$(entry "$pause_manifest_digest" "$pause_manifest_size" pause)"']}' > "$img/index.json"
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$img" -cf "$out/busybox-oci.tar" oci-layout index.json blobs
 rm -rf "$img"

@@ -134,6 +134,7 @@ def test_limits_or_the_missing_controller_named(job):
         ({"pids": 7}, "pids", "pids.max", "7"),
         ({"memory": 64 << 20}, "memory", "memory.max", str(64 << 20)),
         ({"cpu": 0.5}, "cpu", "cpu.max", "50000 100000"),
+        ({"cpu_weight": 39}, "cpu", "cpu.weight", "39"),
     ):
         if controller in available or AS_ROOT:
             try:

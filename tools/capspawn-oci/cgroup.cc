@@ -52,6 +52,18 @@ Status ApplyLimits(const capspawn::Job& job, const Resources& r) {
       return st;
     }
   }
+  // runc's conversion of v1 shares to a v2 weight: 2..262144 onto 1..10000,
+  // so 1024 shares are weight 39, and a Kubernetes pod sandbox's 2 shares
+  // weight 1. 0 means "not set". Where the cpu controller cannot reach the
+  // job, 1024 (v1's default, what containerd's default spec asks) is
+  // accepted with nothing set; any other value is NOT_SUPPORTED.
+  if (r.cpu_shares && *r.cpu_shares != 0) {
+    int64_t weight = static_cast<int64_t>(1 + ((*r.cpu_shares - 2) * 9999) / 262142);
+    Status st = set(capspawn::JobLimit::kCpuWeight, weight, "linux.resources.cpu.shares");
+    if (!st.ok() && !(*r.cpu_shares == 1024 && st.status() == CAPSPAWN_ERR_NOT_SUPPORTED)) {
+      return st;
+    }
+  }
   if (r.cpu_quota && *r.cpu_quota != 0) {
     int64_t v = -1;
     if (*r.cpu_quota > 0) {

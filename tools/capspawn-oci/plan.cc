@@ -191,11 +191,11 @@ Status CheckLinux(const Config& cfg) {
     if (r.memory_reservation)
       return NotSupported("linux.resources.memory.reservation", "no job limit");
     if (r.memory_swap) return NotSupported("linux.resources.memory.swap", "no job limit");
-    // 1024 shares are cpu.weight 100, every cgroup's default (runc's
-    // conversion): nothing to set. Another weight needs a job limit.
-    if (r.cpu_shares && *r.cpu_shares != 1024) {
-      return NotSupported("linux.resources.cpu.shares",
-                          "no job limit (cpu.weight); only 1024, the default weight, is accepted");
+    // The kernel's range for cgroup v1 shares; they become a cpu.weight.
+    if (r.cpu_shares && *r.cpu_shares != 0 && (*r.cpu_shares < 2 || *r.cpu_shares > 262144)) {
+      return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                   "config.json: linux.resources.cpu.shares: " + std::to_string(*r.cpu_shares) +
+                       " is outside 2..262144");
     }
     if (!r.cpu_cpus.empty()) return NotSupported("linux.resources.cpu.cpus", "no cpuset support");
     if (!r.cpu_mems.empty()) return NotSupported("linux.resources.cpu.mems", "no cpuset support");

@@ -59,7 +59,8 @@ Commands:
                   kill the tree, then remove the job and its child jobs
 
 LIMITS: --memory BYTES (suffix K, M, G; or max), --pids N (or max),
-        --cpu CPUS (a fraction of CPUs such as 0.5 or 2; or max).
+        --cpu CPUS (a fraction of CPUs such as 0.5 or 2; or max),
+        --cpu-weight W (the share of CPU time, 1..10000; or default: 100).
         A limit needs its controller enabled in the parent's
         cgroup.subtree_control; otherwise the command says which is missing.
 
@@ -128,8 +129,21 @@ bool ParseTimeout(const char* text, int64_t* out) {
   return true;
 }
 
-// "--memory 64M" -> bytes, "max" -> CAPSPAWN_JOB_UNLIMITED.
+// "--memory 64M" -> bytes, "max" -> CAPSPAWN_JOB_UNLIMITED. A weight is
+// 1..10000, or "default" (100, what CAPSPAWN_JOB_UNLIMITED sets).
 bool ParseLimit(JobLimit limit, const char* text, int64_t* out) {
+  if (limit == JobLimit::kCpuWeight) {
+    if (strcmp(text, "default") == 0) {
+      *out = CAPSPAWN_JOB_UNLIMITED;
+      return true;
+    }
+    char* end = nullptr;
+    errno = 0;
+    long w = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || w < 1 || w > 10000) return false;
+    *out = w;
+    return true;
+  }
   if (strcmp(text, "max") == 0) {
     *out = CAPSPAWN_JOB_UNLIMITED;
     return true;
@@ -203,13 +217,18 @@ int Parse(const char* command, int argc, char** argv, const std::string& help, A
         break;
       case capspawn::cli::kJobOptMemory:
       case capspawn::cli::kJobOptPids:
-      case capspawn::cli::kJobOptCpu: {
+      case capspawn::cli::kJobOptCpu:
+      case capspawn::cli::kJobOptCpuWeight: {
         JobLimit l = c == capspawn::cli::kJobOptMemory ? JobLimit::kMemoryMax
                      : c == capspawn::cli::kJobOptPids ? JobLimit::kPidsMax
-                                                       : JobLimit::kCpuMax;
+                     : c == capspawn::cli::kJobOptCpu  ? JobLimit::kCpuMax
+                                                       : JobLimit::kCpuWeight;
         int64_t v = 0;
-        std::string typed = argv[optind - 1];
-        if (typed.find('=') == std::string::npos) typed += std::string(" ") + optarg;
+        // "--cpu=0.5" is one word; "--cpu 0.5" two, the option before its value.
+        const bool separate = optarg == argv[optind - 1] && optind >= 2 &&
+                              std::string(argv[optind - 2]).find('=') == std::string::npos;
+        std::string typed = separate ? argv[optind - 2] : argv[optind - 1];
+        if (separate) typed += std::string(" ") + optarg;
         if (!ParseLimit(l, optarg, &v)) {
           return Usage(command, "bad value '" + std::string(optarg) + "' for " +
                                     typed.substr(0, typed.find_first_of(" =")));
@@ -253,13 +272,15 @@ Status ApplyLimits(const Job& job, const Limits& limits) {
 
 int Create(int argc, char** argv) {
   const std::string help = HelpFor(
-      "create [--deny-new-process] [--memory BYTES] [--pids N] [--cpu CPUS] JOB",
+      "create [--deny-new-process] [--memory BYTES] [--pids N] [--cpu CPUS] [--cpu-weight W] "
+      "JOB",
       "Creates JOB as a child of its parent directory, which must be a cgroup, and prints\n"
       "its path. The new job inherits its parent's new-process policy.\n\n"
       "  --deny-new-process  its processes (and theirs) cannot fork: set before any process\n"
       "  --memory BYTES      memory.max (K, M, G suffixes; max)\n"
       "  --pids N            pids.max: processes and threads (max)\n"
       "  --cpu CPUS          cpu.max as a number of CPUs, e.g. 0.5 (max)\n"
+      "  --cpu-weight W      cpu.weight, the share of CPU time: 1..10000 (default: 100)\n"
       "  -q, --quiet         do not print the path\n"
       "If a step fails, the new job is removed again.\n");
   Args a;
@@ -393,18 +414,20 @@ int Thaw(int argc, char** argv) {
 
 int Limit(int argc, char** argv) {
   const std::string help =
-      HelpFor("limit JOB [--memory BYTES] [--pids N] [--cpu CPUS] [-q]",
+      HelpFor("limit JOB [--memory BYTES] [--pids N] [--cpu CPUS] [--cpu-weight W] [-q]",
               "Sets resource limits of JOB's tree. Each needs its controller (memory, pids, cpu)\n"
               "in the parent's cgroup.subtree_control: capspawn enables it in parents that are\n"
               "capspawn jobs, and says NOT_SUPPORTED, naming the controller, elsewhere.\n"
               "  --memory BYTES  memory.max (K, M, G suffixes; max)\n"
               "  --pids N        pids.max: processes and threads (max)\n"
               "  --cpu CPUS      cpu.max as a number of CPUs, e.g. 0.5 (max)\n"
+              "  --cpu-weight W  cpu.weight, the share of CPU time: 1..10000 (default: 100)\n"
               "  -q, --quiet     do not confirm on stdout\n");
   Args a;
   if (int rc = Parse("limit", argc, argv, help, &a); rc >= 0) return rc;
   if (a.operands.size() != 1) return Usage("limit", "expects exactly one JOB");
-  if (a.limits.items.empty()) return Usage("limit", "expects --memory, --pids or --cpu");
+  if (a.limits.items.empty())
+    return Usage("limit", "expects --memory, --pids, --cpu or --cpu-weight");
   Result<Job> job = OpenJob(a.operands[0]);
   if (!job.ok()) return Fail("limit", a.operands[0], job.error());
   Status s = ApplyLimits(*job, a.limits);

@@ -17,7 +17,8 @@ enum JobOptionId : int {
   kJobOptPids,
   kJobOptCpu,
   kJobOptDeny,
-  kJobOptTimeout
+  kJobOptTimeout,
+  kJobOptCpuWeight
 };
 
 struct JobCommand {
