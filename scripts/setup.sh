@@ -10,6 +10,7 @@ packages=(
   busybox-static bubblewrap python3 gdb binutils util-linux procps
   python3-dev pybind11-dev python3-pytest python3-mypy
   nlohmann-json3-dev runc containerd file
+  python3-grpcio python3-protobuf protobuf-compiler
   scdoc lintian zsh bash-completion man-db systemd systemd-container
 )
 missing=()
