@@ -20,6 +20,9 @@ const char* capspawn_capability_name(int capability);
 // The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap).
 int capspawn_capability_last(void);
 
+// Each of these fails inside the library (-1, or NULL) only with errno ENOMEM
+// or ENOTRECOVERABLE; their ordinary -1 or NULL leaves errno unspecified.
+
 #ifdef __cplusplus
 }
 #endif

@@ -36,6 +36,9 @@ int capspawn_startup_handle_name(uint32_t id, char* buf, size_t size);
 // Parses a LISTEN_FDNAMES name back into an id. Returns 0 and sets *id_out, or -1.
 int capspawn_startup_handle_parse_name(const char* name, size_t len, uint32_t* id_out);
 
+// Each of these fails inside the library (-1) only with errno ENOMEM or
+// ENOTRECOVERABLE; their ordinary -1 leaves errno unspecified.
+
 #ifdef __cplusplus
 }
 #endif

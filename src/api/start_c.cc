@@ -17,6 +17,7 @@
 
 #include "api/barrier.h"
 #include "base/c_error.h"
+#include "base/status.h"
 #include "builder/inspect.h"
 #include "launcher/client_internal.h"
 #include "spawn/actions.h"
@@ -134,7 +135,7 @@ extern "C" capspawn_status_t capspawn_start(int process) {
       if (state != 0 && state != 'T' && state != 't') return CAPSPAWN_ERR_BAD_STATE;
     }
     if (syscall(SYS_pidfd_send_signal, process, SIGCONT, nullptr, 0) != 0) {
-      return errno == ESRCH ? CAPSPAWN_ERR_BAD_STATE : capspawn_status_from_errno(errno);
+      return errno == ESRCH ? CAPSPAWN_ERR_BAD_STATE : capspawn::StatusFromErrno(errno);
     }
     return CAPSPAWN_OK;
   });

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/c_error.h"
+#include "base/status.h"
 
 namespace capspawn {
 
@@ -16,7 +17,7 @@ capspawn_status_t Fail(const Error& e, char* err_msg_out) {
 }
 
 Error Error::FromErrno(int err, const std::string& what) {
-  return Error(capspawn_status_from_errno(err), what + ": " + std::strerror(err));
+  return Error(StatusFromErrno(err), what + ": " + std::strerror(err));
 }
 
 }  // namespace capspawn

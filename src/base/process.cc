@@ -191,15 +191,3 @@ Status Process::Kill() const { return KillPidfd(pidfd_.get(), SIGKILL); }
 Status Process::Signal(int signo) const { return KillPidfd(pidfd_.get(), signo); }
 
 }  // namespace capspawn
-
-extern "C" capspawn_status_t capspawn_process_wait(int process, int64_t timeout_ns,
-                                                   int64_t* return_code) {
-  capspawn::Result<int64_t> r = capspawn::WaitPidfd(process, timeout_ns);
-  if (!r.ok()) return r.status();
-  if (return_code) *return_code = *r;
-  return CAPSPAWN_OK;
-}
-
-extern "C" capspawn_status_t capspawn_process_kill(int process) {
-  return capspawn::KillPidfd(process, SIGKILL).status();
-}

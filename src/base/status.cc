@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <capspawn/status.h>
+#include "base/status.h"
 
 #include <cerrno>
 
-extern "C" const char* capspawn_status_string(capspawn_status_t status) {
+namespace capspawn {
+
+const char* StatusName(capspawn_status_t status) noexcept {
   switch (status) {
 #define CAPSPAWN_STATUS_CASE(name) \
   case CAPSPAWN_##name:            \
@@ -59,7 +61,7 @@ extern "C" const char* capspawn_status_string(capspawn_status_t status) {
   return "(UNKNOWN)";
 }
 
-extern "C" capspawn_status_t capspawn_status_from_errno(int err) {
+capspawn_status_t StatusFromErrno(int err) noexcept {
   switch (err) {
     case 0:
       return CAPSPAWN_OK;
@@ -122,3 +124,5 @@ extern "C" capspawn_status_t capspawn_status_from_errno(int err) {
       return CAPSPAWN_ERR_INTERNAL;
   }
 }
+
+}  // namespace capspawn

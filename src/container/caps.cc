@@ -8,8 +8,6 @@
 
 #include <cstdlib>
 
-#include <capspawn/container.h>
-
 namespace capspawn::container {
 namespace {
 
@@ -94,20 +92,18 @@ std::string CapabilityNames(uint64_t bits) {
   return out;
 }
 
-}  // namespace capspawn::container
-
-extern "C" int capspawn_capability_from_name(const char* name) {
+int CapabilityFromName(const char* name) noexcept {
   if (!name) return -1;
   const char* bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
-  for (int c = 0; c < capspawn::container::kNamed; ++c) {
-    if (strcasecmp(capspawn::container::kNames[c] + 4, bare) == 0) return c;
+  for (int c = 0; c < kNamed; ++c) {
+    if (strcasecmp(kNames[c] + 4, bare) == 0) return c;
   }
   return -1;
 }
 
-extern "C" const char* capspawn_capability_name(int capability) {
-  if (capability < 0 || capability >= capspawn::container::kNamed) return nullptr;
-  return capspawn::container::kNames[capability];
+const char* CapabilityName(int capability) noexcept {
+  if (capability < 0 || capability >= kNamed) return nullptr;
+  return kNames[capability];
 }
 
-extern "C" int capspawn_capability_last(void) { return capspawn::container::LastCapability(); }
+}  // namespace capspawn::container

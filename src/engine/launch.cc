@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "engine/clone_trampoline.h"
 #include "engine/exec_stop.h"
 
@@ -566,7 +567,7 @@ Result<Process> Launch(const LaunchPlan& plan) {
       continue;
     }
     capspawn_status_t status =
-        a.error.status != 0 ? a.error.status : capspawn_status_from_errno(a.error.err);
+        a.error.status != 0 ? a.error.status : StatusFromErrno(a.error.err);
     return Error(status, DescribeChildError(plan, a.error) + ": " + std::strerror(a.error.err));
   }
 }

@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/status.h"
+
 namespace capspawn::ns {
 namespace {
 
@@ -231,7 +233,7 @@ Result<std::shared_ptr<const CachedNamespace>> BuildCachedNamespace(Plan& plan) 
     const engine::ChildError& e = args.error;
     // No step recorded: the builder died before it could say why.
     capspawn_status_t status = e.status != 0 ? e.status
-                               : e.err != 0  ? capspawn_status_from_errno(e.err)
+                               : e.err != 0  ? StatusFromErrno(e.err)
                                              : CAPSPAWN_ERR_INTERNAL;
     return Error(status,
                  std::string(e.step ? e.step : "namespace builder") + ": " + std::strerror(e.err));

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/status.h"
+
 namespace capspawn::protocol {
 
 Result<UniqueFd> Connect(const std::string& path) {
@@ -34,7 +36,7 @@ Result<UniqueFd> Connect(const std::string& path) {
     if (err == ENOENT || err == ECONNREFUSED || err == ENOTSOCK || err == EPROTOTYPE) {
       return Error(CAPSPAWN_ERR_PEER_CLOSED, what + " (is capspawn-launcherd running?)");
     }
-    return Error(capspawn_status_from_errno(err), what);
+    return Error(StatusFromErrno(err), what);
   }
   return sock;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "startup/child_env.h"
 
-#include <capspawn/startup.h>
+#include "startup/handle_names.h"
 
 #include <cstdio>
 #include <cstring>
@@ -52,7 +52,7 @@ char* const* ChildEnvironment::Build(const char* const* base,
     startup_ids_ = "CAPSPAWN_STARTUP_IDS=";
     for (size_t i = 0; i < typed.size(); ++i) {
       char id_name[40];
-      capspawn_startup_handle_name(typed[i].id, id_name, sizeof id_name);
+      HandleName(typed[i].id, id_name, sizeof id_name);
       if (i) {
         listen_names_ += ':';
         startup_ids_ += ':';

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Names of typed startup handles in LISTEN_FDNAMES: "<type>.<arg>". The
 // table is also the list of handle types capspawn accepts (handle_types.h).
+#include "startup/handle_names.h"
+
 #include <capspawn/processargs.h>
-#include <capspawn/startup.h>
 
 #include "startup/handle_types.h"
 
@@ -85,9 +86,7 @@ bool IsKnownHandleType(uint32_t type) {
   return false;
 }
 
-}  // namespace capspawn::startup
-
-extern "C" int capspawn_startup_handle_name(uint32_t id, char* buf, size_t size) {
+int HandleName(uint32_t id, char* buf, size_t size) noexcept {
   const uint32_t type = CAPSPAWN_PA_TYPE(id);
   const uint32_t arg = CAPSPAWN_PA_ARG(id);
   int n = -1;
@@ -98,10 +97,13 @@ extern "C" int capspawn_startup_handle_name(uint32_t id, char* buf, size_t size)
   return n >= 0 && static_cast<size_t>(n) < size ? n : -1;
 }
 
-extern "C" int capspawn_startup_handle_parse_name(const char* name, size_t len, uint32_t* id_out) {
+bool ParseHandleName(std::string_view text, uint32_t* id_out) noexcept {
+  if (text.empty()) return false;
+  const char* name = text.data();
+  const size_t len = text.size();
   const char* end = name + len;
   const char* dot = static_cast<const char*>(std::memchr(name, '.', len));
-  if (!dot) return -1;
+  if (!dot) return false;
   uint32_t type = 0;
   bool found = false;
   const size_t type_len = static_cast<size_t>(dot - name);
@@ -113,10 +115,12 @@ extern "C" int capspawn_startup_handle_parse_name(const char* name, size_t len, 
   }
   if (!found &&
       !(type_len > 2 && name[0] == '0' && name[1] == 'x' && ParseNumber(name, dot, 0xFF, &type))) {
-    return -1;
+    return false;
   }
   uint32_t arg = 0;
-  if (!ParseNumber(dot + 1, end, 0xFFFF, &arg)) return -1;
+  if (!ParseNumber(dot + 1, end, 0xFFFF, &arg)) return false;
   *id_out = CAPSPAWN_PA_HND(type, arg);
-  return 0;
+  return true;
 }
+
+}  // namespace capspawn::startup

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "startup/listen_env.h"
 
-#include <capspawn/startup.h>
+#include "startup/handle_names.h"
 
 #include <cstring>
 
@@ -53,8 +53,7 @@ std::vector<ListenEntry> ParseListenEntries(const char* pid, const char* fds, co
     e.fd = kListenFdsStart + static_cast<int>(i);
     if (i < static_cast<long>(name_fields.size())) e.name = name_fields[i];
     const std::string& id_text = ids_given ? id_fields[i] : e.name;
-    e.has_id = !id_text.empty() &&
-               capspawn_startup_handle_parse_name(id_text.data(), id_text.size(), &e.id) == 0;
+    e.has_id = !id_text.empty() && ParseHandleName(id_text, &e.id);
     out.push_back(std::move(e));
   }
   return out;

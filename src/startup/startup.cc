@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The child's side of typed startup handles: systemd's LISTEN_* variables.
-#include <capspawn/startup.h>
+#include "startup/take_handle.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -45,11 +45,15 @@ int Take(Match match) {
 
 }  // namespace
 
-extern "C" int capspawn_take_startup_handle(uint32_t id) {
-  return Take([id](const capspawn::startup::ListenEntry& e) { return e.has_id && e.id == id; });
+namespace capspawn::startup {
+
+int TakeHandle(uint32_t id) {
+  return Take([id](const ListenEntry& e) { return e.has_id && e.id == id; });
 }
 
-extern "C" int capspawn_take_startup_handle_by_name(const char* name) {
+int TakeHandleByName(const char* name) {
   if (name == nullptr) return -1;
-  return Take([name](const capspawn::startup::ListenEntry& e) { return e.name == name; });
+  return Take([name](const ListenEntry& e) { return e.name == name; });
 }
+
+}  // namespace capspawn::startup

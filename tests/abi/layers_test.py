@@ -12,6 +12,12 @@ truth:
   components it links directly;
 - every symbol its objects take from another component's objects is defined
   in a component it links, directly or through them.
+And that the C API is one layer: every extern "C" function the library
+defines (an unmangled, visible function symbol) is in the api component's
+objects, each defined in src/api/ with its body run through the barrier
+(capspawn::api::Guard or GuardValue), and no source outside src/api/ holds an
+extern "C" definition (a header may declare one, such as the engine's
+assembly trampoline, which is hidden).
 """
 import pathlib
 import re
@@ -34,6 +40,46 @@ def defined_and_undefined(objects):
             elif kind in "TDBRVWu":
                 defined.add(name)
     return defined, undefined
+
+
+def c_functions(objects):
+    """The visible, unmangled functions the objects define."""
+    names = set()
+    for obj in objects:
+        out = subprocess.run(["readelf", "-sW", obj], check=True, capture_output=True,
+                             text=True).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if (len(parts) >= 8 and parts[3] == "FUNC" and parts[4] in ("GLOBAL", "WEAK")
+                    and parts[5] == "DEFAULT" and parts[6] != "UND"
+                    and not parts[7].startswith("_Z")):
+                names.add(parts[7])
+    return names
+
+
+def check_c_api(objects, src):
+    errors = []
+    for name, objs in objects.items():
+        if name == "api":
+            continue
+        for fn in sorted(c_functions(objs)):
+            errors.append(f"{name} defines the C function {fn}: extern \"C\" functions live in "
+                          f"src/api")
+    for path in sorted(src.rglob("*.cc")):
+        if path.relative_to(src).parts[0] != "api" and 'extern "C"' in path.read_text():
+            errors.append(f"{path.relative_to(src)} holds extern \"C\": C entries live in src/api")
+    text = "\n".join(p.read_text() for p in sorted((src / "api").glob("*.cc")))
+    api_functions = c_functions(objects["api"])
+    if not api_functions:
+        errors.append("the api component defines no C function")
+    for fn in sorted(api_functions):
+        m = re.search(r"\b" + fn + r"\s*\([^;{]*\)\s*\{\s*(.{0,40})", text, re.S)
+        if not m:
+            errors.append(f"no definition of {fn} found in src/api")
+        elif not re.match(r"return capspawn::api::Guard(Value)?\b", m.group(1)):
+            errors.append(f"{fn} (src/api) does not run its body through the barrier: "
+                          f"{m.group(1)!r}")
+    return errors, len(api_functions)
 
 
 def main():
@@ -79,10 +125,13 @@ def main():
                 errors.append(f"{name} uses {demangled} from {','.join(sorted(owners))}, "
                               f"which it does not link")
 
+    c_errors, c_count = check_c_api(objects, src)
+    errors += c_errors
+
     for e in errors:
         print(e)
-    print(f"{len(uses)} components, {sum(len(u) for u in uses.values())} links; "
-          f"{len(errors)} problems")
+    print(f"{len(uses)} components, {sum(len(u) for u in uses.values())} links, "
+          f"{c_count} C functions in api; {len(errors)} problems")
     return 1 if errors else 0
 
 
