@@ -95,8 +95,11 @@ TEST_F(OciExec, SameAsRunc) {
     EXPECT_EQ(a.code, b.code) << a.err;
     EXPECT_EQ(a.out, b.out) << "capspawn-oci:\n" << a.out << a.err << "runc:\n" << b.out;
     EXPECT_NE(a.out.find("exec-box\n"), std::string::npos) << a.out;
-    EXPECT_NE(a.out.find("not-pid-1\nsleep\nsame-pid-ns\nsame-net-ns\n"), std::string::npos)
-        << a.out;
+    // (As uid 1000 /proc/1/ns is not readable: the namespaces are compared as root.)
+    if (extra.empty()) {
+      EXPECT_NE(a.out.find("not-pid-1\nsleep\nsame-pid-ns\nsame-net-ns\n"), std::string::npos)
+          << a.out;
+    }
   }
 }
 
@@ -193,9 +196,7 @@ TEST_F(OciExec, NamespacePathJoinsAnotherContainer) {
     }
   };
   MakeBundle(dir_.path() + "/member",
-             {"sh", "-c",
-              "hostname; readlink /proc/self/ns/net /proc/self/ns/ipc "
-              "/proc/self/ns/uts /proc/self/ns/mnt"},
+             {"sh", "-c", "hostname; for n in net ipc uts mnt; do readlink /proc/self/ns/$n; done"},
              join);
   Ran r = Exec({OciBinary(), "--root", RootOf("member"), "run", "--bundle", dir_.path() + "/member",
                 UniqueId("member")});

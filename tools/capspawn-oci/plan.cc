@@ -304,7 +304,14 @@ Result<UniqueFd> OpenNamespace(const std::string& path, int nstype, const std::s
   if (path.empty() || path[0] != '/') {
     return Invalid(field, "'" + path + "' is not an absolute path");
   }
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // A namespace file is a regular file of nsfs: anything else (a FIFO, a
+  // device) is never opened, so that opening cannot block or act.
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return Error::FromErrno(errno, "config.json: " + field + " '" + path + "'");
+  }
+  if (!S_ISREG(st.st_mode)) return Invalid(field, "'" + path + "' is not a namespace file");
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (!fd) return Error::FromErrno(errno, "config.json: " + field + " '" + path + "'");
   const int actual = ioctl(fd.get(), NS_GET_NSTYPE);
   if (actual < 0) {
