@@ -115,8 +115,8 @@ int CmdExec(const Globals& g, int argc, char** argv) {
   std::string pid_file, console_socket;
   int preserve = 0;
   opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "+p:dte:u:", kOptions, nullptr)) != -1) {
+  int c, index = -1;
+  while ((c = getopt_long(argc, argv, "+p:dte:u:", kOptions, &index)) != -1) {
     switch (c) {
       case 'p':
         o.process_file = optarg;
@@ -169,7 +169,7 @@ int CmdExec(const Globals& g, int argc, char** argv) {
       case 'G':
       case 'I':
         return Fail(Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                          std::string("exec: ") + argv[optind - 1] +
+                          std::string("exec: --") + kOptions[index].name +
                               " is not supported by capspawn-oci (no AppArmor or SELinux "
                               "labels, no sub-cgroups, no exec into a paused container)"));
       default:
