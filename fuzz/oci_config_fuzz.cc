@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // capspawn-oci's config.json parser (tools/capspawn-oci/config_parse.cc) on
-// arbitrary bytes: config.json is untrusted input (a bundle anyone may write).
+// arbitrary bytes: config.json is untrusted input (a bundle anyone may write),
+// and so is exec's --process file (ParseProcessJson).
 // It must return a value or an Error, never crash, hang or leak; a config it
 // accepts must satisfy the bounds it promises, and the checks of what this
 // build supports must answer for it.
@@ -14,6 +15,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
+  // exec's --process file: the same bytes as a process object.
+  capspawn::Result<capspawn::oci::Config> p = capspawn::oci::ParseProcessJson(text);
+  if (!p.ok() && p.error().message().empty()) abort();
+  if (p.ok() && (p->process.args.empty() || p->process.cwd.empty())) abort();
   capspawn::Result<capspawn::oci::Config> c = capspawn::oci::ParseConfig(text);
   if (!c.ok()) {
     if (c.error().message().empty()) abort();  // every refusal says why

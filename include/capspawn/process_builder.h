@@ -163,6 +163,9 @@ class ProcessBuilder {
   void add_sysctl(std::string key, std::string value);
   void set_oom_score_adj(int score);
   void set_death_signal(int signal);
+  // JOIN_NAMESPACE: `ns` (an nsfs fd, /proc/PID/ns/net) of kind `type`
+  // (CLONE_NEWNET...), kept open by the builder until build().
+  void join_namespace(uint32_t type, UniqueFd ns);
 
   // Creates the process, stopped before its first instruction. Once: a
   // second call is BAD_STATE. Statuses as capspawn_spawn_vmo's; a dynamic
@@ -191,6 +194,7 @@ class ProcessBuilder {
   std::deque<capspawn_rlimit_t> rlimits_;
   std::deque<std::vector<uint32_t>> groups_;
   std::deque<std::vector<capspawn_sock_filter_t>> filters_;
+  std::deque<UniqueFd> join_fds_;
 };
 
 }  // namespace capspawn

@@ -108,6 +108,14 @@ extern "C" {
 // PR_SET_PDEATHSIG: the child gets signal number.value when the thread that
 // spawned it exits (die-with-parent).
 #define CAPSPAWN_ACTION_SET_DEATH_SIGNAL ((uint32_t)0x1017u)
+// Join an existing namespace: join.fd is a namespace fd (/proc/PID/ns/net,
+// borrowed: read during the call only), join.type its kind as setns(2) takes
+// it: CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWNS
+// (the program's "/" and working directory become that namespace's root; no
+// private namespace then), CLONE_NEWPID (the program is a process of that pid
+// namespace), CLONE_NEWUSER (only the caller's own: another one is
+// NOT_SUPPORTED). One join per kind; not with a new namespace of that kind.
+#define CAPSPAWN_ACTION_JOIN_NAMESPACE ((uint32_t)0x1018u)
 
 // CAPSPAWN_ACTION_NEW_NAMESPACES flags.
 #define CAPSPAWN_NEW_NS_PID ((uint32_t)0x01u)
@@ -235,6 +243,10 @@ typedef struct capspawn_action {
     struct {
       int32_t value;
     } number;
+    struct {
+      uint32_t type;  // CLONE_NEWNET...
+      int fd;         // borrowed
+    } join;
   };
 } capspawn_action_t;
 

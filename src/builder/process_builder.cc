@@ -279,6 +279,12 @@ void ProcessBuilder::set_oom_score_adj(int score) {
 void ProcessBuilder::set_death_signal(int signal) {
   AddAction(CAPSPAWN_ACTION_SET_DEATH_SIGNAL).number.value = signal;
 }
+void ProcessBuilder::join_namespace(uint32_t type, UniqueFd ns) {
+  join_fds_.push_back(std::move(ns));
+  capspawn_action_t& a = AddAction(CAPSPAWN_ACTION_JOIN_NAMESPACE);
+  a.join.type = type;
+  a.join.fd = join_fds_.back().get();
+}
 
 Result<BuiltProcess> ProcessBuilder::build() {
   if (!status_.ok()) return status_.error();

@@ -185,6 +185,11 @@ CAPSPAWN_CHILD_CODE int RunStep(Plan& p, const Step& s, bool* chdir_deferred, Ch
     case StepKind::kNoNewPrivs:
       r = Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
       return r < 0 ? Fail(p, s, "prctl(PR_SET_NO_NEW_PRIVS)", r, e) : 0;
+    case StepKind::kJoin:
+      // The child shares no fs_struct (no CLONE_FS), as a mount namespace
+      // join needs; it moves "/" and the cwd to that namespace's root.
+      r = Sys(SYS_setns, p.join_child_fd[s.n], static_cast<long>(s.a));
+      return r < 0 ? Fail(p, s, "setns", r, e) : 0;
   }
   return Fail(p, s, "unknown step", -EINVAL, e);
 }

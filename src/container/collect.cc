@@ -48,6 +48,7 @@ constexpr Named kNames[] = {
     {CAPSPAWN_ACTION_SET_SYSCTL, "SET_SYSCTL"},
     {CAPSPAWN_ACTION_SET_OOM_SCORE_ADJ, "SET_OOM_SCORE_ADJ"},
     {CAPSPAWN_ACTION_SET_DEATH_SIGNAL, "SET_DEATH_SIGNAL"},
+    {CAPSPAWN_ACTION_JOIN_NAMESPACE, "JOIN_NAMESPACE"},
 };
 
 std::string Where(size_t i, uint32_t action) {
@@ -390,6 +391,8 @@ Status CollectAction(size_t i, const capspawn_action_t& a, bool source_open, Con
       }
       c->death_signal = Set<int>{a.number.value, i};
       return {};
+    case CAPSPAWN_ACTION_JOIN_NAMESPACE:
+      return CollectJoin(i, a, c);
     default:
       return Error(CAPSPAWN_ERR_INVALID_ARGS,
                    "action " + std::to_string(i) + ": unknown action " + std::to_string(act));
@@ -415,7 +418,7 @@ Status Finish(Config* c) {
   if (c->groups && !c->ids) {
     return Invalid(c->groups->action_index, CAPSPAWN_ACTION_SET_GROUPS, "needs SET_IDS");
   }
-  return {};
+  return FinishJoins(*c);
 }
 
 }  // namespace capspawn::container

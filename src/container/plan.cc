@@ -129,6 +129,18 @@ Result<std::unique_ptr<Plan>> PlanContainer(const Config& c, bool mount_ns) {
                        p.Keep(Label("set oom_score_adj", c.oom_score_adj->action_index)),
                        p.Keep(std::to_string(c.oom_score_adj->value))});
   }
+  // Joins: right after the user namespace's maps (below), before anything
+  // that acts in a namespace; the mount namespace last of the early steps
+  // so that the sysctls are still written through the caller's /proc.
+  auto join = [&](const Join& j) {
+    Step s{StepKind::kJoin,
+           p.Keep(Label((std::string("join ") + JoinTypeName(j.nstype) + " namespace").c_str(),
+                        j.action_index))};
+    s.a = static_cast<uint64_t>(j.nstype);
+    s.n = static_cast<long>(p.join_count);
+    p.join_fd[p.join_count++] = j.fd;
+    p.early.push_back(s);
+  };
   bool setgroups_denied = false;
   if (p.user_ns) {
     if (!root) {
@@ -163,6 +175,14 @@ Result<std::unique_ptr<Plan>> PlanContainer(const Config& c, bool mount_ns) {
       p.early.push_back({StepKind::kHelperIdMaps, label});
     }
   }
+  for (const Join& j : c.joins) {
+    if (j.nstype == CLONE_NEWPID) {
+      p.pid_join_fd = j.fd;
+      p.pid_join_label = p.Keep(Label("join pid namespace", j.action_index));
+    } else if (j.nstype != CLONE_NEWNS) {
+      join(j);
+    }
+  }
   if (c.hostname) {
     p.early.push_back({StepKind::kHostname, p.Keep(Label("set hostname", c.hostname->action_index)),
                        p.Keep(c.hostname->value)});
@@ -177,6 +197,7 @@ Result<std::unique_ptr<Plan>> PlanContainer(const Config& c, bool mount_ns) {
                        p.Keep(Label(("sysctl " + s.key).c_str(), s.action_index)),
                        p.Keep("/proc/sys/" + path), p.Keep(s.value)});
   }
+  if (const Join* m = c.Joined(CLONE_NEWNS)) join(*m);
 
   for (const Rlimit& r : c.rlimits) {
     Step s{StepKind::kRlimit,
@@ -260,6 +281,13 @@ void ApplyEarly(Plan& plan, engine::LaunchPlan* launch) {
   launch->extra_clone_flags |= plan.clone_flags;
   if (plan.helper_child_end) {
     launch->hook_fds.push_back({plan.helper_child_end.get(), &plan.helper_child_fd});
+  }
+  for (size_t i = 0; i < plan.join_count; ++i) {
+    launch->hook_fds.push_back({plan.join_fd[i], &plan.join_child_fd[i]});
+  }
+  if (plan.pid_join_fd >= 0) {
+    launch->join_pid_ns_fd = plan.pid_join_fd;
+    launch->join_pid_ns_label = plan.pid_join_label;
   }
   if (!plan.early.empty()) launch->hooks.push_back({&RunEarly, &plan});
 }

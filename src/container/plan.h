@@ -45,6 +45,7 @@ enum class StepKind : uint8_t {
   kChdirAgain,    // the deferred chdir(text)
   kDeathSignal,   // PR_SET_PDEATHSIG n, then: the creator still there
   kNoNewPrivs,    // PR_SET_NO_NEW_PRIVS
+  kJoin,          // setns(join_child_fd[n], nstype a)
 };
 
 struct Step {
@@ -81,6 +82,15 @@ class Plan {
   UniqueFd helper_child_end;
   std::thread helper;
   pid_t parent = 0;
+  // The joined namespaces' fds (borrowed from the caller), and their numbers
+  // in the child (engine hook fds). A pid namespace is joined by the engine
+  // around the clone instead: pid_join_fd, named by pid_join_label.
+  static constexpr size_t kMaxJoins = 5;  // net, ipc, uts, cgroup, mnt
+  int join_fd[kMaxJoins] = {-1, -1, -1, -1, -1};
+  int join_child_fd[kMaxJoins] = {-1, -1, -1, -1, -1};
+  size_t join_count = 0;
+  int pid_join_fd = -1;
+  const char* pid_join_label = nullptr;
 
   const char* Keep(std::string s) {
     strings_.push_back(std::move(s));

@@ -482,6 +482,21 @@ Result<Process> Launch(const LaunchPlan& plan) {
   StackLease stack;
   if (!stack.base()) return Error::FromErrno(errno, "mmap child stack");
 
+  // A pid namespace to create the child in: where this thread's children go
+  // now, to come back to (tried first: never leave the thread elsewhere).
+  UniqueFd own_pid_ns;
+  if (plan.join_pid_ns_fd >= 0) {
+    own_pid_ns.reset(open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
+    if (!own_pid_ns) {
+      return Error::FromErrno(errno, std::string(plan.join_pid_ns_label) +
+                                         ": open /proc/thread-self/ns/pid_for_children");
+    }
+    if (setns(own_pid_ns.get(), CLONE_NEWPID) != 0) {
+      return Error::FromErrno(errno, std::string(plan.join_pid_ns_label) +
+                                         ": setns (this thread's own pid_for_children)");
+    }
+  }
+
   for (int attempt = 0;; ++attempt) {
     a.error = ChildError{};
     a.legacy = legacy;
@@ -493,9 +508,29 @@ Result<Process> Launch(const LaunchPlan& plan) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (own_pid_ns && setns(plan.join_pid_ns_fd, CLONE_NEWPID) != 0) {
+      const int err = errno;
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      return Error::FromErrno(err, std::string(plan.join_pid_ns_label) + ": setns");
+    }
     Attempt at = CloneChild(&a, stack.bottom(), plan.extra_clone_flags, plan.cgroup_fd, legacy);
     int clone_err = at.ret < 0 ? static_cast<int>(-at.ret) : 0;
+    int restore_err = 0;
+    if (own_pid_ns && setns(own_pid_ns.get(), CLONE_NEWPID) != 0) restore_err = errno;
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (restore_err != 0) {
+      // Checked before the join: the kernel refusing now is a bug to report,
+      // and no process is handed out from a thread left in the wrong place.
+      if (at.ret >= 0) {
+        UniqueFd child(at.pidfd);
+        (void)KillPidfd(child.get(), SIGKILL);
+        siginfo_t info;
+        waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(child.get()), &info, WEXITED);
+      }
+      return Error::FromErrno(restore_err,
+                              std::string(plan.join_pid_ns_label) +
+                                  ": setns back to this thread's own pid_for_children");
+    }
 
     if (at.ret < 0) {
       if (!legacy && (clone_err == ENOSYS || clone_err == EPERM) && attempt == 0) {

@@ -86,7 +86,7 @@ struct LaunchPlan {
     int fd;
     int* child_fd;
   };
-  static constexpr size_t kMaxHookFds = 4;
+  static constexpr size_t kMaxHookFds = 8;
   std::vector<HookFd> hook_fds;
   // Seccomp filter installed last (with no_new_privs), or null.
   const sock_fprog* seccomp_filter = nullptr;
@@ -114,6 +114,14 @@ struct LaunchPlan {
   // Minimum main-thread stack: the child raises its RLIMIT_STACK soft limit
   // to this floor before exec (never lowers it); 0 leaves it alone.
   uint64_t min_stack_size = 0;
+  // A pid namespace the child is created in (an nsfs fd, borrowed), or -1.
+  // setns(CLONE_NEWPID) only changes where the caller's thread's next
+  // children go, so Launch does it on the calling thread just before the
+  // clone and returns the thread to its own pid_for_children right after
+  // (first checking that it may: a thread that could not come back is never
+  // moved). Failures are named by join_pid_ns_label.
+  int join_pid_ns_fd = -1;
+  const char* join_pid_ns_label = "join pid namespace";
   // Where Launch stores the child's pid, as clone returned it (the pidfd's
   // process may be gone by the time the caller asks), or null.
   pid_t* pid_out = nullptr;

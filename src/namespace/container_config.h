@@ -63,6 +63,13 @@ struct Sysctl {
   size_t action_index;
 };
 
+// CAPSPAWN_ACTION_JOIN_NAMESPACE: a namespace the child enters with setns.
+struct Join {
+  int nstype;  // CLONE_NEWNET...
+  int fd;      // borrowed from the caller for the call
+  size_t action_index;
+};
+
 template <typename T>
 struct Set {  // a value and the action that set it (the last one wins)
   T value;
@@ -92,6 +99,15 @@ struct Config {
   // The first container action given, even one that asks for nothing (what
   // a path that cannot carry these actions names when it refuses them).
   std::optional<Set<uint32_t>> first_action;
+  // Namespaces joined (one per kind; a join of the caller's own user
+  // namespace is dropped as the no-op it is).
+  std::vector<Join> joins;
+  const Join* Joined(int nstype) const {
+    for (const Join& j : joins) {
+      if (j.nstype == nstype) return &j;
+    }
+    return nullptr;
+  }
 
   // Whether anything here asks for a change of the filesystem (mounts, masked
   // or read-only paths, devices).
@@ -101,7 +117,7 @@ struct Config {
   bool Empty() const {
     return new_ns == 0 && !hostname && !HasFilesystem() && !caps && !no_new_privs &&
            rlimits.empty() && !ids && !groups && !umask && uid_map.empty() && gid_map.empty() &&
-           !seccomp && !cwd && sysctls.empty() && !oom_score_adj && !death_signal;
+           !seccomp && !cwd && sysctls.empty() && !oom_score_adj && !death_signal && joins.empty();
   }
 };
 
@@ -118,6 +134,14 @@ Status CollectAction(size_t index, const capspawn_action_t& action, bool source_
 // The checks that need every action seen (a sysctl needs its namespace;
 // SET_GROUPS needs SET_IDS). Called after the last CollectAction.
 Status Finish(Config* config);
+
+// join.cc: JOIN_NAMESPACE's checks (the fd is a namespace of the stated
+// type), and those that need every action seen (no new namespace of a joined
+// kind, no user namespace, no mounts with a joined mount namespace).
+Status CollectJoin(size_t index, const capspawn_action_t& action, Config* config);
+Status FinishJoins(const Config& config);
+// "net", "mnt"... for CLONE_NEWNET, CLONE_NEWNS...; nullptr for others.
+const char* JoinTypeName(int nstype);
 
 // The fd an ADD_MOUNT consumes, or nullptr.
 int* ConsumedMountFd(const capspawn_action_t& action);

@@ -2,6 +2,7 @@
 #include "spawn/actions.h"
 
 #include <fcntl.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -271,6 +272,18 @@ Result<SpawnConfig> CollectActions(uint32_t flags, size_t action_count,
     if (!st.ok()) return st.error();
   }
   if (Status st = container::Finish(&cfg.container); !st.ok()) return st.error();
+  if (const container::Join* m = cfg.container.Joined(CLONE_NEWNS)) {
+    if (!cfg.ns_entries.empty() || !cfg.clone_dirs.empty()) {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS,
+                   "action " + std::to_string(m->action_index) +
+                       " (JOIN_NAMESPACE): joins a mount namespace, and " +
+                       (!cfg.ns_entries.empty()
+                            ? "action " + std::to_string(cfg.ns_entries[0].action_index) +
+                                  " (a namespace entry)"
+                            : std::string("CLONE_DIR ") + cfg.clone_dirs[0]) +
+                       " asks for a private one");
+    }
+  }
   return cfg;
 }
 

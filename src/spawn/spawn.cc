@@ -4,6 +4,7 @@
 #include <capspawn/spawn.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -169,7 +170,11 @@ Result<Launched> Launch(Prepared& p, const SpawnContext& context) {
   }
   nreq.clone_dirs = cfg.clone_dirs;
   nreq.loader_fd = cfg.loader_fd >= 0 ? cfg.loader_fd : p.program.loader.get();
-  if (Status st = CheckLoader(p.program, nreq.loader_fd, p.clone_namespace); !st.ok()) {
+  // A joined mount namespace is the child's filesystem as it is: no plan of
+  // ours, and the interpreter is the kernel's to find there (docs/containers.md).
+  const bool joins_mnt = cfg.container.Joined(CLONE_NEWNS) != nullptr;
+  if (Status st = CheckLoader(p.program, nreq.loader_fd, p.clone_namespace || joins_mnt);
+      !st.ok()) {
     return p.Fail(st.error());
   }
   nreq.default_ldsvc = p.default_ldsvc;
@@ -181,7 +186,8 @@ Result<Launched> Launch(Prepared& p, const SpawnContext& context) {
     nreq.container = &cfg.container;
     nreq.external_user_ns = container::NeedsUserNamespace(cfg.container, false);
   }
-  Result<std::unique_ptr<ns::Plan>> nsplan = ns::PlanNamespace(nreq);
+  Result<std::unique_ptr<ns::Plan>> nsplan =
+      joins_mnt ? Result<std::unique_ptr<ns::Plan>>(nullptr) : ns::PlanNamespace(nreq);
   if (!nsplan.ok()) return p.Fail(nsplan.error());
   std::unique_ptr<container::Plan> cplan;  // alive until Launch returns
   if (container) {

@@ -4,6 +4,7 @@
 // client refuses the request before sending it, naming the action, and
 // leaves nothing behind (the actions' fds are consumed; no process).
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +134,24 @@ TEST_F(ContainerViaLauncherTest, TheCliNamesTheOption) {
                      "the launcher"),
             std::string::npos)
       << out;
+}
+
+// A join is a container action like the others: refused naming it, its
+// (borrowed) fd left open for the caller.
+TEST_F(ContainerViaLauncherTest, AJoinIsRefusedNamingIt) {
+  UniqueFd ns(open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(ns);
+  capspawn_action_t actions[1] = {};
+  actions[0].action = CAPSPAWN_ACTION_JOIN_NAMESPACE;
+  actions[0].join.type = CLONE_NEWUTS;
+  actions[0].join.fd = ns.get();
+  std::string err;
+  int pidfd = -1;
+  EXPECT_EQ(Spawn(1, actions, &err, &pidfd), CAPSPAWN_ERR_NOT_SUPPORTED) << err;
+  EXPECT_EQ(pidfd, -1);
+  EXPECT_NE(err.find("action 0 (JOIN_NAMESPACE)"), std::string::npos) << err;
+  EXPECT_NE(err.find("not carried through the launcher"), std::string::npos) << err;
+  EXPECT_EQ(fcntl(ns.get(), F_GETFD), FD_CLOEXEC) << "the namespace fd is borrowed, not consumed";
 }
 
 }  // namespace

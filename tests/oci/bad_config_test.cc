@@ -138,8 +138,15 @@ const BadCase kCases[] = {
        c["linux"]["namespaces"].push_back({{"type", "time"}});
      },
      "NOT_SUPPORTED", "'time' namespaces are not supported by the library"},
-    {"JoinNamespace", [](json& c) { c["linux"]["namespaces"][0]["path"] = "/proc/1/ns/pid"; },
-     "NOT_SUPPORTED", "linux.namespaces[0].path: joining an existing 'pid' namespace"},
+    {"JoinMountNamespace",
+     [](json& c) {
+       for (json& n : c["linux"]["namespaces"]) {
+         if (n["type"] == "mount") n["path"] = "/proc/1/ns/mnt";
+       }
+     },
+     "NOT_SUPPORTED", "linux.namespaces[3].path: joining an existing 'mount' namespace"},
+    {"JoinNotANamespace", [](json& c) { c["linux"]["namespaces"][0]["path"] = "/etc/hostname"; },
+     "INVALID_ARGS", "linux.namespaces[0].path: '/etc/hostname' is not a namespace file"},
     {"Apparmor", [](json& c) { c["process"]["apparmorProfile"] = "x"; }, "NOT_SUPPORTED",
      "process.apparmorProfile"},
     {"SeccompListener",

@@ -197,10 +197,30 @@ TEST_F(Containerd, DetachedTaskLifecycleAndKill) {
   EXPECT_EQ(TaskStatus(id), "PAUSED");
   EXPECT_EQ(Exec(Ctr({"task", "resume", id})).code, 0);
   EXPECT_EQ(TaskStatus(id), "RUNNING");
-  // exec needs joining the container's namespaces: refused, and says so.
-  Ran ex = Exec(Ctr({"task", "exec", "--exec-id", "e1", id, "true"}));
-  EXPECT_NE(ex.code, 0);
-  EXPECT_NE(ex.err.find("NOT_SUPPORTED"), std::string::npos) << ex.err;
+  // exec: a process in the task's namespaces, its output and exit code
+  // through the shim (which calls `exec --process FILE --detach --pid-file`).
+  Ran ex = Exec(Ctr({"task", "exec", "--exec-id", "e1", id, "sh", "-c",
+                     "echo from-exec; test \"$(readlink /proc/self/ns/pid)\" = "
+                     "\"$(readlink /proc/1/ns/pid)\" && echo same-pid-ns; cat /proc/1/comm; "
+                     "exit 5"}));
+  EXPECT_EQ(ex.code, 5) << ex.err;
+  EXPECT_EQ(ex.out, "from-exec\nsame-pid-ns\nsleep\n") << ex.err;
+  // stdin reaches it.
+  Ran in = Exec(Ctr({"task", "exec", "--exec-id", "e2", id, "sh", "-c", "read l; echo got $l"}),
+                "line\n");
+  EXPECT_EQ(in.code, 0) << in.err;
+  EXPECT_EQ(in.out, "got line\n") << in.err;
+  // With a terminal (-t), under script(1) so that ctr has one to give.
+  if (Have("script")) {
+    std::string cmd;
+    for (const std::string& a : Ctr({"task", "exec", "-t", "--exec-id", "e3", id, "sh", "-c",
+                                     "test -t 0 && test -t 1 && echo isatty; exit 4"})) {
+      cmd += "'" + a + "' ";
+    }
+    Ran t = Exec({"script", "-qec", cmd, "/dev/null"});
+    EXPECT_EQ(t.code, 4) << t.out << t.err;
+    EXPECT_NE(t.out.find("isatty"), std::string::npos) << t.out;
+  }
   EXPECT_EQ(Exec(Ctr({"task", "kill", "-s", "KILL", id})).code, 0);
   for (int i = 0; i < 500 && TaskStatus(id) != "STOPPED"; ++i) usleep(10000);
   EXPECT_EQ(TaskStatus(id), "STOPPED");

@@ -195,9 +195,10 @@ TEST_F(Lifecycle, GlobalAndCommandRefusals) {
   EXPECT_EQ(s.code, 1);
   EXPECT_NE(s.err.find("NOT_SUPPORTED: --systemd-cgroup"), std::string::npos) << s.err;
   Create({"sleep", "1000"});
-  Ran e = Cmd({"exec", id_, "true"});
+  Ran e = Cmd({"exec", "--apparmor", "unconfined", id_, "true"});
   EXPECT_EQ(e.code, 1);
-  EXPECT_NE(e.err.find("NOT_SUPPORTED"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("NOT_SUPPORTED: exec: --apparmor is not supported"), std::string::npos)
+      << e.err;
   EXPECT_EQ(Exec({OciBinary(), "kill", "--nope"}).code, 2);
   EXPECT_EQ(Exec({OciBinary(), "nope"}).code, 2);
   Ran f = Exec({OciBinary(), "features"});

@@ -40,6 +40,11 @@ void BuildActions(LaunchSpec& spec, const int stdio[3], ActionList* out) {
     a.new_ns = {spec.namespaces};
     Add(out, a, "linux.namespaces");
   }
+  for (const JoinSpec& j : spec.joins) {
+    capspawn_action_t a = Of(CAPSPAWN_ACTION_JOIN_NAMESPACE);
+    a.join = {static_cast<uint32_t>(j.nstype), j.fd.get()};  // borrowed: the spec keeps it
+    Add(out, a, j.what);
+  }
   for (size_t i = 0; i < spec.uid_map.size(); ++i) {
     capspawn_action_t a = Of(CAPSPAWN_ACTION_ADD_UID_MAP);
     a.idmap = {spec.uid_map[i].container_id, spec.uid_map[i].host_id, spec.uid_map[i].size};

@@ -177,6 +177,9 @@ struct Config {
 // Parses and validates config.json text. INVALID_ARGS (a message naming the
 // field, or the byte offset of a syntax error) or OUT_OF_RANGE (a bound above).
 Result<Config> ParseConfig(std::string_view text);
+// runc exec's --process file: one "process" object, read into .process (its
+// refused and unknown keys into .refused and .unknown, as "process.KEY").
+Result<Config> ParseProcessJson(std::string_view text);
 
 // The capability number of "CAP_SYS_ADMIN", or -1.
 int CapabilityNumber(std::string_view name);

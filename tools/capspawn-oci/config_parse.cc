@@ -586,6 +586,37 @@ Result<Config> ParseConfig(std::string_view text) {
   return cfg;
 }
 
+Result<Config> ParseProcessJson(std::string_view text) {
+  if (text.size() > kMaxConfigBytes) {
+    return Error(CAPSPAWN_ERR_OUT_OF_RANGE, "--process: " + std::to_string(text.size()) +
+                                                " bytes, more than the " +
+                                                std::to_string(kMaxConfigBytes) + " accepted");
+  }
+  bool too_deep = false;
+  json j;
+  try {
+    j = json::parse(text, [&](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxDepth) too_deep = true;
+      return depth <= kMaxDepth;
+    });
+  } catch (const json::exception& e) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, std::string("--process: not valid JSON: ") + e.what());
+  }
+  if (too_deep) {
+    return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
+                 "--process: nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+  Config cfg;
+  try {
+    ParseProcess(j, &cfg);
+  } catch (const Refusal& r) {
+    return Error(r.status, "--process: " + r.message);
+  } catch (const json::exception& e) {
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, std::string("--process: ") + e.what());
+  }
+  return cfg;
+}
+
 std::optional<std::string> NormaliseAbsolute(std::string_view path) {
   std::vector<std::string_view> parts;
   size_t i = 0;

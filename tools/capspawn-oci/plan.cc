@@ -5,13 +5,17 @@
 #include "plan.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <linux/openat2.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <set>
 
 #include <capspawn/elf.h>
@@ -34,12 +38,47 @@ std::string Idx(const char* list, size_t i) {
   return std::string(list) + "[" + std::to_string(i) + "]";
 }
 
+// The OCI names of the kinds a path may join, and setns's names for them.
+struct NsKind {
+  const char* oci;
+  int nstype;
+  const char* kernel;
+};
+constexpr NsKind kNsKinds[] = {
+    {"pid", CLONE_NEWPID, "pid"},          {"network", CLONE_NEWNET, "net"},
+    {"ipc", CLONE_NEWIPC, "ipc"},          {"uts", CLONE_NEWUTS, "uts"},
+    {"cgroup", CLONE_NEWCGROUP, "cgroup"}, {"mount", CLONE_NEWNS, "mnt"},
+    {"user", CLONE_NEWUSER, "user"},       {"time", CLONE_NEWTIME, "time"},
+};
+const NsKind* KindOf(const std::string& oci) {
+  for (const NsKind& k : kNsKinds) {
+    if (oci == k.oci) return &k;
+  }
+  return nullptr;
+}
+const NsKind* KindOf(int nstype) {
+  for (const NsKind& k : kNsKinds) {
+    if (nstype == k.nstype) return &k;
+  }
+  return nullptr;
+}
+
+// A namespace the container has of its own (listed without a path).
+const Namespace* FindNewNs(const Config& cfg, const std::string& type) {
+  for (const Namespace& n : cfg.linux.namespaces) {
+    if (n.type == type && n.path.empty()) return &n;
+  }
+  return nullptr;
+}
+
 const Namespace* FindNs(const Config& cfg, const std::string& type) {
   for (const Namespace& n : cfg.linux.namespaces) {
     if (n.type == type) return &n;
   }
   return nullptr;
 }
+
+}  // namespace
 
 // openat2 inside `root`: absolute paths, "..", and symlinks stay in it.
 int OpenInRoot(int root, const std::string& path, int flags) {
@@ -134,13 +173,35 @@ capspawn_capabilities_t CapabilityMasks(const Process& p) {
   return c;
 }
 
+namespace {
+
 Status CheckNamespaces(const Config& cfg, const PlanOptions& opts) {
   for (size_t i = 0; i < cfg.linux.namespaces.size(); ++i) {
     const Namespace& n = cfg.linux.namespaces[i];
     std::string f = Idx("linux.namespaces", i);
     if (!n.path.empty()) {
-      return NotSupported(f + ".path", "joining an existing '" + n.type +
-                                           "' namespace is not supported by the library");
+      if (n.type == "mount") {
+        return NotSupported(f + ".path",
+                            "joining an existing 'mount' namespace: capspawn builds the "
+                            "container's mount namespace from root.path and mounts");
+      }
+      if (n.type == "user") {
+        return NotSupported(f + ".path",
+                            "joining an existing 'user' namespace is not supported by the "
+                            "library (setns into a user namespace needs a process that shares "
+                            "no memory)");
+      }
+      if (n.type != "time") {
+        const NsKind* k = KindOf(n.type);
+        if (!k) return Invalid(f + ".type", "unknown namespace type '" + n.type + "'");
+        Result<UniqueFd> fd = OpenNamespace(n.path, k->nstype, f + ".path");
+        if (!fd.ok()) return fd.error();
+        for (size_t j = 0; j < i; ++j) {
+          if (cfg.linux.namespaces[j].type == n.type) {
+            return Invalid(f, "'" + n.type + "' is listed twice");
+          }
+        }
+      }
     }
     if (n.type == "time") {
       return NotSupported(f, "'time' namespaces are not supported by the library");
@@ -167,6 +228,11 @@ Status CheckNamespaces(const Config& cfg, const PlanOptions& opts) {
   }
   if (!cfg.hostname.empty() && !FindNs(cfg, "uts")) {
     return Invalid("hostname", "needs a 'uts' namespace in linux.namespaces (as runc)");
+  }
+  if (!cfg.hostname.empty() && !FindNewNs(cfg, "uts")) {
+    return NotSupported("hostname",
+                        "the 'uts' namespace is joined by path: capspawn sets a hostname only "
+                        "in a namespace of the container's own");
   }
   if (!cfg.domainname.empty() && !FindNs(cfg, "uts")) {
     return Invalid("domainname", "needs a 'uts' namespace in linux.namespaces (as runc)");
@@ -226,12 +292,39 @@ uint32_t NamespaceFlags(const Config& cfg) {
       {"cgroup", CAPSPAWN_NEW_NS_CGROUP}, {"user", CAPSPAWN_NEW_NS_USER}};
   uint32_t flags = 0;
   for (const auto& [name, flag] : kFlags) {
-    if (FindNs(cfg, name)) flags |= flag;
+    if (FindNewNs(cfg, name)) flags |= flag;
   }
   return flags;
 }
 
 }  // namespace
+
+Result<UniqueFd> OpenNamespace(const std::string& path, int nstype, const std::string& field) {
+  const NsKind* want = KindOf(nstype);
+  if (path.empty() || path[0] != '/') {
+    return Invalid(field, "'" + path + "' is not an absolute path");
+  }
+  // A namespace file is a regular file of nsfs: anything else (a FIFO, a
+  // device) is never opened, so that opening cannot block or act.
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return Error::FromErrno(errno, "config.json: " + field + " '" + path + "'");
+  }
+  if (!S_ISREG(st.st_mode)) return Invalid(field, "'" + path + "' is not a namespace file");
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) return Error::FromErrno(errno, "config.json: " + field + " '" + path + "'");
+  const int actual = ioctl(fd.get(), NS_GET_NSTYPE);
+  if (actual < 0) {
+    return Invalid(field, "'" + path + "' is not a namespace file (ioctl(NS_GET_NSTYPE): " +
+                              strerror(errno) + ")");
+  }
+  if (actual != nstype) {
+    const NsKind* is = KindOf(actual);
+    return Invalid(field, "'" + path + "' is a '" + (is ? is->oci : "other") +
+                              "' namespace, not '" + (want ? want->oci : "?") + "'");
+  }
+  return fd;
+}
 
 Status CheckSupported(const Config& cfg, const PlanOptions& opts) {
   if (!cfg.refused.empty()) {
@@ -314,6 +407,17 @@ Result<LaunchSpec> PlanLaunch(const Config& cfg, const PlanOptions& opts) {
     spec.seccomp = std::move(prog.value());
   }
   if (Status s = PlanMounts(cfg, opts, &spec); !s.ok()) return s.error();
+  for (size_t i = 0; i < cfg.linux.namespaces.size(); ++i) {
+    const Namespace& n = cfg.linux.namespaces[i];
+    if (n.path.empty()) continue;
+    JoinSpec j;
+    j.nstype = KindOf(n.type)->nstype;
+    j.what = Idx("linux.namespaces", i) + ".path";
+    Result<UniqueFd> fd = OpenNamespace(n.path, j.nstype, j.what);
+    if (!fd.ok()) return fd.error();
+    j.fd = std::move(fd.value());
+    spec.joins.push_back(std::move(j));
+  }
   return spec;
 }
 

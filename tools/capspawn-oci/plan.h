@@ -38,6 +38,13 @@ struct SysctlSpec {
   std::string what;  // "linux.sysctl.net.ipv4.ip_forward" or "domainname"
 };
 
+// One linux.namespaces[i].path to join (CAPSPAWN_ACTION_JOIN_NAMESPACE).
+struct JoinSpec {
+  int nstype = 0;    // CLONE_NEWNET...
+  UniqueFd fd;       // the namespace file, opened and checked
+  std::string what;  // "linux.namespaces[2].path"
+};
+
 struct LaunchSpec {
   std::string rootfs;  // absolute
   UniqueFd root_dir;   // O_PATH of the rootfs: the container's "/"
@@ -63,6 +70,7 @@ struct LaunchSpec {
   std::optional<std::vector<capspawn_sock_filter_t>> seccomp;
   bool terminal = false;
   std::optional<ConsoleSize> console_size;
+  std::vector<JoinSpec> joins;
   // Warnings about where the container differs from runc's (logged).
   std::vector<std::string> differences;
 };
@@ -83,6 +91,20 @@ Status CheckMounts(const Config& cfg);
 Status PlanMounts(const Config& cfg, const PlanOptions& opts, LaunchSpec* spec);
 // linux.devices: only the default devices, which the library binds.
 Status CheckDevices(const Config& cfg);
+
+// Opens `path` and checks it is a namespace file of kind `nstype`
+// (CLONE_NEWNET...); errors name `field`.
+Result<UniqueFd> OpenNamespace(const std::string& path, int nstype, const std::string& field);
+
+// Shared with exec: openat2(RESOLVE_IN_ROOT) below `root`; a variable of a
+// NAME=VALUE list; the home directory of `uid` in the rootfs's /etc/passwd
+// ("/" without one); the program of cfg.process.args[0], found in `root` by
+// its path or along the process's PATH; the five capability sets as masks.
+int OpenInRoot(int root, const std::string& path, int flags);
+std::string EnvValue(const std::vector<std::string>& env, const std::string& name);
+std::string HomeInRootfs(int root, uint32_t uid);
+Result<UniqueFd> OpenProgram(int root, const Config& cfg, std::string* found);
+capspawn_capabilities_t CapabilityMasks(const Process& p);
 
 // A NOT_SUPPORTED / INVALID_ARGS error for config field `field`.
 Error NotSupported(const std::string& field, const std::string& why);

@@ -276,8 +276,7 @@ Failure BuildActions(const RunOptions& o, OwnedFds* owned, ContainerStorage* sto
   for (const ActionOption& a : o.actions) {
     capspawn_action_t act = {};
     act.action = a.action;
-    if (a.action >= CAPSPAWN_ACTION_NEW_NAMESPACES &&
-        a.action <= CAPSPAWN_ACTION_SET_DEATH_SIGNAL) {
+    if (a.action >= CAPSPAWN_ACTION_NEW_NAMESPACES && a.action <= CAPSPAWN_ACTION_JOIN_NAMESPACE) {
       std::vector<int> opened;
       Failure f;
       bool ok = BuildContainerAction(o, a, storage, &act, &opened, &f.status, &f.message);

@@ -158,6 +158,19 @@ bool BuildContainerAction(const RunOptions& o, const ActionOption& a, ContainerS
       act->mount.spec = &st->mounts.back();
       return true;
     }
+    case CAPSPAWN_ACTION_JOIN_NAMESPACE: {
+      // Borrowed by the action: kept open here until the spawn returns.
+      UniqueFd ns(open(a.dir.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!ns) {
+        *status = capspawn_status_from_errno(errno);
+        *message = a.option + ": open " + a.dir + ": " + strerror(errno);
+        return false;
+      }
+      act->join.type = a.kind;
+      act->join.fd = ns.get();
+      st->join_fds.push_back(std::move(ns));
+      return true;
+    }
     default:
       *status = CAPSPAWN_ERR_INTERNAL;
       *message = a.option + ": not a container option";

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <capspawn/fd.h>
 #include <capspawn/spawn.h>
 
 #include "options.h"
@@ -21,6 +22,7 @@ struct ContainerStorage {
   std::deque<std::vector<capspawn_sock_filter_t>> filters;
   capspawn_capabilities_t caps{};
   std::vector<uint32_t> groups;
+  std::deque<UniqueFd> join_fds;  // JOIN_NAMESPACE's namespaces (borrowed by the actions)
 };
 
 // Fills *act for a container option. Fds it opens go to *opened (the spawn

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `capspawn run`'s container options: each one capspawn_action_t of the
 // container range (capspawn/spawn.h), parsed here without touching any fd.
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -47,6 +48,7 @@ enum : int {
   kOptSysctl,
   kOptOomScoreAdj,
   kOptUmask,
+  kOptJoin,
 };
 
 const option kOptions[] = {
@@ -81,6 +83,7 @@ const option kOptions[] = {
     {"sysctl", required_argument, nullptr, kOptSysctl},
     {"oom-score-adj", required_argument, nullptr, kOptOomScoreAdj},
     {"umask", required_argument, nullptr, kOptUmask},
+    {"join", required_argument, nullptr, kOptJoin},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -367,6 +370,27 @@ bool Parse(int c, const std::string& spelled, const std::string& value, RunOptio
       a.number = static_cast<int>(v);
       break;
     }
+    case kOptJoin: {
+      static constexpr Word kTypes[] = {
+          {"net", CLONE_NEWNET},       {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+          {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},  {"pid", CLONE_NEWPID},
+          {"user", CLONE_NEWUSER},
+      };
+      const size_t eq = value.find('=');
+      const std::string type = eq == std::string::npos ? value : value.substr(0, eq);
+      a.kind = 0;
+      for (const Word& w : kTypes) {
+        if (type == w.word) a.kind = w.value;
+      }
+      if (eq == std::string::npos || a.kind == 0 || eq + 1 == value.size()) {
+        return Fail(error, spelled +
+                               ": expected TYPE=PATH, TYPE one of net, ipc, uts, cgroup, "
+                               "mnt, pid, user");
+      }
+      a.action = CAPSPAWN_ACTION_JOIN_NAMESPACE;
+      a.dir = value.substr(eq + 1);
+      break;
+    }
     default:
       return Fail(error, "unhandled option " + spelled);
   }
@@ -380,7 +404,7 @@ const option* ContainerLongOptions() { return kOptions; }
 
 bool HandleContainerOption(int c, const char* name, const std::string& value, RunOptions* o,
                            bool* ok, std::string* error) {
-  if (c < kFirstContainerOption || c > kOptUmask) return false;
+  if (c < kFirstContainerOption || c > kOptJoin) return false;
   std::string spelled = std::string("--") + name;
   const bool takes = kOptions[c - kFirstContainerOption].has_arg != no_argument;
   if (takes) spelled += " " + value;

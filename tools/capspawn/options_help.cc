@@ -135,6 +135,10 @@ container action, counted in "action N" like the options above:
       --init                a new pid namespace whose pid 1 is a minimal init
                             (not built yet: NOT_SUPPORTED)
       --hostname NAME       the hostname, in a new UTS namespace
+      --join TYPE=PATH      join the existing namespace at PATH (/proc/PID/ns/net);
+                            TYPE: net, ipc, uts, cgroup, mnt (the program's "/"
+                            becomes that namespace's root), pid, user (only the
+                            caller's own). Needs CAP_SYS_ADMIN
       --root DIR            DIR becomes "/" (other mounts go on top of it)
       --root-ro DIR         as --root, the root mount read-only
       --mount TYPE:TARGET[:OPTIONS]

@@ -69,6 +69,7 @@ constexpr Hint kHints[] = {
     {"run", "listen-name", "text"},
     {"run", "listen-backlog", "text"},
     {"run", "hostname", "text"},
+    {"run", "join", "text"},
     {"run", "cap-add", "text"},
     {"run", "cap-drop", "text"},
     {"run", "rlimit", "text"},
