@@ -81,6 +81,8 @@ class Plan {
   UniqueFd helper_child_end;
   std::thread helper;
   pid_t parent = 0;
+  // The pid-1 init's executable (CAPSPAWN_NEW_NS_PID_INIT), for one spawn.
+  UniqueFd init_fd;
 
   const char* Keep(std::string s) {
     strings_.push_back(std::move(s));
