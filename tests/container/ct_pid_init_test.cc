@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <capspawn/job.h>
 #include <capspawn/process_builder.h>
 
 #include "ct_util.h"
@@ -197,6 +198,53 @@ TEST(PidInit, AProgramThatNeverRunsLeavesNothing) {
   EXPECT_FALSE(HasChildren());
 }
 
+// The job's DENY policy binds both (the program cannot fork); the caller's
+// own filter binds the program only: one forbidding wait4 would leave an
+// init under it unable to reap, and the wait below would time out.
+TEST(PidInit, FiltersJobPolicyForBothUserFilterForTheProgram) {
+  char msg[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
+  int parent = -1, job = -1;
+  if (capspawn_job_default(&parent, msg) != CAPSPAWN_OK) GTEST_SKIP() << msg;
+  capspawn_status_t st = capspawn_job_create(parent, nullptr, &job, msg);
+  close(parent);
+  if (st != CAPSPAWN_OK) GTEST_SKIP() << "cannot create a job here: " << msg;
+  ASSERT_EQ(
+      capspawn_job_set_policy(job, CAPSPAWN_JOB_POL_NEW_PROCESS, CAPSPAWN_JOB_POL_ACTION_DENY, msg),
+      CAPSPAWN_OK)
+      << msg;
+  sock_filter deny_wait[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_wait4, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  capspawn_action_t filter = Act(CAPSPAWN_ACTION_SET_SECCOMP_FILTER);
+  filter.seccomp.program = reinterpret_cast<const capspawn_sock_filter_t*>(deny_wait);
+  filter.seccomp.count = 4;
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  capspawn_action_t acts[3] = {NewNs(kInit), filter, Act(CAPSPAWN_ACTION_TRANSFER_FD)};
+  acts[2].fd.local_fd = out[1];
+  acts[2].fd.target_fd = 1;
+  const char* argv[] = {"busybox", "sh", "-c", "echo pid=$$; (exit 3); echo s=$?; exit 9", nullptr};
+  int process = -1;
+  ASSERT_EQ(capspawn_spawn_etc(job, kAll, "/bin/busybox", argv, nullptr, 3, acts, &process, msg),
+            CAPSPAWN_OK)
+      << msg;
+  std::string text = Drain(out[0]);
+  close(out[0]);
+  int64_t rc = 0;
+  EXPECT_EQ(capspawn_process_wait(process, 10'000'000'000, &rc), CAPSPAWN_OK)
+      << "the init could not reap the program";
+  EXPECT_EQ(rc, 9);
+  close(process);
+  EXPECT_NE(text.find("pid=2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("s=3"), std::string::npos) << "the job's policy: no fork. " << text;
+  EXPECT_EQ(capspawn_job_destroy(job, -1, msg), CAPSPAWN_OK) << msg;
+  close(job);
+  EXPECT_FALSE(HasChildren());
+}
+
 TEST(PidInit, NotWithCreateWithoutStartingOrAName) {
   capspawn::ProcessBuilder b("ct", -1, capspawn::UniqueFd(open(kProbe, O_RDONLY | O_CLOEXEC)));
   b.add_arguments({"ct_probe"});
@@ -217,7 +265,10 @@ TEST(PidInit, NotWithCreateWithoutStartingOrAName) {
 TEST(PidInit, ManySpawnsLeakNothing) {
   const int fds = CountFds();
   for (int i = 0; i < 20; ++i) {
+    // Every other one through clone() rather than clone3 (kernels without it).
+    capspawn::engine::SetForceLegacyCloneForTesting(i % 2 == 1);
     Report r = Spawn(kAll, {NewNs(kInit)}, {"sh", "-c", "exit 3"}, "/bin/busybox");
+    capspawn::engine::SetForceLegacyCloneForTesting(false);
     ASSERT_EQ(r.code, CAPSPAWN_OK) << r.error;
     ASSERT_EQ(r.status, 3);
   }
