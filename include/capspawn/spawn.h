@@ -127,6 +127,7 @@ extern "C" {
 // With CAPSPAWN_NEW_NS_PID: pid 1 is a minimal init that reaps orphans and
 // forwards signals to the program (pid 2), and exits with its status
 // (128 + N when signal N killed it). The process handed back is the init.
+// Not with SET_NAME or capspawn_create_without_starting (NOT_SUPPORTED).
 #define CAPSPAWN_NEW_NS_PID_INIT ((uint32_t)0x100u)
 
 // CAPSPAWN_ACTION_ADD_MOUNT.

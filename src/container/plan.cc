@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "container/caps.h"
+#include "container/pid_init.h"
 #include "namespace/namespace.h"
 
 namespace capspawn::container {
@@ -118,9 +119,10 @@ Result<std::unique_ptr<Plan>> PlanContainer(const Config& c, bool mount_ns) {
               (!root && NeedsUserNamespace(c, mount_ns) && (kinds != 0 || mount_ns));
   if (p.user_ns) p.clone_flags |= CLONE_NEWUSER;
   if (c.new_ns & CAPSPAWN_NEW_NS_PID_INIT) {
-    return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
-                 Label("NEW_NAMESPACES", c.new_ns_action) +
-                     ": CAPSPAWN_NEW_NS_PID_INIT (the pid-1 init) is not built yet");
+    Result<UniqueFd> init = PidInitExecutable(Label("NEW_NAMESPACES", c.new_ns_action));
+    if (!init.ok()) return init.error();
+    p.init_fd = std::move(init.value());
+    p.pid_init = true;
   }
 
   const size_t ns_action = c.new_ns_action;
@@ -294,6 +296,7 @@ void ApplyEarly(Plan& plan, engine::LaunchPlan* launch) {
 
 void ApplyLate(Plan& plan, engine::LaunchPlan* launch) {
   if (!plan.late.empty()) launch->hooks.push_back({&RunLate, &plan});
+  if (plan.init_fd) launch->init_fd = plan.init_fd.get();
   if (plan.seccomp) {
     launch->user_seccomp_filter = plan.seccomp;
     launch->user_seccomp_steps[0] = plan.seccomp_steps[0];

@@ -91,6 +91,8 @@ class Plan {
   size_t join_count = 0;
   int pid_join_fd = -1;
   const char* pid_join_label = nullptr;
+  // The pid-1 init's executable (CAPSPAWN_NEW_NS_PID_INIT), for one spawn.
+  UniqueFd init_fd;
 
   const char* Keep(std::string s) {
     strings_.push_back(std::move(s));

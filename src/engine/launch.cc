@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -39,6 +40,9 @@ namespace {
 
 constexpr size_t kStackSize = 256 * 1024;
 constexpr size_t kGuardSize = 4096;
+// With a pid-1 init, the program's process runs on the lowest part of the
+// child's stack while pid 1 still runs on the top of it.
+constexpr size_t kProgramStackSize = 64 * 1024;
 // An executable fd this far above the child's other fds is reopened through
 // /proc rather than copied, so the cost does not follow the parent's fd count.
 constexpr int kExecFdSlack = 64;
@@ -67,7 +71,53 @@ struct ChildArgs {
   // Set by the child just before execveat: a child that exits without it
   // and without a failed step died before its exec (a signal).
   bool reached_exec = false;
+  // A pid-1 init (LaunchPlan::init_fd): the words the kernel clears
+  // (CLONE_CHILD_CLEARTID) when pid 1, and then the program, has executed
+  // or exited; the program's pid in the namespace; whether pid 1 failed
+  // after creating the program (which then must not run).
+  int init_fd = -1;
+  int program_exec_fd = -1;
+  char* program_stack_top = nullptr;
+  int init_tid = 0;
+  int program_tid = 0;
+  pid_t program_pid = 0;
+  bool init_failed = false;
+  char init_arg[24] = {};
+  char* init_argv[3] = {};
+  char* init_envp[1] = {};
 };
+
+// A futex wait that never touches errno: the child's processes share the
+// caller thread's TLS and run at the same time as it while a pid-1 init
+// starts.
+CAPSPAWN_CHILD_CODE long RawFutexWait(int* word, int value) {
+#if defined(__x86_64__)
+  register long r10 __asm__("r10") = 0;
+  long ret;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(SYS_futex), "D"(word), "S"(FUTEX_WAIT), "d"(value), "r"(r10)
+                   : "rcx", "r11", "memory");
+  return ret;
+#elif defined(__aarch64__)
+  register long x8 __asm__("x8") = SYS_futex;
+  register long x0 __asm__("x0") = reinterpret_cast<long>(word);
+  register long x1 __asm__("x1") = FUTEX_WAIT;
+  register long x2 __asm__("x2") = value;
+  register long x3 __asm__("x3") = 0;
+  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+  return x0;
+#endif
+}
+
+// Until the kernel has cleared *word (the process behind it has executed or exited).
+CAPSPAWN_CHILD_CODE void WaitCleared(int* word) {
+  for (;;) {
+    const int v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+    if (v == 0) return;
+    RawFutexWait(word, v);
+  }
+}
 
 CAPSPAWN_CHILD_CODE long Sys(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
   long r = syscall(nr, a, b, c, d, e);
@@ -89,6 +139,9 @@ CAPSPAWN_CHILD_CODE void FormatPid(char* out, long pid) {
   while (n > 0) *out++ = digits[--n];
   *out = '\0';
 }
+
+CAPSPAWN_CHILD_CODE int ExecProgram(ChildArgs* a, int exec_fd);
+CAPSPAWN_CHILD_CODE int BecomeInit(ChildArgs* a, int exec_fd);
 
 // Each step names itself in the error; nothing here allocates.
 CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
@@ -138,19 +191,25 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     if (r < 0) return ChildFail(e, "move the executable fd", static_cast<int>(-r));
     exec_fd = static_cast<int>(r);
   }
-  // The hooks' own fds, likewise; kept[] lists every fd above the targets
-  // that must survive step 4, in ascending order.
-  int kept[LaunchPlan::kMaxHookFds + 1];
+  // The hooks' own fds and the init, likewise; kept[] lists every fd above
+  // the targets that must survive step 4, in ascending order.
+  int kept[LaunchPlan::kMaxHookFds + 2];
   size_t kept_count = 0;
   kept[kept_count++] = exec_fd;
-  for (const LaunchPlan::HookFd& h : p.hook_fds) {
-    int fd = h.fd;
+  const size_t hook_count = p.hook_fds.size();
+  for (size_t i = 0; i <= hook_count; ++i) {
+    int fd = i < hook_count ? p.hook_fds[i].fd : p.init_fd;
+    if (fd < 0) continue;
     if (fd <= a->max_target) {
       r = Sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, a->keep_below);
       if (r < 0) return ChildFail(e, "move a setup fd", static_cast<int>(-r));
       fd = static_cast<int>(r);
     }
-    *h.child_fd = fd;
+    if (i < hook_count) {
+      *p.hook_fds[i].child_fd = fd;
+    } else {
+      a->init_fd = fd;
+    }
     size_t j = kept_count++;
     for (; j > 0 && kept[j - 1] > fd; --j) kept[j] = kept[j - 1];
     kept[j] = fd;
@@ -252,6 +311,15 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
     }
   }
 
+  if (a->init_fd >= 0) return BecomeInit(a, exec_fd);
+  return ExecProgram(a, exec_fd);
+}
+
+// The last steps of the program's process: from LISTEN_PID to its exec.
+CAPSPAWN_CHILD_CODE int ExecProgram(ChildArgs* a, int exec_fd) {
+  const LaunchPlan& p = *a->plan;
+  ChildError* e = &a->error;
+  long r;
   if (p.listen_pid_env) FormatPid(p.listen_pid_env + sizeof("LISTEN_PID=") - 1, Sys(SYS_getpid));
 
   // Stop at exec so the parent can name the process or inspect it (see exec_stop.h).
@@ -292,6 +360,62 @@ CAPSPAWN_CHILD_CODE int ChildSetup(ChildArgs* a) {
   r = Sys(SYS_execveat, exec_fd, reinterpret_cast<long>(""), reinterpret_cast<long>(p.argv),
           reinterpret_cast<long>(p.envp), AT_EMPTY_PATH);
   return ChildFail(e, "execveat", static_cast<int>(-r));
+}
+
+// The program's process under a pid-1 init: it waits until pid 1 has left
+// the caller's memory (executed the init), so that nothing of the program
+// ever runs beside a process sharing that memory, then takes its last steps.
+CAPSPAWN_CHILD_CODE int ProgramMain(void* raw) {
+  ChildArgs* a = static_cast<ChildArgs*>(raw);
+  WaitCleared(&a->init_tid);
+  if (a->init_failed) return 127;  // pid 1 reported why; the namespace is ending
+  ExecProgram(a, a->program_exec_fd);
+  return 127;
+}
+
+// Pid 1 failed after creating the program's process: that one must not run.
+CAPSPAWN_CHILD_CODE int InitFail(ChildArgs* a, const char* step, long r) {
+  a->init_failed = true;
+  return ChildFail(&a->error, step, static_cast<int>(-r));
+}
+
+// Pid 1 of the new pid namespace, every setup step taken: creates the
+// program's process (its memory shared, so its failure lands in ChildArgs as
+// without an init), takes the filters but the caller's own, keeps no fd but
+// the init's and executes it.
+CAPSPAWN_CHILD_CODE int BecomeInit(ChildArgs* a, int exec_fd) {
+  const LaunchPlan& p = *a->plan;
+  ChildError* e = &a->error;
+  a->program_exec_fd = exec_fd;
+  long pid = clone(ProgramMain, a->program_stack_top, CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD, a,
+                   nullptr, nullptr, &a->program_tid);
+  if (pid < 0) return ChildFail(e, "pid-1 init: clone the program's process", errno);
+  a->program_pid = static_cast<pid_t>(pid);
+  long r;
+  if (p.seccomp_filter || !p.inherited_filters.empty()) {
+    r = Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (r < 0) return InitFail(a, "pid-1 init: prctl(PR_SET_NO_NEW_PRIVS)", r);
+  }
+  if (p.seccomp_filter) {
+    r = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, reinterpret_cast<long>(p.seccomp_filter));
+    if (r < 0) return InitFail(a, "pid-1 init: seccomp(SECCOMP_SET_MODE_FILTER)", r);
+  }
+  for (const sock_fprog& f : p.inherited_filters) {
+    r = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, reinterpret_cast<long>(&f));
+    if (r < 0) return InitFail(a, "pid-1 init: seccomp: an inherited filter", r);
+  }
+  const unsigned init_fd = static_cast<unsigned>(a->init_fd);
+  if (init_fd > 0) CloseRange(0, init_fd - 1);
+  CloseRange(init_fd + 1, ~0U);
+  FormatPid(a->init_arg, pid);
+  a->init_argv[0] = const_cast<char*>("capspawn-init");
+  a->init_argv[1] = a->init_arg;
+  a->init_argv[2] = nullptr;
+  a->init_envp[0] = nullptr;
+  r = Sys(SYS_execveat, a->init_fd, reinterpret_cast<long>(""),
+          reinterpret_cast<long>(a->init_argv), reinterpret_cast<long>(a->init_envp),
+          AT_EMPTY_PATH);
+  return InitFail(a, "pid-1 init: execveat", r);
 }
 
 CAPSPAWN_CHILD_CODE int ChildMain(void* raw) {
@@ -357,7 +481,7 @@ struct Attempt {
 };
 
 Attempt CloneChild(ChildArgs* a, void* stack_bottom, uint64_t extra_flags, int cgroup_fd,
-                   bool legacy) {
+                   bool legacy, int* clear_tid) {
   int pidfd = -1;
   if (!legacy) {
     clone_args args;
@@ -368,6 +492,10 @@ Attempt CloneChild(ChildArgs* a, void* stack_bottom, uint64_t extra_flags, int c
     args.exit_signal = SIGCHLD;
     args.stack = reinterpret_cast<uint64_t>(stack_bottom);
     args.stack_size = kStackSize;
+    if (clear_tid) {
+      args.flags |= CLONE_CHILD_CLEARTID;
+      args.child_tid = reinterpret_cast<uint64_t>(clear_tid);
+    }
     if (cgroup_fd >= 0) {
       args.flags |= CLONE_INTO_CGROUP;
       args.cgroup = static_cast<uint64_t>(cgroup_fd);
@@ -377,7 +505,8 @@ Attempt CloneChild(ChildArgs* a, void* stack_bottom, uint64_t extra_flags, int c
   char* top = static_cast<char*>(stack_bottom) + kStackSize;
   int flags =
       static_cast<int>(CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | extra_flags) | SIGCHLD;
-  long r = clone(ChildMain, top, flags, a, &pidfd);
+  if (clear_tid) flags |= CLONE_CHILD_CLEARTID;
+  long r = clone(ChildMain, top, flags, a, &pidfd, nullptr, clear_tid);
   return {r < 0 ? -errno : r, pidfd};
 }
 
@@ -399,6 +528,23 @@ void SetKillChildBeforeExecForTesting(bool kill) { g_kill_before_exec = kill; }
 Result<Process> Launch(const LaunchPlan& plan) {
   if (plan.exec_fd < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, "launch: no executable fd");
   if (!plan.argv) return Error(CAPSPAWN_ERR_INVALID_ARGS, "launch: no argv");
+  const bool init = plan.init_fd >= 0;
+  if (init) {
+    if (!(plan.extra_clone_flags & CLONE_NEWPID)) {
+      return Error(CAPSPAWN_ERR_INVALID_ARGS, "launch: a pid-1 init needs a new pid namespace");
+    }
+    // Both are done by tracing the program from its parent, which is then the init.
+    if (plan.stop_at_exec) {
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   "a pid-1 init (CAPSPAWN_NEW_NS_PID_INIT) with a process created without "
+                   "starting: not supported");
+    }
+    if (plan.name) {
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   "a pid-1 init (CAPSPAWN_NEW_NS_PID_INIT) with a process name (SET_NAME): not "
+                   "supported");
+    }
+  }
 
   // The child's fd layout, planned here.
   ChildArgs a;
@@ -429,6 +575,7 @@ Result<Process> Launch(const LaunchPlan& plan) {
     if (h.fd < 0 || !h.child_fd) return Error(CAPSPAWN_ERR_BAD_HANDLE, "launch: bad setup fd");
     keep_below = std::max(keep_below, h.fd + 1);
   }
+  if (init) keep_below = std::max(keep_below, plan.init_fd + 1);
   for (int t = 0; t < 3; ++t) {
     if (!(targets_seen[0] & (uint64_t{1} << t))) a.dev_null_mask |= 1u << t;
   }
@@ -503,6 +650,13 @@ Result<Process> Launch(const LaunchPlan& plan) {
     a.keep_below = static_cast<unsigned>(keep_below);
     a.exec_fd = via_proc ? -1 : plan.exec_fd;
     a.exec_proc_path = via_proc ? exec_proc_path : nullptr;
+    a.init_fd = -1;
+    a.init_failed = false;
+    a.program_pid = 0;
+    a.reached_exec = false;
+    a.init_tid = 1;
+    a.program_tid = 1;
+    a.program_stack_top = static_cast<char*>(stack.bottom()) + kProgramStackSize;
 
     // No signal handler may run in the child while it shares our memory.
     sigset_t all, old;
@@ -513,7 +667,8 @@ Result<Process> Launch(const LaunchPlan& plan) {
       pthread_sigmask(SIG_SETMASK, &old, nullptr);
       return Error::FromErrno(err, std::string(plan.join_pid_ns_label) + ": setns");
     }
-    Attempt at = CloneChild(&a, stack.bottom(), plan.extra_clone_flags, plan.cgroup_fd, legacy);
+    Attempt at = CloneChild(&a, stack.bottom(), plan.extra_clone_flags, plan.cgroup_fd, legacy,
+                            init ? &a.init_tid : nullptr);
     int clone_err = at.ret < 0 ? static_cast<int>(-at.ret) : 0;
     int restore_err = 0;
     if (own_pid_ns && setns(own_pid_ns.get(), CLONE_NEWPID) != 0) restore_err = errno;
@@ -549,6 +704,21 @@ Result<Process> Launch(const LaunchPlan& plan) {
 
     UniqueFd pidfd(at.pidfd);
     if (plan.pid_out) *plan.pid_out = static_cast<pid_t>(at.ret);
+    // Pid 1 has executed the init (or exited): the program's process may
+    // still be on its way to its exec, reporting here.
+    if (init && a.program_pid > 0) WaitCleared(&a.program_tid);
+    if (init && (a.error.step != nullptr || !a.reached_exec)) {
+      // The init (if it runs) must not outlive a program that never ran;
+      // killing it ends the namespace. Our own child: cannot fail.
+      (void)KillPidfd(pidfd.get(), SIGKILL);
+    }
+    if (init && a.error.step == nullptr && !a.reached_exec) {
+      siginfo_t info{};
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED);
+      return Error(CAPSPAWN_ERR_INTERNAL,
+                   "the program ended before its exec, without saying why (under a pid-1 init, "
+                   "which reaped it)");
+    }
     if (a.error.step == nullptr && !a.reached_exec) {
       // Killed before its exec, without a step to blame: no process to hand
       // back. Reap it and say how it ended.

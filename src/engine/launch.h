@@ -125,6 +125,14 @@ struct LaunchPlan {
   // Where Launch stores the child's pid, as clone returned it (the pidfd's
   // process may be gone by the time the caller asks), or null.
   pid_t* pid_out = nullptr;
+  // With CLONE_NEWPID in extra_clone_flags: an executable fd (kept like a
+  // hook fd) the child, pid 1 of the new namespace, executes as its init
+  // after creating the program as its own child (pid 2). The program takes
+  // every step up to its exec as without it, and every filter; the init
+  // takes the setup steps and all but user_seccomp_filter. Launch returns
+  // once both have executed (or failed: then neither survives), with pid 1's
+  // pidfd. Not with name or stop_at_exec (NOT_SUPPORTED). -1: no init.
+  int init_fd = -1;
 };
 
 // Test hook: use the legacy clone() path as when clone3 is unavailable.

@@ -132,8 +132,10 @@ container action, counted in "action N" like the options above:
                             a new network (loopback up), pid, IPC, UTS, cgroup or
                             user namespace; a non-root caller gets a user
                             namespace with any of them
-      --init                a new pid namespace whose pid 1 is a minimal init
-                            (not built yet: NOT_SUPPORTED)
+      --init                a new pid namespace (implies --pid) whose pid 1 is
+                            capspawn's init: it reaps orphans, forwards signals to
+                            the program (pid 2) and exits with its status (128+N
+                            when signal N killed it)
       --hostname NAME       the hostname, in a new UTS namespace
       --join TYPE=PATH      join the existing namespace at PATH (/proc/PID/ns/net);
                             TYPE: net, ipc, uts, cgroup, mnt (the program's "/"

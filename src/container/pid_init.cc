@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "container/pid_init.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+
+extern "C" {
+extern const unsigned char capspawn_pid1_image[];
+extern const size_t capspawn_pid1_image_size;
+}
+
+namespace capspawn::container {
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+Result<UniqueFd> PidInitExecutable(const std::string& label) {
+  const std::string what = label + ": the pid-1 init: ";
+  // MFD_EXEC says so where vm.memfd_noexec asks (Linux 6.3+); older kernels
+  // refuse the flag and allow exec anyway.
+  int fd = memfd_create("capspawn-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL)
+    fd = memfd_create("capspawn-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) {
+    if (errno == EACCES) {
+      return Error(CAPSPAWN_ERR_NOT_SUPPORTED,
+                   what + "memfd_create: executable memfds are forbidden here (vm.memfd_noexec)");
+    }
+    return Error::FromErrno(errno, what + "memfd_create");
+  }
+  UniqueFd memfd(fd);
+  size_t done = 0;
+  while (done < capspawn_pid1_image_size) {
+    ssize_t n = write(fd, capspawn_pid1_image + done, capspawn_pid1_image_size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Error::FromErrno(n < 0 ? errno : EIO, what + "write the memfd");
+    done += static_cast<size_t>(n);
+  }
+  // Sealed: nothing that reaches the file (/proc/1/exe) can change the init.
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
+    return Error::FromErrno(errno, what + "fcntl(F_ADD_SEALS)");
+  }
+  return memfd;
+}
+
+}  // namespace capspawn::container
