@@ -771,8 +771,7 @@ Result<Process> Launch(const LaunchPlan& plan) {
       keep_below = std::max(keep_below, plan.exec_fd + 1);
       continue;
     }
-    capspawn_status_t status =
-        a.error.status != 0 ? a.error.status : StatusFromErrno(a.error.err);
+    capspawn_status_t status = a.error.status != 0 ? a.error.status : StatusFromErrno(a.error.err);
     return Error(status, DescribeChildError(plan, a.error) + ": " + std::strerror(a.error.err));
   }
 }
