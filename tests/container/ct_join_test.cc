@@ -11,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <thread>
+
 #include <capspawn/process_builder.h>
 
 #include "ct_util.h"
@@ -238,6 +241,37 @@ TEST(ContainerJoin, PidRestoredWhenTheChildFails) {
   EXPECT_EQ(PidForChildren(), before);
   EXPECT_EQ(CountFds(), fds);
   EXPECT_EQ(Children(), children);
+}
+
+// The pid join moves only the spawning thread's pid_for_children: another
+// thread spawning at the same time gets children in its own namespace.
+TEST(ContainerJoin, PidJoinIsTheSpawningThreadsAlone) {
+  REQUIRE_ROOT();
+  Target t({NewNs(CAPSPAWN_NEW_NS_PID)});
+  ASSERT_TRUE(t.ok()) << t.error();
+  const std::string script = "grep NSpid /proc/self/status";
+  std::vector<size_t> joined_levels, plain_levels;
+  std::thread joiner([&] {
+    for (int i = 0; i < 20; ++i) {
+      int ns = t.Ns("pid");
+      Report r = Busybox({Join(CLONE_NEWPID, ns)}, script);
+      close(ns);
+      joined_levels.push_back(r.code == CAPSPAWN_OK ? NsPid(r.out).size() : 0);
+    }
+  });
+  std::thread plain([&] {
+    for (int i = 0; i < 20; ++i) {
+      Report r = Busybox({}, script);
+      plain_levels.push_back(r.code == CAPSPAWN_OK ? NsPid(r.out).size() : 0);
+    }
+  });
+  joiner.join();
+  plain.join();
+  std::ifstream in("/proc/self/status");
+  const size_t own = NsPid(std::string(std::istreambuf_iterator<char>(in), {})).size();
+  ASSERT_GE(own, 1u);
+  for (size_t n : joined_levels) EXPECT_EQ(n, own + 1);
+  for (size_t n : plain_levels) EXPECT_EQ(n, own);
 }
 
 TEST(ContainerJoin, ThroughProcessBuilder) {
