@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <capspawn/job.h>
 #include <capspawn/process_builder.h>
 
@@ -147,6 +149,27 @@ TEST(PidInit, KillingTheHandleEndsEverything) {
   int64_t rc = 0;
   ASSERT_EQ(capspawn_process_wait(process, 10'000'000'000, &rc), CAPSPAWN_OK);
   EXPECT_EQ(rc, -SIGKILL);
+  close(process);
+  EXPECT_FALSE(HasChildren());
+}
+
+// The death signal is pid 1's: SIGTERM, when the spawning thread exits, is
+// forwarded to the program, which dies of it.
+TEST(PidInit, TheDeathSignalIsForwarded) {
+  int process = -1;
+  std::string err;
+  std::thread t([&] {
+    capspawn_action_t acts[2] = {NewNs(kInit), Number(CAPSPAWN_ACTION_SET_DEATH_SIGNAL, SIGTERM)};
+    const char* argv[] = {"busybox", "sleep", "30", nullptr};
+    char msg[CAPSPAWN_ERR_MSG_MAX_LENGTH] = "";
+    if (capspawn_spawn_etc(-1, kAll, "/bin/busybox", argv, nullptr, 2, acts, &process, msg) != 0)
+      err = msg;
+  });
+  t.join();
+  ASSERT_EQ(err, "");
+  int64_t rc = 0;
+  ASSERT_EQ(capspawn_process_wait(process, 10'000'000'000, &rc), CAPSPAWN_OK);
+  EXPECT_EQ(rc, 128 + SIGTERM);
   close(process);
   EXPECT_FALSE(HasChildren());
 }
