@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,7 +42,11 @@ Result<UniqueFd> PidInitExecutable(const std::string& label) {
     if (n <= 0) return Error::FromErrno(n < 0 ? errno : EIO, what + "write the memfd");
     done += static_cast<size_t>(n);
   }
-  // Sealed: nothing that reaches the file (/proc/1/exe) can change the init.
+  // Execute-only: the kernel then makes the init non-dumpable from its exec
+  // on (would_dump), so a program without CAP_SYS_PTRACE never gets a window
+  // to trace it. Sealed: nothing that reaches the file (/proc/1/exe) can
+  // change the init.
+  if (fchmod(fd, 0111) != 0) return Error::FromErrno(errno, what + "fchmod");
   if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
     return Error::FromErrno(errno, what + "fcntl(F_ADD_SEALS)");
   }
