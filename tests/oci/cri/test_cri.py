@@ -162,7 +162,9 @@ def _run_pod(cri, handler):
     container_config = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name="main"),
         image=pb.ImageSpec(image="capspawn.test/busybox:latest"),
-        command=["sh", "-c", "echo started as $(id -u) in $(pwd); exec sleep 1000"],
+        # A graceful stop: SIGTERM reaches the program, which ends cleanly.
+        command=["sh", "-c", "trap 'kill $!; echo got TERM; exit 0' TERM; "
+                 "echo started as $(id -u) in $(pwd); sleep 1000 & wait"],
         working_dir="/tmp",
         envs=[pb.KeyValue(key="GREETING", value="hello")],
         log_path="main.log",
@@ -195,8 +197,10 @@ def _run_pod(cri, handler):
         cmd=["sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $GREETING; "
              "pwd; ls /bin/busybox; echo to-stderr >&2; exit 7"]), pb.ExecSyncResponse)
     seen["exec"] = (ex.exit_code, ex.stdout.decode(), ex.stderr.decode())
-    call("StopContainer", pb.StopContainerRequest(container_id=container, timeout=2),
+    call("StopContainer", pb.StopContainerRequest(container_id=container, timeout=20),
          pb.StopContainerResponse)
+    with open(log_path) as f:
+        seen["log_after_stop"] = [line.split(" ", 3)[3].rstrip("\n") for line in f]
     final = call("ContainerStatus", pb.ContainerStatusRequest(container_id=container),
                  pb.ContainerStatusResponse).status
     seen["stopped"] = (pb.ContainerState.Name(final.state), final.exit_code)
@@ -229,7 +233,8 @@ def test_a_pod_runs_on_capspawn_as_it_runs_on_runc(cri):
     assert seen["sandbox_handler"] == "capspawn"
     assert seen["log"] == ["started as 0 in /tmp"]
     assert seen["exec"] == (7, "sleep inf \nhello\n/tmp\n/bin/busybox\n", "to-stderr\n")
-    assert seen["stopped"] == ("CONTAINER_EXITED", 137)
+    assert seen["log_after_stop"] == ["started as 0 in /tmp", "got TERM"]
+    assert seen["stopped"] == ("CONTAINER_EXITED", 0)
     assert seen["left"] == []
     assert seen == {**reference, "sandbox_handler": "capspawn"}
 
