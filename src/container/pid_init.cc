@@ -9,12 +9,11 @@
 #include <cerrno>
 #include <cstddef>
 
-extern "C" {
-extern const unsigned char capspawn_pid1_image[];
-extern const size_t capspawn_pid1_image_size;
-}
-
 namespace capspawn::container {
+
+// The init's bytes (pid1.c, embedded at build time by cmake/embed_binary.cmake).
+extern __attribute__((visibility("hidden"))) const unsigned char kPid1Image[];
+extern __attribute__((visibility("hidden"))) const std::size_t kPid1Image_size;
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
@@ -36,8 +35,8 @@ Result<UniqueFd> PidInitExecutable(const std::string& label) {
   }
   UniqueFd memfd(fd);
   size_t done = 0;
-  while (done < capspawn_pid1_image_size) {
-    ssize_t n = write(fd, capspawn_pid1_image + done, capspawn_pid1_image_size - done);
+  while (done < kPid1Image_size) {
+    ssize_t n = write(fd, kPid1Image + done, kPid1Image_size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Error::FromErrno(n < 0 ? errno : EIO, what + "write the memfd");
     done += static_cast<size_t>(n);
