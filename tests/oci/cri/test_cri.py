@@ -214,12 +214,24 @@ def _run_pod(cri, handler):
     return sandbox, container, seen
 
 
+def _cgroups_named(ids):
+    """Directories of the cgroup2 hierarchy whose name holds one of `ids`."""
+    with open("/proc/self/mountinfo") as f:
+        roots = [line.split()[4] for line in f if " - cgroup2 " in line]
+    found = []
+    for root in roots[:1]:
+        for path, dirs, _ in os.walk(root):
+            found += [os.path.join(path, d) for d in dirs if any(i in d for i in ids)]
+    return found
+
+
 def _left_behind(cri, *ids):
-    """Mounts and processes of removed pods or containers still there."""
+    """Mounts, processes and cgroups of removed pods or containers still there."""
     left = []
     for _ in range(100):
         left = [m for m in _mounts_below(cri.tmp) if any(i in m for i in ids)]
         left += [f"process {p}" for i in ids for p in _processes_mentioning(i)]
+        left += [f"cgroup {c}" for c in _cgroups_named(ids)]
         if not left:
             break
         time.sleep(0.05)
