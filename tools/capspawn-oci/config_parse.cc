@@ -546,9 +546,15 @@ void ParseTop(const json& j, Config* cfg) {
 
 }  // namespace
 
-Result<Config> ParseConfig(std::string_view text) {
+namespace {
+
+// One bounded parse for config.json and exec's --process: the size and
+// nesting limits, then `fill` reads the document; `what` starts each message.
+Result<Config> ParseBounded(std::string_view text, const char* what,
+                            void (*fill)(const json&, Config*)) {
+  const std::string prefix = std::string(what) + ": ";
   if (text.size() > kMaxConfigBytes) {
-    return Error(CAPSPAWN_ERR_OUT_OF_RANGE, "config.json: " + std::to_string(text.size()) +
+    return Error(CAPSPAWN_ERR_OUT_OF_RANGE, prefix + std::to_string(text.size()) +
                                                 " bytes, more than the " +
                                                 std::to_string(kMaxConfigBytes) + " accepted");
   }
@@ -556,65 +562,43 @@ Result<Config> ParseConfig(std::string_view text) {
   json j;
   try {
     // The callback sees each value's depth while parsing (nlohmann's parser is
-    // not recursive): deeper values are dropped and the config refused.
+    // not recursive): deeper values are dropped and the document refused.
     j = json::parse(text, [&](int depth, json::parse_event_t, json&) {
       if (depth > kMaxDepth) too_deep = true;
       return depth <= kMaxDepth;
     });
   } catch (const json::parse_error& e) {
     return Error(CAPSPAWN_ERR_INVALID_ARGS,
-                 "config.json: not valid JSON at byte " + std::to_string(e.byte) + ": " +
+                 prefix + "not valid JSON at byte " + std::to_string(e.byte) + ": " +
                      std::string(e.what()).substr(std::string(e.what()).rfind(':') + 2));
   } catch (const json::exception& e) {
     // A number too large for a double ("1e999") is out_of_range, not parse_error.
-    return Error(CAPSPAWN_ERR_INVALID_ARGS,
-                 std::string("config.json: not valid JSON: ") + e.what());
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, prefix + "not valid JSON: " + e.what());
   }
   if (too_deep) {
     return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
-                 "config.json: nested deeper than " + std::to_string(kMaxDepth) + " levels");
+                 prefix + "nested deeper than " + std::to_string(kMaxDepth) + " levels");
   }
   Config cfg;
   try {
-    ParseTop(j, &cfg);
+    fill(j, &cfg);
   } catch (const Refusal& r) {
-    return Error(r.status, "config.json: " + r.message);
+    return Error(r.status, prefix + r.message);
   } catch (const json::exception& e) {
-    // The checks above should make this unreachable; never let it escape.
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, std::string("config.json: ") + e.what());
+    // The checks in `fill` should make this unreachable; never let it escape.
+    return Error(CAPSPAWN_ERR_INVALID_ARGS, prefix + e.what());
   }
   return cfg;
 }
 
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view text) {
+  return ParseBounded(text, "config.json", ParseTop);
+}
+
 Result<Config> ParseProcessJson(std::string_view text) {
-  if (text.size() > kMaxConfigBytes) {
-    return Error(CAPSPAWN_ERR_OUT_OF_RANGE, "--process: " + std::to_string(text.size()) +
-                                                " bytes, more than the " +
-                                                std::to_string(kMaxConfigBytes) + " accepted");
-  }
-  bool too_deep = false;
-  json j;
-  try {
-    j = json::parse(text, [&](int depth, json::parse_event_t, json&) {
-      if (depth > kMaxDepth) too_deep = true;
-      return depth <= kMaxDepth;
-    });
-  } catch (const json::exception& e) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, std::string("--process: not valid JSON: ") + e.what());
-  }
-  if (too_deep) {
-    return Error(CAPSPAWN_ERR_OUT_OF_RANGE,
-                 "--process: nested deeper than " + std::to_string(kMaxDepth) + " levels");
-  }
-  Config cfg;
-  try {
-    ParseProcess(j, &cfg);
-  } catch (const Refusal& r) {
-    return Error(r.status, "--process: " + r.message);
-  } catch (const json::exception& e) {
-    return Error(CAPSPAWN_ERR_INVALID_ARGS, std::string("--process: ") + e.what());
-  }
-  return cfg;
+  return ParseBounded(text, "--process", ParseProcess);
 }
 
 std::optional<std::string> NormaliseAbsolute(std::string_view path) {
