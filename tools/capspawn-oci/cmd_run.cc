@@ -83,20 +83,20 @@ int CmdRun(const Globals& g, int argc, char** argv) {
     sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) return Fail(Error::FromErrno(errno, "run: signalfd"));
   }
-  Result<State> created = CreateContainer(g, o);
+  // The lock is held from create to start: nobody can see the container
+  // between the two, so the state is written once, and not read back.
+  std::optional<Locked> held;
+  Result<State> created = CreateContainer(g, o, &held);
   if (!created.ok()) return Fail(created.error());
-  State s;
+  State s = std::move(created.value());
   // The pidfd is taken while the process is stopped: once started it may exit
   // (a zombie of ours) before we look.
-  Result<UniqueFd> pidfd = OpenInit(*created);
-  {
-    Result<Locked> lock = LockContainer(g, o.id, &s);
-    if (!lock.ok()) return Fail(lock.error());
-    if (Status st = StartContainer(*lock, s); !st.ok()) {
-      (void)DestroyContainer(*lock, s);
-      return Fail(st.error());
-    }
+  Result<UniqueFd> pidfd = OpenInit(s);
+  if (Status st = StartContainer(*held, s); !st.ok()) {
+    (void)DestroyContainer(*held, s);
+    return Fail(st.error());
   }
+  held.reset();
   Log(LogLevel::kDebug, "run " + o.id + ": started");
   if (detach) return 0;
   int code = pidfd.ok() ? WaitForInit(pidfd->get(), s.pid, sfd) : Fail(pidfd.error());

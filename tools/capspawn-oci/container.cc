@@ -49,7 +49,8 @@ Result<Locked> LockContainer(const Globals& g, const std::string& id, State* s) 
   return lock;
 }
 
-Result<State> CreateContainer(const Globals& g, const CreateOptions& o) {
+Result<State> CreateContainer(const Globals& g, const CreateOptions& o,
+                              std::optional<Locked>* held) {
   std::string bundle = Absolute(o.bundle);
   std::string text;
   if (Status st = ReadSmallFile(bundle + "/config.json", &text, kMaxConfigBytes); !st.ok()) {
@@ -146,12 +147,15 @@ Result<State> CreateContainer(const Globals& g, const CreateOptions& o) {
       return kill_undo(st.error());
     }
   }
-  if (Status st = lock->Write(s); !st.ok()) return kill_undo(st.error());
+  if (held == nullptr) {
+    if (Status st = lock->Write(s); !st.ok()) return kill_undo(st.error());
+  }
   if (!o.pid_file.empty()) {
     if (Status st = WriteFileAtomically(Absolute(o.pid_file), std::to_string(s.pid)); !st.ok()) {
       return kill_undo(st.error().Context("--pid-file"));
     }
   }
+  if (held != nullptr) held->emplace(std::move(lock.value()));
   return s;
 }
 

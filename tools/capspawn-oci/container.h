@@ -5,6 +5,7 @@
 #ifndef CAPSPAWN_TOOLS_OCI_CONTAINER_H_
 #define CAPSPAWN_TOOLS_OCI_CONTAINER_H_
 
+#include <optional>
 #include <string>
 
 #include <capspawn/result.h>
@@ -26,7 +27,12 @@ struct CreateOptions {
 
 // Creates the container (status "created"). On failure nothing is left: no
 // process, job, cgroup or state directory.
-Result<State> CreateContainer(const Globals& g, const CreateOptions& o);
+// Creates the container, stopped. With `held` (run), the lock is handed to
+// the caller instead of released and the state is not written: the caller
+// starts the container under the same lock, and its write is the only one
+// anybody can read (every reader locks first).
+Result<State> CreateContainer(const Globals& g, const CreateOptions& o,
+                              std::optional<Locked>* held = nullptr);
 
 // Starts a created container and runs its poststart hooks.
 Status StartContainer(Locked& lock, State& s);
