@@ -25,12 +25,11 @@ struct CreateOptions {
   bool foreground = false;  // `run` without --detach: the stdio stay ours
 };
 
-// Creates the container (status "created"). On failure nothing is left: no
-// process, job, cgroup or state directory.
-// Creates the container, stopped. With `held` (run), the lock is handed to
-// the caller instead of released and the state is not written: the caller
-// starts the container under the same lock, and its write is the only one
-// anybody can read (every reader locks first).
+// Creates the container, stopped (status "created"). On failure nothing is
+// left: no process, job, cgroup or state directory. With `held` (run), the
+// lock is handed to the caller instead of released and the state is not
+// written: the caller starts the container under the same lock, and its
+// write is the only one anybody can read (every reader locks first).
 Result<State> CreateContainer(const Globals& g, const CreateOptions& o,
                               std::optional<Locked>* held = nullptr);
 
