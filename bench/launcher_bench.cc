@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <barrier>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -96,9 +97,13 @@ std::string ViaLauncher(const Target& t) {
 constexpr int kLaunchesPerIteration = 16;
 
 // kLaunchesPerIteration launches spread over `clients` threads, each its own
-// client (its own connection to the daemon). With `in_process`, the same
-// spawns made in-process: the host's own ceiling for parallel spawning, the
-// control for the launcher's ratio.
+// client (its own connection to the daemon). The threads, and so their
+// connections, live for the whole benchmark, as a build system's or a
+// supervisor's clients do: what is measured is launches, not connecting
+// (a thread per iteration measured a new connection, and so a new worker,
+// every 16 / clients launches). With `in_process`, the same spawns made
+// in-process on as many threads: the host's own ceiling for parallel
+// spawning, the control for the launcher's ratio.
 void Throughput(benchmark::State& state, int clients, bool in_process = false) {
   if (!in_process && !GetDaemon().unavailable.empty()) {
     state.SkipWithError(GetDaemon().unavailable.c_str());
@@ -108,23 +113,38 @@ void Throughput(benchmark::State& state, int clients, bool in_process = false) {
   auto one = [&t, in_process] {
     return in_process ? CapspawnSpawnAndWait(t, -1, CAPSPAWN_CLONE_ALL) : ViaLauncher(t);
   };
-  for (auto _ : state) {
-    std::vector<std::thread> threads;
-    std::vector<std::string> errors(static_cast<size_t>(clients));
-    for (int c = 0; c < clients; ++c) {
-      threads.emplace_back([&, c] {
+  std::barrier go(clients + 1);
+  std::barrier done(clients + 1);
+  bool stop = false;  // written before `go`, read after it
+  std::vector<std::string> errors(static_cast<size_t>(clients));
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      while (true) {
+        go.arrive_and_wait();
+        if (stop) return;
         for (int i = 0; i < kLaunchesPerIteration / clients && errors[c].empty(); ++i) {
           errors[c] = one();
         }
-      });
-    }
-    for (std::thread& th : threads) th.join();
-    for (const std::string& e : errors) {
-      if (!e.empty()) {
-        state.SkipWithError(e.c_str());
-        return;
+        done.arrive_and_wait();
       }
+    });
+  }
+  std::string failed;
+  for (auto _ : state) {
+    go.arrive_and_wait();
+    done.arrive_and_wait();
+    for (const std::string& e : errors) {
+      if (!e.empty()) failed = e;
     }
+    if (!failed.empty()) break;
+  }
+  stop = true;
+  go.arrive_and_wait();
+  for (std::thread& th : threads) th.join();
+  if (!failed.empty()) {
+    state.SkipWithError(failed.c_str());
+    return;
   }
   state.counters["launches/s"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * kLaunchesPerIteration, benchmark::Counter::kIsRate);
