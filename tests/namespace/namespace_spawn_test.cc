@@ -167,7 +167,13 @@ TEST_F(NamespaceSpawnTest, ChildCannotChangeTheNamespaceOfTheNext) {
   Outcome second = run("ls /d; /bb/busybox mount -t tmpfs none / || echo refused");
   ASSERT_EQ(second.code, CAPSPAWN_OK) << second.error;
   EXPECT_EQ(second.out.substr(0, 5), "real\n") << "the next spawn sees the handed directory";
-  if (!ViaLauncher()) EXPECT_GE(ns::GetCacheStats().hits, 1u);
+  // A mount anywhere in this mount namespace (a test running beside this
+  // one) empties the cache, and the second spawn then builds afresh: either
+  // is counted, and one of them must have happened.
+  if (!ViaLauncher()) {
+    const ns::CacheStats s = ns::GetCacheStats();
+    EXPECT_GE(s.hits + s.flushes, 1u);
+  }
 }
 
 TEST_F(NamespaceSpawnTest, CacheIsBoundedAndLeavesNothing) {
