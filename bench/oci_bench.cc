@@ -1,21 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 // capspawn-oci against runc (and both under containerd): a busybox bundle
-// running /bin/true, end to end, as a container runtime's user sees it. And
+// running /bin/true, end to end, as a container runtime's user sees it; the
+// floor under both (the bundle's kernel work alone, raw syscalls). And
 // the container's namespace (the rootfs as a read-only root directory, plus
 // a tmpfs) spawned by the library in-process, first time and repeated (the
 // namespace cache, which the library does not use for a root directory). See docs/oci.md ("Speed").
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <benchmark/benchmark.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -109,6 +116,122 @@ BENCHMARK(BM_oci_run_capspawn)
     ->Repetitions(3)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_oci_run_runc)
+    ->UseManualTime()
+    ->Iterations(20)
+    ->Repetitions(3)
+    ->Unit(benchmark::kMillisecond);
+
+// The floor under any runtime for this bundle on this machine: the kernel
+// work its config asks for, done with raw syscalls and nothing else. A child
+// in the spec's namespaces (pid, ipc, uts, mount, network) sets the hostname,
+// makes the rootfs its read-only root with the spec's mounts, masked and
+// read-only paths (bind, mounts, pivot_root, the old root detached, as runc
+// does) and executes busybox true; the parent waits. Left out, so that it is
+// a lower bound: the runtime's own start (a command exec'd per container
+// operation), its state, the cgroup, device nodes and hooks.
+namespace oci_floor {
+
+constexpr const char* kMasked[] = {
+    "proc/acpi",       "proc/asound",      "proc/kcore",       "proc/keys",    "proc/latency_stats",
+    "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "sys/firmware", "proc/scsi"};
+constexpr const char* kReadOnly[] = {"proc/bus", "proc/fs", "proc/irq", "proc/sys",
+                                     "proc/sysrq-trigger"};
+// What each child exit code means: the step that failed.
+constexpr const char* kSteps[] = {"",
+                                  "make / private",
+                                  "bind the rootfs",
+                                  "chdir to the rootfs",
+                                  "mount /proc",
+                                  "mount /dev",
+                                  "mount /dev/pts",
+                                  "mount /dev/shm",
+                                  "mount /dev/mqueue",
+                                  "mount /sys",
+                                  "mask a path",
+                                  "a read-only path",
+                                  "pivot_root",
+                                  "detach the old root",
+                                  "chdir /",
+                                  "read-only /",
+                                  "sethostname"};
+
+// Only syscalls: the child of a raw clone of a threaded process.
+[[noreturn]] void Child(const char* rootfs) {
+  auto step = [](bool ok, int n) {
+    if (!ok) _exit(n);
+  };
+  constexpr unsigned long kNoDevSuidExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  step(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, 1);
+  step(mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) == 0, 2);
+  step(chdir(rootfs) == 0, 3);
+  step(mount("proc", "proc", "proc", kNoDevSuidExec, nullptr) == 0, 4);
+  step(mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") == 0, 5);
+  mkdir("dev/pts", 0755);
+  step(mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+             "newinstance,ptmxmode=0666,mode=0620,gid=5") == 0,
+       6);
+  mkdir("dev/shm", 01777);
+  step(mount("shm", "dev/shm", "tmpfs", kNoDevSuidExec, "mode=1777,size=65536k") == 0, 7);
+  mkdir("dev/mqueue", 0755);
+  step(mount("mqueue", "dev/mqueue", "mqueue", kNoDevSuidExec, nullptr) == 0, 8);
+  step(mount("sysfs", "sys", "sysfs", kNoDevSuidExec | MS_RDONLY, nullptr) == 0, 9);
+  for (const char* p : kMasked) {
+    if (mount("/dev/null", p, nullptr, MS_BIND, nullptr) == 0 || errno == ENOENT) continue;
+    step(errno == ENOTDIR && mount("tmpfs", p, "tmpfs", MS_RDONLY, nullptr) == 0, 10);
+  }
+  for (const char* p : kReadOnly) {
+    if (mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      step(errno == ENOENT, 11);
+      continue;
+    }
+    step(mount(p, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) == 0, 11);
+  }
+  step(syscall(SYS_pivot_root, ".", ".") == 0, 12);
+  step(umount2(".", MNT_DETACH) == 0, 13);
+  step(chdir("/") == 0, 14);
+  step(mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0, 15);
+  step(sethostname("capspawn", 8) == 0, 16);
+  const char* argv[] = {"true", nullptr};
+  const char* envp[] = {"PATH=/bin", nullptr};
+  execve("/bin/true", const_cast<char**>(argv), const_cast<char**>(envp));
+  _exit(0x7f);  // 127: exec failed
+}
+
+}  // namespace oci_floor
+
+void BM_oci_floor(benchmark::State& state) {
+  if (geteuid() != 0) {
+    state.SkipWithError("the floor needs root (it mounts)");
+    return;
+  }
+  const std::string rootfs = std::string(CAPSPAWN_BENCH_OCI_IMAGE) + "/rootfs";
+  constexpr unsigned long kNamespaces =
+      CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWNET;
+  for (auto _ : state) {
+    auto start = std::chrono::steady_clock::now();
+    pid_t pid = static_cast<pid_t>(
+        syscall(SYS_clone, kNamespaces | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    if (pid == 0) oci_floor::Child(rootfs.c_str());
+    int status = 0;
+    if (pid > 0) waitpid(pid, &status, 0);
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (pid < 0) {
+      state.SkipWithError((std::string("clone: ") + std::strerror(errno)).c_str());
+      return;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      std::string why = code == 0x7f ? "exec of /bin/true"
+                        : code > 0 && code < static_cast<int>(std::size(oci_floor::kSteps))
+                            ? oci_floor::kSteps[code]
+                            : "status " + std::to_string(status);
+      state.SkipWithError(("the floor's child failed: " + why).c_str());
+      return;
+    }
+  }
+}
+BENCHMARK(BM_oci_floor)
     ->UseManualTime()
     ->Iterations(20)
     ->Repetitions(3)
@@ -256,6 +379,11 @@ const int kRegistered = [] {
   AddSummaryRow(
       {"BM_oci_run_capspawn: capspawn-oci run (us)", "BM_oci_run_capspawn", "", Goal{}, 701});
   AddSummaryRow({"BM_oci_run_runc: runc run (us)", "BM_oci_run_runc", "", Goal{}, 702});
+  AddSummaryRow({"floor: the bundle's kernel work alone, raw syscalls (us)", "BM_oci_floor", "",
+                 Goal{}, 703});
+  AddSummaryRow(
+      {"floor / runc run (no runtime goes below)", "BM_oci_floor", "BM_oci_run_runc", Goal{}, 704});
+  AddSummaryRow({"capspawn-oci run / floor", "BM_oci_run_capspawn", "BM_oci_floor", Goal{}, 705});
   AddSummaryRow(
       {"ctr run --rm: capspawn-oci / runc", "BM_oci_ctr_capspawn", "BM_oci_ctr_runc", Goal{}, 710});
   AddSummaryRow({"BM_oci_ctr_capspawn: ctr run --rm (us)", "BM_oci_ctr_capspawn", "", Goal{}, 711});
