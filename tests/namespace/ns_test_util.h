@@ -6,6 +6,7 @@
 
 #include <capspawn/spawn.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -33,6 +34,27 @@ inline capspawn::ns::Request ProbeRequest() {
   r.default_ldsvc = !ProbeIsStatic();
   return r;
 }
+
+// Whether this process's mount table changed since the watch began or was
+// last asked (/proc/self/mounts reports a change once, as POLLPRI). A mount
+// anywhere in this mount namespace, by another test running beside this one
+// or by containerd's, empties the namespace cache by design and changes what
+// /proc/self/mountinfo lists. So a test that counts the cache's hits, or
+// compares the mount table before and after, runs a round again when its
+// checks failed while the mount table changed (at most kQuietRounds rounds);
+// a failure in a round without a change is a failure.
+class MountTableWatch {
+ public:
+  MountTableWatch() : fd_(open("/proc/self/mounts", O_RDONLY | O_CLOEXEC)) {}
+  bool Changed() {
+    pollfd p{fd_.get(), POLLPRI, 0};
+    return !fd_ || (poll(&p, 1, 0) > 0 && (p.revents & (POLLPRI | POLLERR)) != 0);
+  }
+
+ private:
+  capspawn::UniqueFd fd_;
+};
+inline constexpr int kQuietRounds = 5;
 
 class TempDir {
  public:
