@@ -54,7 +54,7 @@ class MountTableWatch {
  private:
   capspawn::UniqueFd fd_;
 };
-inline constexpr int kQuietRounds = 5;
+inline constexpr int kQuietRounds = 10;
 
 class TempDir {
  public:
