@@ -238,13 +238,10 @@ TEST(NamespaceTest, NothingOutlivesThousandsOfSpawns) {
   ns::ClearCache();
   (void)ns::GetCacheStats();  // opens the cache's mount-table watcher
   const int fds = CountFds();
-  size_t size = 0;
-  int fds_held = 0, fds_after = 0;
-  std::string mounts, mounts_after;
-  bool quiet = false;
-  for (int round = 0; round < kQuietRounds; ++round) {
+  CacheResidue left;
+  std::string mounts;
+  const std::string churn = RepeatWhileTheMountTableChanges([&](bool* held) {
     ns::ClearCache();
-    MountTableWatch watch;
     mounts = ReadFile("/proc/self/mountinfo");
     for (int i = 0; i < 1200; ++i) {
       // Every spawn alike, both built every time and through the cache.
@@ -252,22 +249,16 @@ TEST(NamespaceTest, NothingOutlivesThousandsOfSpawns) {
       Outcome o = RunIn(r, kProbe, {"e:/a", "a:/proc", "fds:3"});
       ASSERT_EQ(o.status, 0) << "spawn " << i << ": " << o.error;
     }
-    size = ns::GetCacheStats().size;
-    fds_held = CountFds() - 1;  // less the watch's
-    ns::ClearCache();
-    fds_after = CountFds() - 1;
-    mounts_after = ReadFile("/proc/self/mountinfo");
-    quiet = !watch.Changed();
-    if (quiet || (size == 1 && fds_held <= fds + (AsRoot() ? 1 : 2) && fds_after == fds &&
-                  mounts_after == mounts)) {
-      break;
-    }
-  }
-  const char* churn = (quiet ? "" : "; the mount table changed during each of the rounds");
-  EXPECT_EQ(size, 1u) << churn;
-  EXPECT_LE(fds_held, fds + (AsRoot() ? 1 : 2)) << "one cached namespace: its nsfs fds" << churn;
-  EXPECT_EQ(fds_after, fds) << churn;
-  EXPECT_EQ(mounts_after, mounts) << churn;
+    left = ClearCacheAndMeasure();
+    *held = left.size == 1 && left.fds_held <= fds + (AsRoot() ? 1 : 2) && left.fds_after == fds &&
+            left.mounts_after == mounts;
+  });
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(left.size, 1u) << churn;
+  EXPECT_LE(left.fds_held, fds + (AsRoot() ? 1 : 2))
+      << "one cached namespace: its nsfs fds" << churn;
+  EXPECT_EQ(left.fds_after, fds) << churn;
+  EXPECT_EQ(left.mounts_after, mounts) << churn;
 }
 
 }  // namespace

@@ -85,10 +85,8 @@ TEST_F(NamespaceSpawnTest, TmpfsProcAndMinimalDev) {
 TEST_F(NamespaceSpawnTest, TmpfsIsFreshForEverySpawn) {
   TempDir d;
   uint64_t hits = 0;
-  bool quiet = false;
-  for (int round = 0; round < kQuietRounds; ++round) {
+  const std::string churn = RepeatWhileTheMountTableChanges([&](bool* held) {
     ns::ClearCache();
-    MountTableWatch watch;
     const uint64_t before = ns::GetCacheStats().hits;
     for (int i = 0; i < 3; ++i) {
       Outcome o =
@@ -99,12 +97,11 @@ TEST_F(NamespaceSpawnTest, TmpfsIsFreshForEverySpawn) {
       EXPECT_EQ(o.status, 0) << "spawn " << i;
     }
     hits = ns::GetCacheStats().hits - before;
-    quiet = !watch.Changed();
-    if (quiet || ViaLauncher() || hits == 2) break;
-  }
+    *held = ViaLauncher() || hits == 2;
+  });
+  if (HasFatalFailure()) return;
   if (!ViaLauncher()) {
-    EXPECT_EQ(hits, 2u) << "the second and third spawns enter the cached namespace"
-                        << (quiet ? "" : "; the mount table changed during each of the rounds");
+    EXPECT_EQ(hits, 2u) << "the second and third spawns enter the cached namespace" << churn;
   }
 }
 
@@ -113,11 +110,9 @@ TEST_F(NamespaceSpawnTest, RepeatedConfigurationIsBuiltOnce) {
   a.Touch("in-a");
   if (!ns::GetCacheStats().enabled) GTEST_SKIP() << "the namespace cache is disabled here";
   ns::CacheStats before, after, last;
-  bool quiet = false;
-  for (int round = 0; round < kQuietRounds; ++round) {
+  const std::string churn = RepeatWhileTheMountTableChanges([&](bool* held) {
     ns::ClearCache();
     unlink(a.Path("now-writable").c_str());  // an earlier round's
-    MountTableWatch watch;
     before = ns::GetCacheStats();
     for (int i = 0; i < 20; ++i) {
       Outcome o = SpawnEtc(
@@ -136,13 +131,10 @@ TEST_F(NamespaceSpawnTest, RepeatedConfigurationIsBuiltOnce) {
     ASSERT_EQ(o.code, CAPSPAWN_OK) << o.error;
     EXPECT_EQ(o.status, 0);
     last = ns::GetCacheStats();
-    quiet = !watch.Changed();
-    if (quiet || (after.builds - before.builds == 1 && after.hits - before.hits == 19 &&
-                  after.size == 1 && last.builds - before.builds == 2)) {
-      break;
-    }
-  }
-  const char* churn = (quiet ? "" : "; the mount table changed during each of the rounds");
+    *held = after.builds - before.builds == 1 && after.hits - before.hits == 19 &&
+            after.size == 1 && last.builds - before.builds == 2;
+  });
+  if (HasFatalFailure()) return;
   EXPECT_EQ(after.builds - before.builds, 1u) << churn;
   EXPECT_EQ(after.hits - before.hits, 19u) << churn;
   EXPECT_EQ(after.size, 1u) << churn;
@@ -186,10 +178,8 @@ TEST_F(NamespaceSpawnTest, ChildCannotChangeTheNamespaceOfTheNext) {
   };
   // The second spawn must enter the namespace the first one was given.
   uint64_t hits = 0;
-  bool quiet = false;
-  for (int round = 0; round < kQuietRounds; ++round) {
+  const std::string churn = RepeatWhileTheMountTableChanges([&](bool* held) {
     ns::ClearCache();
-    MountTableWatch watch;
     const uint64_t before = ns::GetCacheStats().hits;
     Outcome first = run("/bb/busybox mount -t tmpfs none /d; echo $?; ls /d");
     ASSERT_EQ(first.code, CAPSPAWN_OK) << first.error;
@@ -203,12 +193,11 @@ TEST_F(NamespaceSpawnTest, ChildCannotChangeTheNamespaceOfTheNext) {
     ASSERT_EQ(second.code, CAPSPAWN_OK) << second.error;
     EXPECT_EQ(second.out.substr(0, 5), "real\n") << "the next spawn sees the handed directory";
     hits = ns::GetCacheStats().hits - before;
-    quiet = !watch.Changed();
-    if (quiet || ViaLauncher() || hits == 1) break;
-  }
+    *held = ViaLauncher() || hits == 1;
+  });
+  if (HasFatalFailure()) return;
   if (!ViaLauncher()) {
-    EXPECT_EQ(hits, 1u) << "the second spawn enters the cached namespace"
-                        << (quiet ? "" : "; the mount table changed during each of the rounds");
+    EXPECT_EQ(hits, 1u) << "the second spawn enters the cached namespace" << churn;
   }
 }
 
@@ -222,13 +211,10 @@ TEST_F(NamespaceSpawnTest, CacheIsBoundedAndLeavesNothing) {
   std::vector<std::unique_ptr<TempDir>> dirs;
   for (int i = 0; i < 10; ++i) dirs.push_back(std::make_unique<TempDir>());
   const int fds = CountFds();
-  size_t size = 0;
-  int fds_held = 0, fds_after = 0;
-  std::string mounts, mounts_after;
-  bool quiet = false;
-  for (int attempt = 0; attempt < kQuietRounds; ++attempt) {
+  CacheResidue left;
+  std::string mounts;
+  const std::string churn = RepeatWhileTheMountTableChanges([&](bool* held) {
     ns::ClearCache();
-    MountTableWatch watch;
     mounts = ReadFile("/proc/self/mountinfo");
     for (int round = 0; round < 3; ++round) {
       for (int i = 0; i < 10; ++i) {
@@ -239,22 +225,16 @@ TEST_F(NamespaceSpawnTest, CacheIsBoundedAndLeavesNothing) {
         ASSERT_EQ(o.status, 0);
       }
     }
-    size = ns::GetCacheStats().size;
-    fds_held = CountFds() - 1;  // less the watch's
-    ns::ClearCache();
-    fds_after = CountFds() - 1;
-    mounts_after = ReadFile("/proc/self/mountinfo");
-    quiet = !watch.Changed();
-    if (quiet || (size == 4 && fds_held <= fds + 8 && fds_after == fds && mounts_after == mounts)) {
-      break;
-    }
-  }
+    left = ClearCacheAndMeasure();
+    *held = left.size == 4 && left.fds_held <= fds + 8 && left.fds_after == fds &&
+            left.mounts_after == mounts;
+  });
   ns::SetCacheCapacityForTesting(old);
-  const char* churn = (quiet ? "" : "; the mount table changed during each of the rounds");
-  EXPECT_EQ(size, 4u) << churn;
-  EXPECT_LE(fds_held, fds + 8) << "4 namespaces, at most 2 fds each" << churn;
-  EXPECT_EQ(fds_after, fds) << churn;
-  EXPECT_EQ(mounts_after, mounts) << churn;
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(left.size, 4u) << churn;
+  EXPECT_LE(left.fds_held, fds + 8) << "4 namespaces, at most 2 fds each" << churn;
+  EXPECT_EQ(left.fds_after, fds) << churn;
+  EXPECT_EQ(left.mounts_after, mounts) << churn;
 }
 
 // Root only: a mount anywhere in the caller's namespace empties the cache.
@@ -266,20 +246,17 @@ TEST_F(NamespaceSpawnTest, MountTableChangeEmptiesTheCache) {
                     {NsAction(CAPSPAWN_ACTION_ADD_NS_ENTRY, "/d", OpenDir(d.path()).release())});
   };
   // Another mount before this test's own one could keep the first
-  // namespace out of the cache (and uncounted): such a round is run again.
+  // namespace out of the cache (and its flush uncounted): such a round is
+  // run again.
   ns::CacheStats before;
-  bool quiet = false;
-  for (int round = 0; round < kQuietRounds; ++round) {
+  const std::string churn = RepeatWhileTheMountTableChanges([&](bool* held) {
     ns::ClearCache();
-    MountTableWatch watch;
     ASSERT_EQ(run().status, 0);
     before = ns::GetCacheStats();
-    quiet = !watch.Changed();
-    if (quiet || before.size == 1) break;
-  }
-  ASSERT_EQ(before.size, 1u) << "the first namespace is cached"
-                             << (quiet ? ""
-                                       : "; the mount table changed during each of the rounds");
+    *held = before.size == 1;
+  });
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(before.size, 1u) << "the first namespace is cached" << churn;
   ASSERT_EQ(mount("capspawn-test", m.path().c_str(), "tmpfs", 0, nullptr), 0);
   Outcome o = run();
   umount2(m.path().c_str(), MNT_DETACH);

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include <capspawn/elf.h>
 #include <capspawn/fd.h>
 #include <capspawn/process.h>
@@ -39,10 +41,7 @@ inline capspawn::ns::Request ProbeRequest() {
 // last asked (/proc/self/mounts reports a change once, as POLLPRI). A mount
 // anywhere in this mount namespace, by another test running beside this one
 // or by containerd's, empties the namespace cache by design and changes what
-// /proc/self/mountinfo lists. So a test that counts the cache's hits, or
-// compares the mount table before and after, runs a round again when its
-// checks failed while the mount table changed (at most kQuietRounds rounds);
-// a failure in a round without a change is a failure.
+// /proc/self/mountinfo lists.
 class MountTableWatch {
  public:
   MountTableWatch() : fd_(open("/proc/self/mounts", O_RDONLY | O_CLOEXEC)) {}
@@ -55,6 +54,24 @@ class MountTableWatch {
   capspawn::UniqueFd fd_;
 };
 inline constexpr int kQuietRounds = 10;
+
+// For a test that counts the cache's hits or compares the mount table
+// before and after: runs `round(&held)` again while its checks did not hold
+// (*held false) and the mount table changed during it, at most kQuietRounds
+// times. A round that fails without a change is a failure. Returns what the
+// final checks add to their messages: empty, or that the table changed in
+// every round. A fatal failure in a round ends the rounds (check
+// HasFatalFailure() after).
+template <typename Round>
+std::string RepeatWhileTheMountTableChanges(Round round) {
+  for (int i = 0; i < kQuietRounds; ++i) {
+    MountTableWatch watch;
+    bool held = false;
+    round(&held);
+    if (::testing::Test::HasFatalFailure() || held || !watch.Changed()) return "";
+  }
+  return "; the mount table changed during each of the rounds";
+}
 
 class TempDir {
  public:
@@ -202,6 +219,24 @@ inline int CountFds() {
 }
 
 inline bool AsRoot() { return geteuid() == 0; }
+
+// In a RepeatWhileTheMountTableChanges round: the cache's size and this
+// process's fds (less the watch's) while the cache holds its namespaces,
+// then the fds and the mount table once it is cleared.
+struct CacheResidue {
+  size_t size = 0;
+  int fds_held = 0, fds_after = 0;
+  std::string mounts_after;
+};
+inline CacheResidue ClearCacheAndMeasure() {
+  CacheResidue r;
+  r.size = capspawn::ns::GetCacheStats().size;
+  r.fds_held = CountFds() - 1;
+  capspawn::ns::ClearCache();
+  r.fds_after = CountFds() - 1;
+  r.mounts_after = ReadFile("/proc/self/mountinfo");
+  return r;
+}
 
 }  // namespace ns_test
 
