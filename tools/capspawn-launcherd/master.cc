@@ -5,6 +5,7 @@
 // connection's way), and reaps what workers leave (it is the subreaper of
 // what they launch). See server.h and docs/launcher.md.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -12,8 +13,10 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -61,6 +64,7 @@ class Master {
   void RefuseAtFdLimit(int err);
   void Exited(int pidfd);
   void UpdateListening();
+  void StopChildren();
 
   int listener_;
   ServerOptions* options_;
@@ -181,6 +185,29 @@ void Master::Exited(int pidfd) {
   UpdateListening();
 }
 
+// A stopped daemon leaves no worker behind. Each would die of its
+// parent-death signal a moment after the master, but a client's kept
+// connection could still take a request in that moment and lose it, and a
+// daemon restarted on the same path would not be the only one serving. So
+// they are killed now and waited for (their pidfds), at most 5 s: when the
+// daemon's exit is seen, every connection it served is closed.
+void Master::StopChildren() {
+  for (const auto& [pidfd, child] : children_) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  }
+  timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (const auto& [pidfd, child] : children_) {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const long spent_ms =
+        (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    pollfd p{pidfd, POLLIN, 0};
+    while (poll(&p, 1, static_cast<int>(std::max(5000 - spent_ms, 0L))) < 0 && errno == EINTR) {
+    }
+  }
+}
+
 // Beyond --max-connections, connections wait in the listen backlog.
 void Master::UpdateListening() {
   const bool want = workers_ < static_cast<size_t>(options_->max_connections);
@@ -282,6 +309,7 @@ int Master::Run(int ready_fd) {
         (void)!read(signals.get(), &info, sizeof info);
         if (!socket_path_.empty()) unlink(socket_path_.c_str());
         Log(std::string(strsignal(static_cast<int>(info.ssi_signo))) + ", exiting");
+        StopChildren();
         return 0;
       }
       if (tag == kListenerTag) {
