@@ -13,16 +13,16 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <map>
 #include <string>
+
+#include <capspawn/process.h>
 
 #include "protocol/messages.h"
 #include "protocol/wire.h"
@@ -189,21 +189,14 @@ void Master::Exited(int pidfd) {
 // parent-death signal a moment after the master, but a client's kept
 // connection could still take a request in that moment and lose it, and a
 // daemon restarted on the same path would not be the only one serving. So
-// they are killed now and waited for (their pidfds), at most 5 s: when the
-// daemon's exit is seen, every connection it served is closed.
+// they are killed now and each waited for on its pidfd (at most 5 s; a
+// SIGKILLed child exits at once): when the daemon's exit is seen, every
+// connection it served is closed.
 void Master::StopChildren() {
+  for (const auto& [pidfd, child] : children_) (void)KillPidfd(pidfd, SIGKILL);
   for (const auto& [pidfd, child] : children_) {
-    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-  }
-  timespec start;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  for (const auto& [pidfd, child] : children_) {
-    timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    const long spent_ms =
-        (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
     pollfd p{pidfd, POLLIN, 0};
-    while (poll(&p, 1, static_cast<int>(std::max(5000 - spent_ms, 0L))) < 0 && errno == EINTR) {
+    while (poll(&p, 1, 5000) < 0 && errno == EINTR) {
     }
   }
 }
