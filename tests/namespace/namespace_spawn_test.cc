@@ -212,10 +212,8 @@ TEST_F(NamespaceSpawnTest, CacheIsBoundedAndLeavesNothing) {
   for (int i = 0; i < 10; ++i) dirs.push_back(std::make_unique<TempDir>());
   const int fds = CountFds();
   CacheResidue left;
-  std::string mounts;
   const std::string churn = RepeatWhileTheMountTableChanges([&](bool* held) {
-    ns::ClearCache();
-    mounts = ReadFile("/proc/self/mountinfo");
+    left.Begin();
     for (int round = 0; round < 3; ++round) {
       for (int i = 0; i < 10; ++i) {
         Outcome o = SpawnEtc(
@@ -225,16 +223,15 @@ TEST_F(NamespaceSpawnTest, CacheIsBoundedAndLeavesNothing) {
         ASSERT_EQ(o.status, 0);
       }
     }
-    left = ClearCacheAndMeasure();
-    *held = left.size == 4 && left.fds_held <= fds + 8 && left.fds_after == fds &&
-            left.mounts_after == mounts;
+    left.End();
+    *held = left.Holds(4, fds, 8);
   });
   ns::SetCacheCapacityForTesting(old);
   if (HasFatalFailure()) return;
   EXPECT_EQ(left.size, 4u) << churn;
   EXPECT_LE(left.fds_held, fds + 8) << "4 namespaces, at most 2 fds each" << churn;
   EXPECT_EQ(left.fds_after, fds) << churn;
-  EXPECT_EQ(left.mounts_after, mounts) << churn;
+  EXPECT_EQ(left.mounts_after, left.mounts_before) << churn;
 }
 
 // Root only: a mount anywhere in the caller's namespace empties the cache.

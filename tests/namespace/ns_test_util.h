@@ -220,23 +220,33 @@ inline int CountFds() {
 
 inline bool AsRoot() { return geteuid() == 0; }
 
-// In a RepeatWhileTheMountTableChanges round: the cache's size and this
-// process's fds (less the watch's) while the cache holds its namespaces,
-// then the fds and the mount table once it is cleared.
+// What a cache test leaves, measured in a RepeatWhileTheMountTableChanges
+// round: Begin() empties the cache and notes the mount table; End() takes
+// the cache's size and this process's fds (less the round's watch) while it
+// holds its namespaces, then the fds and the mount table once it is cleared.
 struct CacheResidue {
+  std::string mounts_before, mounts_after;
   size_t size = 0;
   int fds_held = 0, fds_after = 0;
-  std::string mounts_after;
+
+  void Begin() {
+    capspawn::ns::ClearCache();
+    mounts_before = ReadFile("/proc/self/mountinfo");
+  }
+  void End() {
+    size = capspawn::ns::GetCacheStats().size;
+    fds_held = CountFds() - 1;
+    capspawn::ns::ClearCache();
+    fds_after = CountFds() - 1;
+    mounts_after = ReadFile("/proc/self/mountinfo");
+  }
+  // `want` namespaces held with at most `extra` fds over `fds`, and nothing
+  // left once cleared.
+  bool Holds(size_t want, int fds, int extra) const {
+    return size == want && fds_held <= fds + extra && fds_after == fds &&
+           mounts_after == mounts_before;
+  }
 };
-inline CacheResidue ClearCacheAndMeasure() {
-  CacheResidue r;
-  r.size = capspawn::ns::GetCacheStats().size;
-  r.fds_held = CountFds() - 1;
-  capspawn::ns::ClearCache();
-  r.fds_after = CountFds() - 1;
-  r.mounts_after = ReadFile("/proc/self/mountinfo");
-  return r;
-}
 
 }  // namespace ns_test
 
