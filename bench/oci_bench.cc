@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <chrono>
@@ -131,11 +132,34 @@ BENCHMARK(BM_oci_run_runc)
 // operation), its state, the cgroup, device nodes and hooks.
 namespace oci_floor {
 
-constexpr const char* kMasked[] = {
-    "proc/acpi",       "proc/asound",      "proc/kcore",       "proc/keys",    "proc/latency_stats",
-    "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "sys/firmware", "proc/scsi"};
-constexpr const char* kReadOnly[] = {"proc/bus", "proc/fs", "proc/irq", "proc/sys",
-                                     "proc/sysrq-trigger"};
+// The bundle's linux.maskedPaths and linux.readonlyPaths (capspawn-oci's
+// default spec), relative to the rootfs, read in the parent: the child only
+// walks these arrays (null-terminated).
+struct Paths {
+  std::vector<std::string> masked, read_only;
+  std::vector<const char*> masked_c, read_only_c;
+};
+std::string FromBundle(Paths* out) {
+  std::ifstream in(Bundle() + "/config.json");
+  const nlohmann::json config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded()) return "the bundle's config.json does not parse";
+  auto take = [&](const char* field, std::vector<std::string>* v, std::vector<const char*>* c) {
+    const nlohmann::json section = config.value("linux", nlohmann::json::object());
+    for (const auto& p : section.value(field, nlohmann::json::array())) {
+      if (p.is_string() && p.get<std::string>().starts_with("/")) {
+        v->push_back(p.get<std::string>().substr(1));  // "/proc/kcore" -> "proc/kcore"
+      }
+    }
+    for (const std::string& p : *v) c->push_back(p.c_str());
+    c->push_back(nullptr);
+  };
+  take("maskedPaths", &out->masked, &out->masked_c);
+  take("readonlyPaths", &out->read_only, &out->read_only_c);
+  if (out->masked.empty() || out->read_only.empty()) {
+    return "the bundle's config.json lists no masked or no read-only paths: not the default spec";
+  }
+  return "";
+}
 // What each child exit code means: the step that failed.
 constexpr const char* kSteps[] = {"",
                                   "make / private",
@@ -156,7 +180,7 @@ constexpr const char* kSteps[] = {"",
                                   "sethostname"};
 
 // Only syscalls: the child of a raw clone of a threaded process.
-[[noreturn]] void Child(const char* rootfs) {
+[[noreturn]] void Child(const char* rootfs, const Paths& paths) {
   auto step = [](bool ok, int n) {
     if (!ok) _exit(n);
   };
@@ -175,11 +199,13 @@ constexpr const char* kSteps[] = {"",
   mkdir("dev/mqueue", 0755);
   step(mount("mqueue", "dev/mqueue", "mqueue", kNoDevSuidExec, nullptr) == 0, 8);
   step(mount("sysfs", "sys", "sysfs", kNoDevSuidExec | MS_RDONLY, nullptr) == 0, 9);
-  for (const char* p : kMasked) {
+  for (const char* const* m = paths.masked_c.data(); *m; ++m) {
+    const char* p = *m;
     if (mount("/dev/null", p, nullptr, MS_BIND, nullptr) == 0 || errno == ENOENT) continue;
     step(errno == ENOTDIR && mount("tmpfs", p, "tmpfs", MS_RDONLY, nullptr) == 0, 10);
   }
-  for (const char* p : kReadOnly) {
+  for (const char* const* r = paths.read_only_c.data(); *r; ++r) {
+    const char* p = *r;
     if (mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
       step(errno == ENOENT, 11);
       continue;
@@ -205,13 +231,22 @@ void BM_oci_floor(benchmark::State& state) {
     return;
   }
   const std::string rootfs = std::string(CAPSPAWN_BENCH_OCI_IMAGE) + "/rootfs";
+  oci_floor::Paths paths;
+  if (Bundle().empty()) {
+    state.SkipWithError("capspawn-oci spec failed");
+    return;
+  }
+  if (std::string why = oci_floor::FromBundle(&paths); !why.empty()) {
+    state.SkipWithError(why.c_str());
+    return;
+  }
   constexpr unsigned long kNamespaces =
       CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWNET;
   for (auto _ : state) {
     auto start = std::chrono::steady_clock::now();
     pid_t pid = static_cast<pid_t>(
         syscall(SYS_clone, kNamespaces | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-    if (pid == 0) oci_floor::Child(rootfs.c_str());
+    if (pid == 0) oci_floor::Child(rootfs.c_str(), paths);
     int status = 0;
     if (pid > 0) waitpid(pid, &status, 0);
     state.SetIterationTime(
