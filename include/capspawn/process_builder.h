@@ -163,6 +163,7 @@ class ProcessBuilder {
   void add_sysctl(std::string key, std::string value);
   void set_oom_score_adj(int score);
   void set_death_signal(int signal);
+  void set_new_session();  // NEW_SESSION: setsid() before exec
   // JOIN_NAMESPACE: `ns` (an nsfs fd, /proc/PID/ns/net) of kind `type`
   // (CLONE_NEWNET...), kept open by the builder until build().
   void join_namespace(uint32_t type, UniqueFd ns);

@@ -116,6 +116,11 @@ extern "C" {
 // namespace), CLONE_NEWUSER (only the caller's own: another one is
 // NOT_SUPPORTED). One join per kind; not with a new namespace of that kind.
 #define CAPSPAWN_ACTION_JOIN_NAMESPACE ((uint32_t)0x1018u)
+// setsid() before exec (no union member): the program leads a new session
+// and process group, with no controlling terminal (setsid(1), Python's
+// start_new_session). A stopped process of its own session is never sent the
+// kernel's orphaned-process-group SIGHUP when its creator exits.
+#define CAPSPAWN_ACTION_NEW_SESSION ((uint32_t)0x1019u)
 
 // CAPSPAWN_ACTION_NEW_NAMESPACES flags.
 #define CAPSPAWN_NEW_NS_PID ((uint32_t)0x01u)

@@ -226,6 +226,7 @@ void ProcessBuilder::set_capabilities(const capspawn_capabilities_t& sets) {
   AddAction(CAPSPAWN_ACTION_SET_CAPABILITIES).caps.sets = &caps_.back();
 }
 void ProcessBuilder::set_no_new_privs() { AddAction(CAPSPAWN_ACTION_SET_NO_NEW_PRIVS); }
+void ProcessBuilder::set_new_session() { AddAction(CAPSPAWN_ACTION_NEW_SESSION); }
 void ProcessBuilder::set_rlimit(uint32_t resource, uint64_t soft, uint64_t hard) {
   rlimits_.push_back({resource, soft, hard});
   AddAction(CAPSPAWN_ACTION_SET_RLIMIT).rlimit.limit = &rlimits_.back();

@@ -116,6 +116,9 @@ CAPSPAWN_CHILD_CODE int RunStep(Plan& p, const Step& s, bool* chdir_deferred, Ch
       r = Sys(SYS_prlimit64, 0, s.n, reinterpret_cast<long>(&lim), 0);
       return r < 0 ? Fail(p, s, "prlimit64", r, e) : 0;
     }
+    case StepKind::kNewSession:
+      r = Sys(SYS_setsid);
+      return r < 0 ? Fail(p, s, "setsid", r, e) : 0;
     case StepKind::kUmask:
       Sys(SYS_umask, s.n);
       return 0;

@@ -49,6 +49,7 @@ constexpr Named kNames[] = {
     {CAPSPAWN_ACTION_SET_OOM_SCORE_ADJ, "SET_OOM_SCORE_ADJ"},
     {CAPSPAWN_ACTION_SET_DEATH_SIGNAL, "SET_DEATH_SIGNAL"},
     {CAPSPAWN_ACTION_JOIN_NAMESPACE, "JOIN_NAMESPACE"},
+    {CAPSPAWN_ACTION_NEW_SESSION, "NEW_SESSION"},
 };
 
 std::string Where(size_t i, uint32_t action) {
@@ -308,6 +309,9 @@ Status CollectAction(size_t i, const capspawn_action_t& a, bool source_open, Con
       return CollectCaps(i, a, c);
     case CAPSPAWN_ACTION_SET_NO_NEW_PRIVS:
       c->no_new_privs = i;
+      return {};
+    case CAPSPAWN_ACTION_NEW_SESSION:
+      c->new_session = i;
       return {};
     case CAPSPAWN_ACTION_SET_RLIMIT: {
       const capspawn_rlimit_t* l = a.rlimit.limit;

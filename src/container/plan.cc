@@ -201,6 +201,9 @@ Result<std::unique_ptr<Plan>> PlanContainer(const Config& c, bool mount_ns) {
   }
   if (const Join* m = c.Joined(CLONE_NEWNS)) join(*m);
 
+  if (c.new_session) {
+    p.late.push_back({StepKind::kNewSession, p.Keep(Label("new session", *c.new_session))});
+  }
   for (const Rlimit& r : c.rlimits) {
     Step s{StepKind::kRlimit,
            p.Keep(Label((std::string("set rlimit ") + RlimitName(r.resource)).c_str(),

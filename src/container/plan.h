@@ -3,8 +3,8 @@
 // named steps that the child runs with raw syscalls (allocation-free). Around
 // the namespace plan: the early steps run before the mounts (oom score, the
 // user namespace's id maps, hostname, loopback, sysctls), the late ones after
-// (rlimits, umask, working directory, ids, capabilities, death signal,
-// no_new_privs). The user seccomp filter is handed to the engine, which
+// (new session, rlimits, umask, working directory, ids, capabilities, death
+// signal, no_new_privs). The user seccomp filter is handed to the engine, which
 // installs it last. See docs/containers.md.
 #ifndef CAPSPAWN_SRC_CONTAINER_PLAN_H_
 #define CAPSPAWN_SRC_CONTAINER_PLAN_H_
@@ -34,6 +34,7 @@ enum class StepKind : uint8_t {
   kHostname,      // sethostname(text)
   kLoopback,      // SIOCSIFFLAGS: "lo" up
   kSysctl,        // write text2 to /proc/sys/<text>
+  kNewSession,    // setsid()
   kRlimit,        // prlimit64(0, n, {a, b})
   kUmask,         // umask(n)
   kChdir,         // chdir(text); n: 1 = EACCES/EPERM deferred to kChdirAgain

@@ -96,6 +96,7 @@ struct Config {
   std::vector<Sysctl> sysctls;
   std::optional<Set<int>> oom_score_adj;
   std::optional<Set<int>> death_signal;
+  std::optional<size_t> new_session;  // the action index
   // The first container action given, even one that asks for nothing (what
   // a path that cannot carry these actions names when it refuses them).
   std::optional<Set<uint32_t>> first_action;
@@ -117,7 +118,8 @@ struct Config {
   bool Empty() const {
     return new_ns == 0 && !hostname && !HasFilesystem() && !caps && !no_new_privs &&
            rlimits.empty() && !ids && !groups && !umask && uid_map.empty() && gid_map.empty() &&
-           !seccomp && !cwd && sysctls.empty() && !oom_score_adj && !death_signal && joins.empty();
+           !seccomp && !cwd && sysctls.empty() && !oom_score_adj && !death_signal && !new_session &&
+           joins.empty();
   }
 };
 

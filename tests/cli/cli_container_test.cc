@@ -75,6 +75,19 @@ TEST(CliContainer, CapabilitiesAddAndDrop) {
   EXPECT_EQ(r.out, "CapBnd:\t0000000000000400\n");
 }
 
+// The fields of /proc/self/stat after the name: state, ppid, pgrp, session.
+TEST(CliContainer, NewSessionLeadsASessionOfItsOwn) {
+  const std::string script =
+      "read -r pid name state ppid pgrp sid rest < /proc/$$/stat; "
+      "echo $(( pid == sid )) $(( pid == pgrp ))";
+  CliResult own = RunCli({"run", "--new-session", "--", "/bin/busybox", "sh", "-c", script});
+  EXPECT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_EQ(own.out, "1 1\n");
+  CliResult shared = RunCli({"run", "--", "/bin/busybox", "sh", "-c", script});
+  EXPECT_EQ(shared.exit_code, 0) << shared.err;
+  EXPECT_EQ(shared.out, "0 0\n");
+}
+
 TEST(CliContainer, FailuresNameTheOptionOrAction) {
   CliResult bad = RunCli({"run", "--mount", "bogus:/x", "--", "/bin/true"});
   EXPECT_EQ(bad.exit_code, 2);

@@ -41,6 +41,7 @@ TEST(ContainerBuilder, BuildsAContainerStoppedThenStarts) {
   b.add_mount({CAPSPAWN_MOUNT_TMPFS, CAPSPAWN_MOUNT_NODEV, "/tmp", {}, "size=1m"});
   b.set_rlimit(RLIMIT_NOFILE, 32, 32);
   b.set_no_new_privs();
+  b.set_new_session();
   b.set_working_directory("/tmp");
   if (!AsRoot()) {
     b.add_uid_map(0, geteuid(), 1);
@@ -65,6 +66,7 @@ TEST(ContainerBuilder, BuildsAContainerStoppedThenStarts) {
   EXPECT_EQ(r["cwd"], "/tmp");
   EXPECT_EQ(r["nofile"], "32:32");
   EXPECT_EQ(r["nnp"], "1");
+  EXPECT_EQ(r["sid"], "1");  // its own session, led by itself (pid 1 here)
   EXPECT_EQ(r["lo_up"], "1");
 }
 

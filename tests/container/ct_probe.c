@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   gethostname(host, sizeof host);
   printf("hostname=%s\n", host);
   printf("pid=%d\nppid=%d\n", getpid(), getppid());
+  printf("sid=%d\npgid=%d\n", (int)getsid(0), (int)getpgid(0));
   printf("uid=%u\ngid=%u\neuid=%u\negid=%u\n", getuid(), getgid(), geteuid(), getegid());
   gid_t groups[64];
   int n = getgroups(64, groups);

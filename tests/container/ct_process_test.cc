@@ -179,6 +179,28 @@ TEST(ContainerProcess, OomScoreAndDeathSignal) {
   }
 }
 
+TEST(ContainerProcess, NewSessionMakesTheProgramASessionLeader) {
+  Report plain = Spawn(kAll, {});
+  ASSERT_EQ(plain.code, CAPSPAWN_OK) << plain.error;
+  EXPECT_EQ(plain["sid"], std::to_string(getsid(0))) << "without the action: the caller's session";
+  Report r = Spawn(kAll, {Act(CAPSPAWN_ACTION_NEW_SESSION)});
+  ASSERT_EQ(r.code, CAPSPAWN_OK) << r.error;
+  EXPECT_EQ(r["sid"], r["pid"]);
+  EXPECT_EQ(r["pgid"], r["pid"]);
+  EXPECT_NE(r["sid"], std::to_string(getsid(0)));
+  // In a new pid namespace the leader is the program itself, pid 1 there
+  // (the caller's session leader is outside it: 0 without the action).
+  Report in_ns = Spawn(kAll, With(AsContainerRoot(),
+                                  {NewNs(CAPSPAWN_NEW_NS_PID), Act(CAPSPAWN_ACTION_NEW_SESSION)}));
+  ASSERT_EQ(in_ns.code, CAPSPAWN_OK) << in_ns.error;
+  EXPECT_EQ(in_ns["pid"], "1");
+  EXPECT_EQ(in_ns["sid"], "1");
+  EXPECT_EQ(in_ns["pgid"], "1");
+  Report ns_plain = Spawn(kAll, With(AsContainerRoot(), {NewNs(CAPSPAWN_NEW_NS_PID)}));
+  ASSERT_EQ(ns_plain.code, CAPSPAWN_OK) << ns_plain.error;
+  EXPECT_EQ(ns_plain["sid"], "0");
+}
+
 // The spawning thread exits: a child with a death signal dies with it.
 TEST(ContainerProcess, DiesWithItsCreator) {
   int process = -1;

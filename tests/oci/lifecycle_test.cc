@@ -18,6 +18,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "oci_util.h"
@@ -107,6 +108,34 @@ TEST_F(Lifecycle, CreateStartPsPauseResumeKillDelete) {
   EXPECT_FALSE(fs::exists(root_ + "/" + id_));
   EXPECT_TRUE(CgroupsNamed(id_).empty());
   EXPECT_TRUE(ProcessesWith("sleep 1000").empty() || kill(pid, 0) != 0);
+}
+
+// A job-control shell runs `create` in a process group of its own. Had the
+// stopped process stayed in that group, the group would be orphaned when
+// `create` exits unless the new parent is of the same session (as this test
+// is), and the kernel would SIGHUP it: it leads a session of its own
+// instead, as runc's init does. (Without NEW_SESSION, only the session and
+// group checks below fail here.)
+TEST_F(Lifecycle, CreateFromAProcessGroupOfItsOwnLeavesTheProcessStoppedInItsOwnSession) {
+  std::string bundle = MakeBundle(dir_.path() + "/bundle", {"sleep", "1000"});
+  Ran r = Exec(Oci(root_, {"create", "--bundle", bundle, "--pid-file", dir_.path() + "/pid", id_}),
+               "", 60, /*own_group=*/true);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const pid_t pid = std::stoi(ReadFile(dir_.path() + "/pid"));
+  usleep(100'000);  // a SIGHUP would have come as `create` exited
+  ReapOrphans();
+  EXPECT_EQ(ProcState(pid), 'T');
+  EXPECT_EQ(Status(), "created");
+  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string state, ppid, pgrp, session;
+  fields >> state >> ppid >> pgrp >> session;
+  EXPECT_EQ(session, std::to_string(pid));
+  EXPECT_EQ(pgrp, std::to_string(pid));
+  ASSERT_EQ(Cmd({"start", id_}).code, 0);
+  EXPECT_EQ(Status(), "running");
+  ASSERT_EQ(Cmd({"kill", id_, "KILL"}).code, 0);
+  EXPECT_TRUE(WaitStatus("stopped"));
 }
 
 TEST_F(Lifecycle, KillCreatedContainerWithTerm) {

@@ -36,7 +36,8 @@ void WriteFile(const std::string& path, const std::string& text) {
   f << text;
 }
 
-Ran Exec(const std::vector<std::string>& argv, const std::string& input, int timeout_s) {
+Ran Exec(const std::vector<std::string>& argv, const std::string& input, int timeout_s,
+         bool own_group) {
   char tmpl[] = "/tmp/oci-run-XXXXXX";
   std::string dir = mkdtemp(tmpl);
   std::string in = dir + "/in", out = dir + "/out", err = dir + "/err";
@@ -51,7 +52,14 @@ Ran Exec(const std::vector<std::string>& argv, const std::string& input, int tim
   args.push_back(nullptr);
   pid_t pid;
   Ran r;
-  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (own_group) {
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) {
     r.err = std::string("spawn ") + argv[0] + ": " + strerror(rc);

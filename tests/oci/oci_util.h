@@ -25,7 +25,9 @@ struct Ran {
 
 // Runs argv with `input` on stdin (or /dev/null), stdout and stderr into
 // files, and waits at most `timeout_s` (then SIGKILL).
-Ran Exec(const std::vector<std::string>& argv, const std::string& input = "", int timeout_s = 60);
+// `own_group`: in a process group of its own, as a job-control shell runs it.
+Ran Exec(const std::vector<std::string>& argv, const std::string& input = "", int timeout_s = 60,
+         bool own_group = false);
 
 // A scratch directory of the test's own (removed at destruction; mounts
 // below it are refused by removal, which then fails the test).

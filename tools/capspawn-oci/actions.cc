@@ -30,6 +30,9 @@ void BuildActions(LaunchSpec& spec, const int stdio[3], ActionList* out) {
         spec.terminal ? "the terminal as fd " + std::to_string(i)
                       : "our fd " + std::to_string(i) + " (stdio)");
   }
+  // A session of its own, as runc's init makes: no signal of our terminal or
+  // process group reaches it, nor the orphaned-group SIGHUP when we exit.
+  Add(out, Of(CAPSPAWN_ACTION_NEW_SESSION), "the container's own session (setsid)");
   // The rootfs is "/"; the mounts below go on top of it in order.
   capspawn_action_t root = Of(spec.root_readonly ? CAPSPAWN_ACTION_ADD_NS_ENTRY_READ_ONLY
                                                  : CAPSPAWN_ACTION_ADD_NS_ENTRY);

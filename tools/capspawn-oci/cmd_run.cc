@@ -71,7 +71,8 @@ int CmdRun(const Globals& g, int argc, char** argv) {
   if (int rc = ParseCreateOptions("run", argc, argv, &o, &detach); rc >= 0) return rc;
   int sfd = -1;
   if (!detach) {
-    // We become the container's parent when the creating helper exits.
+    // The container is our child; as subreaper we also reap the orphans its
+    // processes leave.
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
       return Fail(Error::FromErrno(errno, "run: PR_SET_CHILD_SUBREAPER"));
     }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Creating the container's init with the library, stopped before its first
-// instruction (capspawn_create_without_starting). The call is made from a
-// forked helper that calls setsid() first and joins a new session keyring
-// (the one attribute the container inherits from it: everything else is a
-// library action); the helper then exits. So the stopped process is in a
-// session of its own, outlives `create`, and is never hit by the kernel's
-// orphaned-process-group SIGHUP; its parent becomes the nearest subreaper
-// (containerd's shim; `run` itself).
+// instruction (capspawn_create_without_starting), by this process: it joins
+// a new session keyring first (the one attribute the container inherits from
+// its creator: everything else is a library action). The process leads a
+// session of its own (NEW_SESSION, setsid() in the child, as runc's init
+// does), so it is never hit by the kernel's orphaned-process-group SIGHUP
+// when `create` exits; its parent then becomes the nearest subreaper
+// (containerd's shim; `run` itself is one).
 #ifndef CAPSPAWN_TOOLS_OCI_LAUNCH_H_
 #define CAPSPAWN_TOOLS_OCI_LAUNCH_H_
 

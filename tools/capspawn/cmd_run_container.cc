@@ -111,6 +111,7 @@ bool BuildContainerAction(const RunOptions& o, const ActionOption& a, ContainerS
       return true;
     }
     case CAPSPAWN_ACTION_SET_NO_NEW_PRIVS:
+    case CAPSPAWN_ACTION_NEW_SESSION:
       return true;
     case CAPSPAWN_ACTION_SET_RLIMIT:
       st->rlimits.push_back({a.id, a.soft, a.hard});

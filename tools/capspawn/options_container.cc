@@ -37,6 +37,7 @@ enum : int {
   kOptSeccomp,
   kOptChdir,
   kOptDieWithParent,
+  kOptNewSession,
   kOptRoot,
   kOptRootRo,
   kOptMount,
@@ -72,6 +73,7 @@ const option kOptions[] = {
     {"seccomp", required_argument, nullptr, kOptSeccomp},
     {"chdir", required_argument, nullptr, kOptChdir},
     {"die-with-parent", no_argument, nullptr, kOptDieWithParent},
+    {"new-session", no_argument, nullptr, kOptNewSession},
     {"root", required_argument, nullptr, kOptRoot},
     {"root-ro", required_argument, nullptr, kOptRootRo},
     {"mount", required_argument, nullptr, kOptMount},
@@ -218,6 +220,9 @@ bool Parse(int c, const std::string& spelled, const std::string& value, RunOptio
     }
     case kOptNoNewPrivs:
       a.action = CAPSPAWN_ACTION_SET_NO_NEW_PRIVS;
+      break;
+    case kOptNewSession:
+      a.action = CAPSPAWN_ACTION_NEW_SESSION;
       break;
     case kOptRlimit: {
       const size_t eq = value.find('=');

@@ -161,6 +161,8 @@ container action, counted in "action N" like the options above:
                             or removed from every capability set, starting from
                             capspawn's own, in command-line order
       --no-new-privs        prctl(PR_SET_NO_NEW_PRIVS)
+      --new-session         setsid(): the program leads a new session and
+                            process group, without a controlling terminal
       --rlimit RES=SOFT[:HARD]
                             a resource limit (nofile, nproc, core, ...; a number
                             or 'unlimited')
