@@ -7,13 +7,14 @@
 // spawns made in-process on as many threads.
 #include <capspawn/spawn.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <barrier>
 #include <cstdio>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,28 @@ extern char** environ;
 
 namespace capspawn_bench {
 namespace {
+
+// Starts argv[0] with ready_w as its fd 3, so that it gets SIGTERM when this
+// process dies, also of a signal (when no atexit handler runs). The parent
+// death signal follows the thread that forked, not the process, so a thread
+// that lives as long as the process forks it.
+pid_t StartTied(char** argv, int ready_r, int ready_w) {
+  std::promise<pid_t> started;
+  std::thread([&started, argv, ready_r, ready_w] {
+    const pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {  // only async-signal-safe calls until execve
+      if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
+      if (ready_r != 3) close(ready_r);
+      if (ready_w != 3 && dup2(ready_w, 3) != 3) _exit(127);
+      execve(argv[0], argv, environ);
+      _exit(127);
+    }
+    started.set_value(pid);
+    for (;;) pause();
+  }).detach();
+  return started.get_future().get();
+}
 
 // One daemon for the whole run, started on first use and stopped at exit.
 struct Daemon {
@@ -52,15 +75,10 @@ Daemon& GetDaemon() {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    if (ready[0] != 3) posix_spawn_file_actions_addclose(&fa, ready[0]);
-    posix_spawn_file_actions_adddup2(&fa, ready[1], 3);
-    int r = posix_spawn(&d->pid, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
+    d->pid = StartTied(argv.data(), ready[0], ready[1]);
     close(ready[1]);
     char buf[16] = {};
-    if (r != 0 || read(ready[0], buf, sizeof buf) <= 0) {
+    if (d->pid < 0 || read(ready[0], buf, sizeof buf) <= 0) {
       d->unavailable = "capspawn-launcherd (" + daemon + ") did not start";
     }
     close(ready[0]);
@@ -70,6 +88,8 @@ Daemon& GetDaemon() {
         kill(d.pid, SIGTERM);
         waitpid(d.pid, nullptr, 0);
       }
+      // The daemon removed its socket; the directory is ours.
+      if (!d.socket.empty()) rmdir(d.socket.substr(0, d.socket.rfind('/')).c_str());
     });
     return d;
   }();

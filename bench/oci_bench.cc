@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -39,9 +40,14 @@ namespace {
 
 std::string Tmp() {
   static std::string dir = [] {
-    char t[] = "/tmp/oci-bench-XXXXXX";
+    static char t[] = "/tmp/oci-bench-XXXXXX";  // static: read at exit, after `dir` is gone
     std::string d = mkdtemp(t);
     chmod(d.c_str(), 0755);
+    // The bundle and both runtimes' state roots go with the run.
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(t, ignored);
+    });
     return d;
   }();
   return dir;

@@ -47,22 +47,29 @@ enum class Probe { kExited, kRunning, kUnknownExit };
 
 // One non-blocking look. The parent reaps through waitid(P_PIDFD); any other
 // holder (or the parent after reaping) reads the exit status the kernel keeps
-// with the pidfd.
-Result<Probe> ProbeExit(int pidfd, int64_t* code) {
-  siginfo_t info;
-  std::memset(&info, 0, sizeof info);
-  if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG) ==
-      0) {
-    if (info.si_pid == 0) return Probe::kRunning;
-    *code = CodeFromSiginfo(info);
-    return Probe::kExited;
+// with the pidfd. *not_child: waitid said ECHILD before, which it then says
+// for good (a process never becomes our child later): not asked again.
+Result<Probe> ProbeExit(int pidfd, int64_t* code, bool* not_child) {
+  if (!*not_child) {
+    siginfo_t info;
+    std::memset(&info, 0, sizeof info);
+    if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
+               WEXITED | WNOHANG) == 0) {
+      if (info.si_pid == 0) return Probe::kRunning;
+      *code = CodeFromSiginfo(info);
+      return Probe::kExited;
+    }
+    int err = errno;
+    if (err == EBADF || err == EINVAL) {
+      return Error(CAPSPAWN_ERR_BAD_HANDLE,
+                   "fd " + std::to_string(pidfd) + " is not a process (pidfd): " + strerror(err));
+    }
+    if (err != ECHILD) {
+      return Error::FromErrno(err, "waitid(P_PIDFD " + std::to_string(pidfd) + ")");
+    }
+    *not_child = true;
   }
-  int err = errno;
-  if (err == EBADF || err == EINVAL) {
-    return Error(CAPSPAWN_ERR_BAD_HANDLE,
-                 "fd " + std::to_string(pidfd) + " is not a process (pidfd): " + strerror(err));
-  }
-  if (err != ECHILD) return Error::FromErrno(err, "waitid(P_PIDFD " + std::to_string(pidfd) + ")");
+  int err;
   pidfd::Info pi;
   std::memset(&pi, 0, sizeof pi);
   pi.mask = pidfd::kInfoExit;
@@ -94,6 +101,7 @@ Result<Probe> ProbeExit(int pidfd, int64_t* code) {
 
 Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
   if (pidfd < 0) return Error(CAPSPAWN_ERR_BAD_HANDLE, "process handle is -1");
+  bool not_child = false;
   if (timeout_ns < 0) {
     // The parent waiting forever: one blocking waitid, no poll round trip.
     siginfo_t info;
@@ -105,8 +113,10 @@ Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
     if (r == 0) {
       return CodeFromSiginfo(info);
     }
-    // ECHILD: not our child, or already reaped; the loop below reads the
-    // status kept with the pidfd. Other errors are reported by ProbeExit.
+    // ECHILD: not our child (a launcher's, say), or already reaped; the loop
+    // below reads the status kept with the pidfd. Other errors are reported
+    // by ProbeExit.
+    not_child = r < 0 && errno == ECHILD;
   }
   const int64_t deadline = timeout_ns < 0 ? -1 : NowNs() + timeout_ns;
   // A non-parent may see the process exit before its parent reaps it, and the
@@ -117,7 +127,7 @@ Result<int64_t> WaitPidfd(int pidfd, int64_t timeout_ns) {
   UniqueFd ep;
   for (;;) {
     int64_t code = 0;
-    Result<Probe> probe = ProbeExit(pidfd, &code);
+    Result<Probe> probe = ProbeExit(pidfd, &code, &not_child);
     if (!probe.ok()) return probe.error();
     if (*probe == Probe::kExited) return code;
     if (*probe == Probe::kUnknownExit) {

@@ -283,6 +283,28 @@ TEST_F(PendingTimeoutTest, AStalledRequestIsClosedAfterTheTimeout) {
   EXPECT_EQ(idle.Resolve("no-such-package").status(), CAPSPAWN_ERR_NOT_FOUND);
 }
 
+// A client that sends parts of a request without end, faster than they are
+// taken, is closed after --pending-timeout as well: the serving process takes
+// queued parts without a poll only in bounded runs, so it still looks at the
+// clock however full its queue stays.
+TEST_F(PendingTimeoutTest, AnEndlessRequestIsClosedAfterTheTimeout) {
+  LauncherClient c = Connect();
+  const auto start = std::chrono::steady_clock::now();
+  capspawn::Status st;
+  long sent = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
+    st = c.AddArgs({"x"});
+    if (!st.ok()) break;
+    ++sent;
+  }
+  ASSERT_FALSE(st.ok()) << "still open after 20 s and " << sent
+                        << " parts, with --pending-timeout 2";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15)) << sent;
+  EXPECT_EQ(st.status(), CAPSPAWN_ERR_TIMED_OUT) << st.error().message();
+  EXPECT_NE(st.error().message().find("--pending-timeout"), std::string::npos)
+      << st.error().message();
+}
+
 class ShareTest : public LauncherTest {
  protected:
   std::vector<std::string> DaemonOptions() override { return {"--max-connections-per-uid", "3"}; }

@@ -175,9 +175,8 @@ Status TakeChanges(ClientFacts* taken) {
   now.uid = taken->uid;  // its ids are those of the connection (SO_PEERCRED)
   now.gid = taken->gid;
   now.groups = taken->groups;
-  now.pidfd.reset(fcntl(taken->pidfd.get(), F_DUPFD_CLOEXEC, 3));
   now.proc = taken->proc;  // the files opened at the connection
-  Status st = ReadChangeableFacts(&now);
+  Status st = ReadChangeableFacts(&now, taken->pidfd.get());
   if (!st.ok()) return st.error();
   if (now.seccomp_filters != taken->seccomp_filters) {
     return Error(CAPSPAWN_ERR_ACCESS_DENIED,

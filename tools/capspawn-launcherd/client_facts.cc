@@ -27,7 +27,11 @@ namespace capspawn::launcher_internal {
 namespace {
 
 // The whole of `path`, through `*kept` (opened there the first time) when
-// given, else opened for this read.
+// given, else opened for this read. Kept files are single-record /proc files
+// (status, limits, oom_score_adj): the kernel makes the whole text on each
+// read from offset 0, so a read shorter than asked is the end, and the read
+// that would return 0 is saved on every launch. A multi-record file
+// (mountinfo) may return less than asked before its end.
 Result<std::string> ReadText(const std::string& path, UniqueFd* kept = nullptr) {
   UniqueFd own;
   UniqueFd& fd = kept ? *kept : own;
@@ -40,6 +44,7 @@ Result<std::string> ReadText(const std::string& path, UniqueFd* kept = nullptr) 
   while ((n = pread(fd.get(), chunk, sizeof chunk, at)) > 0) {
     text.append(chunk, static_cast<size_t>(n));
     at += n;
+    if (kept && static_cast<size_t>(n) < sizeof chunk) break;
   }
   if (n < 0) return Error::FromErrno(errno, "read " + path);
   return text;
@@ -226,12 +231,12 @@ Result<ClientFacts> GatherClientFacts(int sock) {
   return c;
 }
 
-Status ReadChangeableFacts(ClientFacts* c) {
+Status ReadChangeableFacts(ClientFacts* c, int pidfd) {
   const std::string proc = "/proc/" + std::to_string(c->pid);
   Status st = ReadStatus(c, proc);
   if (st.ok()) st = ReadLimits(c, proc);
   if (st.ok()) st = ReadOomScore(c, proc);
-  if (st.ok()) st = CheckAlive(*c);
+  if (st.ok() && !Alive(pidfd)) st = Error(CAPSPAWN_ERR_PEER_CLOSED, "the client exited");
   return st;
 }
 

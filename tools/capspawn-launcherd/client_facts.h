@@ -66,9 +66,9 @@ struct ClientFacts {
 Result<ClientFacts> GatherClientFacts(int sock);
 
 // What a client may change while its connection lasts, read again: the
-// /proc/PID/status fields, rlimits, nice, oom_score_adj (its pid and pidfd
-// are kept). PEER_CLOSED when it exited.
-Status ReadChangeableFacts(ClientFacts* c);
+// /proc/PID/status fields, rlimits, nice, oom_score_adj (its pid is kept;
+// `pidfd` is the connection's, borrowed). PEER_CLOSED when it exited.
+Status ReadChangeableFacts(ClientFacts* c, int pidfd);
 
 // Whether the process behind the pidfd still runs (not exited, not a zombie).
 bool Alive(int pidfd);
