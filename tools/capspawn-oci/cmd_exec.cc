@@ -8,10 +8,8 @@
 // once the process runs (containerd's shim, a subreaper, reaps it).
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,11 +28,10 @@
 #include "exec.h"
 #include "log.h"
 #include "util.h"
+#include "wait.h"
 
 namespace capspawn::oci {
 namespace {
-
-constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
 pid_t PidOf(int pidfd) {
   std::ifstream in("/proc/self/fdinfo/" + std::to_string(pidfd));
@@ -43,31 +40,6 @@ pid_t PidOf(int pidfd) {
     if (line.rfind("Pid:", 0) == 0) return static_cast<pid_t>(std::stol(line.substr(4)));
   }
   return 0;
-}
-
-// Waits for our child, forwarding the signals we get to it.
-int WaitForProcess(int pidfd, int sfd) {
-  for (;;) {
-    pollfd p[2] = {{pidfd, POLLIN, 0}, {sfd, POLLIN, 0}};
-    if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0) {
-      if (errno == EINTR) continue;
-      return Fail(Error::FromErrno(errno, "exec: poll"));
-    }
-    if (sfd >= 0 && (p[1].revents & POLLIN)) {
-      signalfd_siginfo si;
-      if (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-        syscall(SYS_pidfd_send_signal, pidfd, static_cast<int>(si.ssi_signo), nullptr, 0);
-      }
-    }
-    if (p[0].revents & POLLIN) {
-      siginfo_t info{};
-      if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) != 0) {
-        return Fail(Error::FromErrno(errno, "exec: waitid"));
-      }
-      if (info.si_code == CLD_EXITED) return info.si_status;
-      return 128 + info.si_status;
-    }
-  }
 }
 
 bool ParseGids(const std::string& text, std::vector<uint32_t>* out) {
@@ -240,14 +212,11 @@ int CmdExec(const Globals& g, int argc, char** argv) {
   for (const std::string& e : plan->env) envp.push_back(e.c_str());
   envp.push_back(nullptr);
 
-  // Signals that arrive while we wait go to the process.
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int sig : kForwarded) sigaddset(&mask, sig);
+  // Signals that arrive while we wait go to the process (without a signalfd
+  // the wait goes on without forwarding).
   UniqueFd sfd;
   if (!detach) {
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    sfd.reset(signalfd(-1, &mask, SFD_CLOEXEC));
+    if (Result<UniqueFd> f = ForwardSignals("exec", false); f.ok()) sfd = std::move(f.value());
   }
   // The child runs our code in the container's pid namespace until its
   // exec, sharing our memory: non-dumpable, no process there may open its
@@ -286,7 +255,7 @@ int CmdExec(const Globals& g, int argc, char** argv) {
   lock.reset();  // other commands on the container may run while this one waits
   Log(LogLevel::kDebug, "exec in " + s.id + ": pid " + std::to_string(pid));
   if (detach) return 0;
-  return WaitForProcess(pidfd, sfd.get());
+  return WaitForwarding("exec", pidfd, pid, sfd.get());
 }
 
 }  // namespace capspawn::oci

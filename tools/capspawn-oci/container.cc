@@ -25,13 +25,24 @@
 namespace capspawn::oci {
 namespace {
 
+// Init's pidfd: `init` when given (from clone, in this process), else the
+// state's pid opened with OpenInit into `*opened`.
+Result<int> InitPidfd(const State& s, int init, UniqueFd* opened) {
+  if (init >= 0) return init;
+  Result<UniqueFd> fd = OpenInit(s);
+  if (!fd.ok()) return fd.error();
+  *opened = std::move(fd.value());
+  return opened->get();
+}
+
 // SIGKILL to init, and wait (at most 10 s) until it has exited: its pidfd
 // turns readable then, whoever its parent is.
-void KillProcess(const State& s) {
-  Result<UniqueFd> pidfd = OpenInit(s);
+void KillProcess(const State& s, int init) {
+  UniqueFd opened;
+  Result<int> pidfd = InitPidfd(s, init, &opened);
   if (!pidfd.ok()) return;
-  if (syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0) != 0) return;
-  pollfd p{pidfd->get(), POLLIN, 0};
+  if (syscall(SYS_pidfd_send_signal, *pidfd, SIGKILL, nullptr, 0) != 0) return;
+  pollfd p{*pidfd, POLLIN, 0};
   while (poll(&p, 1, 10000) < 0 && errno == EINTR) {
   }
 }
@@ -49,8 +60,7 @@ Result<Locked> LockContainer(const Globals& g, const std::string& id, State* s) 
   return lock;
 }
 
-Result<State> CreateContainer(const Globals& g, const CreateOptions& o,
-                              std::optional<Locked>* held) {
+Result<State> CreateContainer(const Globals& g, const CreateOptions& o, std::optional<Held>* held) {
   std::string bundle = Absolute(o.bundle);
   std::string text;
   if (Status st = ReadSmallFile(bundle + "/config.json", &text, kMaxConfigBytes); !st.ok()) {
@@ -128,7 +138,7 @@ Result<State> CreateContainer(const Globals& g, const CreateOptions& o,
   s.start_time = l->start_time;
   s.created = NowRfc3339();
   auto kill_undo = [&](const Error& e) -> Result<State> {
-    KillProcess(s);
+    KillProcess(s, l->process.get());
     return undo(e);
   };
   // prestart (deprecated) and createRuntime: after the process exists, before
@@ -155,19 +165,27 @@ Result<State> CreateContainer(const Globals& g, const CreateOptions& o,
       return kill_undo(st.error().Context("--pid-file"));
     }
   }
-  if (held != nullptr) held->emplace(std::move(lock.value()));
+  if (held != nullptr) held->emplace(Held{std::move(lock.value()), std::move(l->process)});
   return s;
 }
 
-Status StartContainer(Locked& lock, State& s) {
-  ContainerStatus now = CurrentStatus(s);
-  if (now != ContainerStatus::kCreated) {
-    return Error(CAPSPAWN_ERR_BAD_STATE, "cannot start container '" + s.id + "': it is " +
-                                             StatusName(now) + ", not created");
+Status StartContainer(Locked& lock, State& s, int init) {
+  // A pidfd from clone (run: this process created init) needs no check: it
+  // cannot name another process, and no command could have started, paused
+  // or deleted a container whose lock we held since; capspawn_start refuses
+  // a process that exited. `start` knows only the state's pid, which may have
+  // been reused: OpenInit checks its start time.
+  if (init < 0) {
+    ContainerStatus now = CurrentStatus(s);
+    if (now != ContainerStatus::kCreated) {
+      return Error(CAPSPAWN_ERR_BAD_STATE, "cannot start container '" + s.id + "': it is " +
+                                               StatusName(now) + ", not created");
+    }
   }
-  Result<UniqueFd> pidfd = OpenInit(s);
+  UniqueFd opened;
+  Result<int> pidfd = InitPidfd(s, init, &opened);
   if (!pidfd.ok()) return pidfd.error();
-  capspawn_status_t st = capspawn_start(pidfd->get());
+  capspawn_status_t st = capspawn_start(*pidfd);
   if (st != CAPSPAWN_OK) {
     return Error(st, "start container '" + s.id + "' (pid " + std::to_string(s.pid) + ")");
   }
@@ -176,13 +194,13 @@ Status StartContainer(Locked& lock, State& s) {
   if (Status h = RunHooks("poststart", s.poststart, StateJson(s, ContainerStatus::kRunning));
       !h.ok()) {
     // runc: a failed poststart hook ends the container.
-    KillProcess(s);
+    KillProcess(s, *pidfd);
     return h;
   }
   return {};
 }
 
-Status DestroyContainer(Locked& lock, const State& s) {
+Status DestroyContainer(Locked& lock, const State& s, int init) {
   if (!s.job.empty()) {
     Result<capspawn::Job> job = capspawn::Job::Open(s.job);
     if (job.ok()) {
@@ -193,7 +211,7 @@ Status DestroyContainer(Locked& lock, const State& s) {
       return job.error().Context("delete container '" + s.id + "': its job");
     }
   }
-  KillProcess(s);  // no job (rootless), or a process that left it
+  KillProcess(s, init);  // no job (rootless), or a process that left it
   RemoveMadeCgroups(s.made_cgroups);
   if (Status h = RunHooks("poststop", s.poststop, StateJson(s, ContainerStatus::kStopped));
       !h.ok()) {

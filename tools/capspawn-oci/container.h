@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include <capspawn/fd.h>
 #include <capspawn/result.h>
 
 #include "commands.h"
@@ -25,20 +26,30 @@ struct CreateOptions {
   bool foreground = false;  // `run` without --detach: the stdio stay ours
 };
 
+// What `run` keeps from its create to its start: the container's lock, and
+// init's pidfd as the library returned it.
+struct Held {
+  Locked lock;
+  UniqueFd init;
+};
+
 // Creates the container, stopped (status "created"). On failure nothing is
 // left: no process, job, cgroup or state directory. With `held` (run), the
-// lock is handed to the caller instead of released and the state is not
-// written: the caller starts the container under the same lock, and its
-// write is the only one anybody can read (every reader locks first).
+// lock and init's pidfd are handed to the caller instead of released and the
+// state is not written: the caller starts the container under the same lock,
+// and its write is the only one anybody can read (every reader locks first).
 Result<State> CreateContainer(const Globals& g, const CreateOptions& o,
-                              std::optional<Locked>* held = nullptr);
+                              std::optional<Held>* held = nullptr);
 
-// Starts a created container and runs its poststart hooks.
-Status StartContainer(Locked& lock, State& s);
+// Starts a created container and runs its poststart hooks. `init` is the
+// pidfd CreateContainer handed to `run`; -1 (`start`): the state's pid is
+// opened with OpenInit and checked to be the created process, still stopped.
+Status StartContainer(Locked& lock, State& s, int init = -1);
 
 // Kills what is left of the container, destroys its job, runs poststop
-// hooks (a failure is logged), and removes its state.
-Status DestroyContainer(Locked& lock, const State& s);
+// hooks (a failure is logged), and removes its state. `init`: as for
+// StartContainer.
+Status DestroyContainer(Locked& lock, const State& s, int init = -1);
 
 // Opens the store at g.root and locks container `id`.
 Result<Locked> LockContainer(const Globals& g, const std::string& id, State* s);

@@ -51,8 +51,9 @@ Result<Launched> LaunchStopped(LaunchSpec& spec, int job, const int stdio[3], bo
     // field that action came from.
     return Error(st, "create the container's process: " + Explain(err, list));
   }
-  UniqueFd process(data.process), memory(data.root_vmar);  // not kept: the state names it
+  UniqueFd memory(data.root_vmar);  // not needed: the process is only started
   Launched out;
+  out.process.reset(data.process);
   out.pid = data.thread;
   out.start_time = ProcessStartTime(out.pid);
   if (out.start_time == 0) {

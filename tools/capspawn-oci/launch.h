@@ -20,8 +20,9 @@
 namespace capspawn::oci {
 
 struct Launched {
+  UniqueFd process;  // its pidfd, from clone: it names this process and no other
   pid_t pid = 0;
-  uint64_t start_time = 0;
+  uint64_t start_time = 0;  // recorded for later commands, which know only the pid
 };
 
 // `stdio[i]` is handed as fd i (-1: left to the library, which gives /dev/null).
